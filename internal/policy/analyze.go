@@ -1,0 +1,414 @@
+package policy
+
+import (
+	"strings"
+
+	"github.com/lambdawarden/lambdawarden/internal/inventory"
+)
+
+// Context is what the analysis needs besides the policy: the resource
+// under evaluation and the owner's trust boundary.
+type Context struct {
+	// Resource is the ARN under evaluation. Statements whose Resource
+	// cannot match it do not apply. Empty means every statement applies.
+	Resource string
+	// Kind selects the actions that matter (function actions or layer
+	// actions). Empty: read from Resource, else both.
+	Kind inventory.Kind
+	// Owner is the account that owns the resource. Empty: read from
+	// Resource.
+	Owner string
+	// Trusted accounts count as the owner.
+	Trusted []string
+	// OrgID is the owner's organization; an org-scoped grant to another
+	// organization is cross-account.
+	OrgID string
+	// URLAuthType is the function URL's auth type on this resource
+	// ("NONE" or "AWS_IAM"), or "" when it has no URL or it is not known.
+	URLAuthType string
+}
+
+// Result is the exposure of one resource.
+type Result struct {
+	// Exposure is the worst class among the grants; Private when nothing
+	// is granted beyond the owner.
+	Exposure Class
+	// Grants lists every Allow statement that grants a Lambda action on
+	// the resource, in policy order (the resource's own policy first).
+	Grants []*Grant
+	// Notes says what the analysis set aside and why (a statement that
+	// names no Lambda action, a Deny whose conditions cannot be bounded).
+	Notes []string
+}
+
+// Grant is the verdict on one Allow statement for one resource.
+type Grant struct {
+	Statement *Statement
+	// Inherited is true when the statement comes from the unqualified
+	// function's policy and applies to this alias or version because its
+	// Resource matches (our stricter reading).
+	Inherited bool
+	Class     Class
+	// Actions and Groups are those granted at Class.
+	Actions []string
+	Groups  []Group
+	// Who describes the principal that reaches Class.
+	Who string
+	// Explanation is one sentence a person can check against the policy.
+	Explanation string
+	// Missing says what would narrow the grant (empty when not exposed).
+	Missing string
+	// NarrowedBy is the Deny statement that lowered the class, if any.
+	NarrowedBy *Statement
+	// Network is set when the only limit is a network.
+	Network string
+
+	segments []segment
+}
+
+// segment is a set of actions granted at one class.
+type segment struct {
+	class   Class
+	actions actionSet
+}
+
+// ClassFor returns the worst class at which the result grants action
+// ("lambda:InvokeFunction"); ClassNone when nothing grants it.
+func (r *Result) ClassFor(action string) Class {
+	i, ok := actionIndex[strings.ToLower(action)]
+	if !ok {
+		return ClassNone
+	}
+	worst := ClassNone
+	for _, g := range r.Grants {
+		for _, s := range g.segments {
+			if s.actions.has(i) {
+				worst = maxClass(worst, s.class)
+			}
+		}
+	}
+	return worst
+}
+
+// GrantsURLInvoke reports whether g grants lambda:InvokeFunctionUrl at
+// its class.
+func (g *Grant) GrantsURLInvoke() bool { return g.hasGroupAt(GroupURLInvoke, g.Class) }
+
+func (g *Grant) hasGroupAt(gr Group, c Class) bool {
+	for _, s := range g.segments {
+		if s.class == c && !s.actions.and(groupActions[gr]).empty() {
+			return true
+		}
+	}
+	return false
+}
+
+// HasGroup reports whether the grant's actions at its class include group.
+func (g *Grant) HasGroup(gr Group) bool {
+	for _, x := range g.Groups {
+		if x == gr {
+			return true
+		}
+	}
+	return false
+}
+
+type analyzer struct {
+	ctx     Context
+	trusted map[string]bool
+	mask    actionSet
+	denies  []*Statement
+	notes   []string
+}
+
+// Analyze judges a resource: its own policy (may be nil) and, for an
+// alias or version, the unqualified function's policy (may be nil), whose
+// Allow statements count when their Resource matches ctx.Resource. Deny
+// statements count only from the resource's own policy.
+func Analyze(own, function *Document, ctx Context) *Result {
+	a := &analyzer{ctx: ctx}
+	var arn inventory.LambdaARN
+	if ctx.Resource != "" {
+		if parsed, err := inventory.ParseLambdaARN(ctx.Resource); err == nil {
+			arn = parsed
+		}
+	}
+	if a.ctx.Owner == "" {
+		a.ctx.Owner = arn.Account
+	}
+	kind := ctx.Kind
+	if kind == "" {
+		kind = arn.Kind
+	}
+	switch kind {
+	case inventory.KindLayerVersion:
+		a.mask = layerActions
+	case "":
+		a.mask = allActions
+	default:
+		a.mask = functionActions
+	}
+	if len(ctx.Trusted) > 0 {
+		a.trusted = make(map[string]bool, len(ctx.Trusted))
+		for _, t := range ctx.Trusted {
+			a.trusted[t] = true
+		}
+	}
+	res := &Result{Exposure: Private}
+	if own != nil {
+		for _, s := range own.Statements {
+			if s.Effect == Deny && s.resourceMatches(ctx.Resource) {
+				a.denies = append(a.denies, s)
+			}
+		}
+		for _, s := range own.Statements {
+			if s.Effect == Allow {
+				a.allow(res, s, false)
+			}
+		}
+	}
+	if function != nil && ctx.Resource != "" && arn.Qualifier != "" {
+		for _, s := range function.Statements {
+			if s.Effect == Allow && s.HasResource {
+				a.allow(res, s, true)
+			}
+		}
+	}
+	for _, g := range res.Grants {
+		res.Exposure = maxClass(res.Exposure, g.Class)
+	}
+	res.Notes = a.notes
+	return res
+}
+
+// termResult is the verdict for one principal of one statement.
+type termResult struct {
+	t          term
+	class      Class
+	pin        *audience // the pin that decided the class
+	loose      []string  // conditions that limit nothing
+	segments   []segment
+	narrowedBy *Statement
+	narrowDesc string
+	removedBy  *Statement
+}
+
+func (a *analyzer) allow(res *Result, s *Statement, inherited bool) {
+	if !s.resourceMatches(a.ctx.Resource) {
+		return
+	}
+	acts := s.actions.and(a.mask)
+	if acts.empty() {
+		a.notes = append(a.notes, stmtLabel(s)+" grants no Lambda action that applies to this resource; it is not counted.")
+		return
+	}
+	var worst *termResult
+	var segs []segment
+	for _, t := range s.terms() {
+		tr := a.term(s, t, acts)
+		segs = append(segs, tr.segments...)
+		if worst == nil || tr.class > worst.class {
+			worst = tr
+		}
+	}
+	g := &Grant{Statement: s, Inherited: inherited, Class: worst.class, segments: segs}
+	var at actionSet
+	for _, sg := range segs {
+		if sg.class == g.Class {
+			at = at.or(sg.actions)
+		}
+	}
+	g.Actions = at.names()
+	g.Groups = at.groups()
+	g.Who = worst.t.display
+	g.NarrowedBy = worst.narrowedBy
+	if worst.pin != nil && worst.pin.network && worst.class == CrossAccount {
+		g.Network = worst.pin.desc
+	}
+	a.explain(g, worst, at)
+	res.Grants = append(res.Grants, g)
+}
+
+// baseClass classes a principal before conditions, and says whether
+// conditions can narrow it: only grants to everyone or to a service are
+// narrowed (SEMANTICS.md section 4).
+func (a *analyzer) baseClass(t term) (Class, bool) {
+	switch t.kind {
+	case pkEveryone, pkFederated:
+		return Public, true
+	case pkService:
+		return ServiceUnscoped, true
+	case pkAccount:
+		return a.accountClass(t.account), false
+	}
+	return CrossAccount, false
+}
+
+func (a *analyzer) term(s *Statement, t term, acts actionSet) *termResult {
+	base, narrowable := a.baseClass(t)
+	tr := &termResult{t: t, class: base}
+	if narrowable {
+		nullFalse := nullFalseKeys(s.Conditions)
+		for i := range s.Conditions {
+			c := &s.Conditions[i]
+			aud, ok := a.pinOf(c, true, nullFalse)
+			if !ok || aud.class == Public {
+				if !(c.Op.Base == "Null" && nullFalse[c.key] && pinKeys[c.key] != pinNone) {
+					tr.loose = append(tr.loose, c.String())
+				}
+				continue
+			}
+			if tr.pin == nil || aud.class < tr.pin.class {
+				aud := aud
+				tr.pin = &aud
+			}
+		}
+		if tr.pin != nil {
+			tr.class = tr.pin.class
+		}
+	}
+	tr.segments = []segment{{tr.class, acts}}
+	for _, d := range a.denies {
+		exempt, applies := a.denyEffect(d, t)
+		if !applies {
+			continue
+		}
+		var next []segment
+		for _, sg := range tr.segments {
+			hit := sg.actions.and(d.actions)
+			if hit.empty() {
+				next = append(next, sg)
+				continue
+			}
+			if rest := sg.actions.minus(hit); !rest.empty() {
+				next = append(next, segment{sg.class, rest})
+			}
+			nc := minClass(sg.class, exempt.class)
+			if nc < sg.class {
+				if nc == ClassNone {
+					tr.removedBy = d
+				} else {
+					tr.narrowedBy, tr.narrowDesc = d, exempt.desc
+				}
+			}
+			if nc != ClassNone {
+				next = append(next, segment{nc, hit})
+			}
+		}
+		tr.segments = next
+	}
+	tr.class = ClassNone
+	for _, sg := range tr.segments {
+		tr.class = maxClass(tr.class, sg.class)
+	}
+	return tr
+}
+
+// denyEffect says whether Deny statement d covers principal t and, if so,
+// who it still lets through (class ClassNone: nobody).
+func (a *analyzer) denyEffect(d *Statement, t term) (audience, bool) {
+	exempt := audience{class: ClassNone}
+	var parts []string
+	if d.NotPrincipal != nil {
+		for _, x := range d.listed() {
+			if sameTerm(x, t) {
+				return audience{}, false
+			}
+			c, _ := a.baseClass(x)
+			exempt.class = maxClass(exempt.class, c)
+			parts = append(parts, x.display)
+		}
+	} else if !principalsCoverAll(d.Principal) {
+		// A Deny of a few named principals removes only those; it does
+		// not change who else is allowed.
+		if len(d.Conditions) > 0 {
+			return audience{}, false
+		}
+		for _, x := range d.listed() {
+			if sameTerm(x, t) {
+				return exempt, true
+			}
+		}
+		return audience{}, false
+	}
+	nullFalse := nullFalseKeys(d.Conditions)
+	for i := range d.Conditions {
+		c := &d.Conditions[i]
+		if aud, ok := a.pinOf(c, false, nullFalse); ok {
+			exempt.class = maxClass(exempt.class, aud.class)
+			parts = append(parts, aud.desc)
+			continue
+		}
+		if c.key == "aws:principalisawsservice" && c.Op.Base == "Bool" && c.Op.Set == SingleValued && len(c.Values) == 1 && strings.EqualFold(c.Values[0], "false") {
+			// The Deny spares calls made by AWS services.
+			exempt.class = maxClass(exempt.class, ServiceUnscoped)
+			parts = append(parts, "AWS services acting for any account")
+			continue
+		}
+		a.noteOnce(stmtLabel(d) + " (Deny) is not counted as narrowing any grant: its condition " + c.String() + " does not confine callers to an account, organization or network.")
+		return audience{}, false
+	}
+	exempt.desc = joinLimited(parts, 3)
+	return exempt, true
+}
+
+func (a *analyzer) noteOnce(n string) {
+	for _, x := range a.notes {
+		if x == n {
+			return
+		}
+	}
+	a.notes = append(a.notes, n)
+}
+
+func principalsCoverAll(p *Principals) bool {
+	if p == nil {
+		return false
+	}
+	if p.Everyone {
+		return true
+	}
+	for _, v := range p.AWS {
+		if awsTerm(v).kind == pkEveryone {
+			return true
+		}
+	}
+	return false
+}
+
+// sameTerm reports whether two principals name the same identity for the
+// purpose of a Deny: the same account, service or provider.
+func sameTerm(x, t term) bool {
+	if x.kind != t.kind {
+		return false
+	}
+	switch x.kind {
+	case pkAccount:
+		return x.account == t.account && (x.name == t.name || isAccountID(x.name) || strings.HasSuffix(x.name, ":root"))
+	case pkEveryone:
+		return true
+	}
+	return strings.EqualFold(x.name, t.name)
+}
+
+func nullFalseKeys(conds []Condition) map[string]bool {
+	var m map[string]bool
+	for _, c := range conds {
+		if c.Op.Base == "Null" && len(c.Values) == 1 && strings.EqualFold(c.Values[0], "false") {
+			if m == nil {
+				m = map[string]bool{}
+			}
+			m[c.key] = true
+		}
+	}
+	return m
+}
+
+// stmtLabel names a statement for people: Statement "sid" or Statement 2
+// (no Sid).
+func stmtLabel(s *Statement) string {
+	if s.Sid != "" {
+		return `Statement "` + s.Sid + `"`
+	}
+	return "Statement " + itoa(s.Index) + " (no Sid)"
+}
