@@ -111,6 +111,7 @@ var (
 	layerActions    actionSet
 	groupActions    = map[Group]actionSet{}
 	actionIndex     = map[string]int{} // lower-case "lambda:name" -> bit
+	qualifiedNames  []string           // "lambda:Name" per bit
 )
 
 func init() {
@@ -126,6 +127,7 @@ func init() {
 		}
 		groupActions[a.group] = groupActions[a.group].with(i)
 		actionIndex["lambda:"+strings.ToLower(a.name)] = i
+		qualifiedNames = append(qualifiedNames, "lambda:"+a.name)
 	}
 }
 
@@ -141,10 +143,12 @@ func (s actionSet) count() int  { return bits.OnesCount64(s[0]) + bits.OnesCount
 
 // names lists the actions in the set as "lambda:Name".
 func (s actionSet) names() []string {
-	var out []string
-	for i, a := range knownActions {
-		if s.has(i) {
-			out = append(out, "lambda:"+a.name)
+	out := make([]string, 0, s.count())
+	for w, word := range s {
+		for word != 0 {
+			i := bits.TrailingZeros64(word)
+			out = append(out, qualifiedNames[w*64+i])
+			word &= word - 1
 		}
 	}
 	return out

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/lambdawarden/lambdawarden/internal/inventory"
 )
@@ -41,7 +42,9 @@ type Result struct {
 	Notes []string
 }
 
-// Grant is the verdict on one Allow statement for one resource.
+// Grant is the verdict on one Allow statement for one resource. The
+// class and actions are decided eagerly; the sentences that explain them
+// are written on first use, since many grants are never shown.
 type Grant struct {
 	Statement *Statement
 	// Inherited is true when the statement comes from the unqualified
@@ -49,21 +52,43 @@ type Grant struct {
 	// Resource matches (our stricter reading).
 	Inherited bool
 	Class     Class
-	// Actions and Groups are those granted at Class.
-	Actions []string
-	Groups  []Group
-	// Who describes the principal that reaches Class.
-	Who string
-	// Explanation is one sentence a person can check against the policy.
-	Explanation string
-	// Missing says what would narrow the grant (empty when not exposed).
-	Missing string
 	// NarrowedBy is the Deny statement that lowered the class, if any.
 	NarrowedBy *Statement
-	// Network is set when the only limit is a network.
-	Network string
 
 	segments []segment
+	at       actionSet // actions granted at Class
+	worst    *termResult
+	a        *analyzer
+	once     sync.Once
+	text     explanation
+}
+
+type explanation struct {
+	sentence, missing, network string
+}
+
+// Actions lists the actions granted at the grant's class, as
+// "lambda:Name".
+func (g *Grant) Actions() []string { return g.at.names() }
+
+// Groups lists the action groups granted at the grant's class, worst
+// first.
+func (g *Grant) Groups() []Group { return g.at.groups() }
+
+// Who describes the principal that reaches the grant's class.
+func (g *Grant) Who() string { return g.worst.t.display }
+
+// Explanation is one sentence a person can check against the policy.
+func (g *Grant) Explanation() string { g.explainOnce(); return g.text.sentence }
+
+// Missing says what would narrow an exposed grant ("" when not exposed).
+func (g *Grant) Missing() string { g.explainOnce(); return g.text.missing }
+
+// Network is set when the only limit on the caller is a network.
+func (g *Grant) Network() string { g.explainOnce(); return g.text.network }
+
+func (g *Grant) explainOnce() {
+	g.once.Do(func() { g.a.explain(g, g.worst, g.at) })
 }
 
 // segment is a set of actions granted at one class.
@@ -104,14 +129,7 @@ func (g *Grant) hasGroupAt(gr Group, c Class) bool {
 }
 
 // HasGroup reports whether the grant's actions at its class include group.
-func (g *Grant) HasGroup(gr Group) bool {
-	for _, x := range g.Groups {
-		if x == gr {
-			return true
-		}
-	}
-	return false
-}
+func (g *Grant) HasGroup(gr Group) bool { return !g.at.and(groupActions[gr]).empty() }
 
 type analyzer struct {
 	ctx     Context
@@ -185,11 +203,11 @@ func Analyze(own, function *Document, ctx Context) *Result {
 type termResult struct {
 	t          term
 	class      Class
-	pin        *audience // the pin that decided the class
-	loose      []string  // conditions that limit nothing
+	pin        *audience    // the pin that decided the class
+	loose      []*Condition // conditions that limit nothing
 	segments   []segment
 	narrowedBy *Statement
-	narrowDesc string
+	narrowEx   exemption
 	removedBy  *Statement
 }
 
@@ -211,21 +229,12 @@ func (a *analyzer) allow(res *Result, s *Statement, inherited bool) {
 			worst = tr
 		}
 	}
-	g := &Grant{Statement: s, Inherited: inherited, Class: worst.class, segments: segs}
-	var at actionSet
+	g := &Grant{Statement: s, Inherited: inherited, Class: worst.class, segments: segs, worst: worst, a: a, NarrowedBy: worst.narrowedBy}
 	for _, sg := range segs {
 		if sg.class == g.Class {
-			at = at.or(sg.actions)
+			g.at = g.at.or(sg.actions)
 		}
 	}
-	g.Actions = at.names()
-	g.Groups = at.groups()
-	g.Who = worst.t.display
-	g.NarrowedBy = worst.narrowedBy
-	if worst.pin != nil && worst.pin.network && worst.class == CrossAccount {
-		g.Network = worst.pin.desc
-	}
-	a.explain(g, worst, at)
 	res.Grants = append(res.Grants, g)
 }
 
@@ -253,8 +262,8 @@ func (a *analyzer) term(s *Statement, t term, acts actionSet) *termResult {
 			c := &s.Conditions[i]
 			aud, ok := a.pinOf(c, true, nullFalse)
 			if !ok || aud.class == Public {
-				if !(c.Op.Base == "Null" && nullFalse[c.key] && pinKeys[c.key] != pinNone) {
-					tr.loose = append(tr.loose, c.String())
+				if !(c.Op.Base == "Null" && nullFalse[c.key] && c.pin != pinNone) {
+					tr.loose = append(tr.loose, c)
 				}
 				continue
 			}
@@ -264,12 +273,15 @@ func (a *analyzer) term(s *Statement, t term, acts actionSet) *termResult {
 			}
 		}
 		if tr.pin != nil {
-			tr.class = tr.pin.class
+			// A condition only ever removes callers: a service grant
+			// pinned to a foreign account stays service-unscoped rather
+			// than ranking as cross-account.
+			tr.class = minClass(base, tr.pin.class)
 		}
 	}
 	tr.segments = []segment{{tr.class, acts}}
 	for _, d := range a.denies {
-		exempt, applies := a.denyEffect(d, t)
+		ex, applies := a.denyEffect(d, t)
 		if !applies {
 			continue
 		}
@@ -283,12 +295,12 @@ func (a *analyzer) term(s *Statement, t term, acts actionSet) *termResult {
 			if rest := sg.actions.minus(hit); !rest.empty() {
 				next = append(next, segment{sg.class, rest})
 			}
-			nc := minClass(sg.class, exempt.class)
+			nc := minClass(sg.class, ex.class)
 			if nc < sg.class {
 				if nc == ClassNone {
 					tr.removedBy = d
 				} else {
-					tr.narrowedBy, tr.narrowDesc = d, exempt.desc
+					tr.narrowedBy, tr.narrowEx = d, ex
 				}
 			}
 			if nc != ClassNone {
@@ -304,52 +316,78 @@ func (a *analyzer) term(s *Statement, t term, acts actionSet) *termResult {
 	return tr
 }
 
+// exemption is who a Deny lets through: the principals NotPrincipal
+// lists, the callers its negated pins describe, and AWS services when it
+// spares them.
+type exemption struct {
+	class    Class // ClassNone: nobody
+	listed   []term
+	auds     []audience
+	services bool
+}
+
 // denyEffect says whether Deny statement d covers principal t and, if so,
-// who it still lets through (class ClassNone: nobody).
-func (a *analyzer) denyEffect(d *Statement, t term) (audience, bool) {
-	exempt := audience{class: ClassNone}
-	var parts []string
+// who it still lets through.
+func (a *analyzer) denyEffect(d *Statement, t term) (exemption, bool) {
+	ex := exemption{class: ClassNone}
 	if d.NotPrincipal != nil {
 		for _, x := range d.listed() {
 			if sameTerm(x, t) {
-				return audience{}, false
+				return ex, false
 			}
 			c, _ := a.baseClass(x)
-			exempt.class = maxClass(exempt.class, c)
-			parts = append(parts, x.display)
+			ex.class = maxClass(ex.class, c)
 		}
+		ex.listed = d.listed()
 	} else if !principalsCoverAll(d.Principal) {
 		// A Deny of a few named principals removes only those; it does
 		// not change who else is allowed.
 		if len(d.Conditions) > 0 {
-			return audience{}, false
+			return ex, false
 		}
 		for _, x := range d.listed() {
 			if sameTerm(x, t) {
-				return exempt, true
+				return ex, true
 			}
 		}
-		return audience{}, false
+		return ex, false
+	}
+	if len(d.Conditions) == 0 {
+		return ex, true
 	}
 	nullFalse := nullFalseKeys(d.Conditions)
 	for i := range d.Conditions {
 		c := &d.Conditions[i]
 		if aud, ok := a.pinOf(c, false, nullFalse); ok {
-			exempt.class = maxClass(exempt.class, aud.class)
-			parts = append(parts, aud.desc)
+			ex.class = maxClass(ex.class, aud.class)
+			ex.auds = append(ex.auds, aud)
 			continue
 		}
 		if c.key == "aws:principalisawsservice" && c.Op.Base == "Bool" && c.Op.Set == SingleValued && len(c.Values) == 1 && strings.EqualFold(c.Values[0], "false") {
 			// The Deny spares calls made by AWS services.
-			exempt.class = maxClass(exempt.class, ServiceUnscoped)
-			parts = append(parts, "AWS services acting for any account")
+			ex.class = maxClass(ex.class, ServiceUnscoped)
+			ex.services = true
 			continue
 		}
 		a.noteOnce(stmtLabel(d) + " (Deny) is not counted as narrowing any grant: its condition " + c.String() + " does not confine callers to an account, organization or network.")
-		return audience{}, false
+		return ex, false
 	}
-	exempt.desc = joinLimited(parts, 3)
-	return exempt, true
+	return ex, true
+}
+
+// exemptionDesc names who a Deny lets through, for explanations.
+func (a *analyzer) exemptionDesc(ex exemption) string {
+	var parts []string
+	for _, x := range ex.listed {
+		parts = append(parts, x.display)
+	}
+	for _, aud := range ex.auds {
+		parts = append(parts, a.describe(aud))
+	}
+	if ex.services {
+		parts = append(parts, "AWS services acting for any account")
+	}
+	return joinLimited(parts, 3)
 }
 
 func (a *analyzer) noteOnce(n string) {

@@ -42,6 +42,7 @@ type Condition struct {
 	Values []string
 
 	cidrs []netip.Prefix // IpAddress/NotIpAddress values, parsed
+	pin   pinKind        // what the key can pin, if anything
 }
 
 // KeyLower returns the condition key lower-cased (keys are
@@ -122,6 +123,7 @@ func parseConditions(raw json.RawMessage) ([]Condition, error) {
 				return nil, fmt.Errorf("%s %s: %s", opText, k, err)
 			}
 			c := Condition{Op: op, Key: k, key: strings.ToLower(k), Values: vals}
+			c.pin = pinKeys[c.key]
 			if err := c.validate(); err != nil {
 				return nil, fmt.Errorf("%s %s: %s", opText, k, err)
 			}

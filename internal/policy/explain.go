@@ -27,7 +27,7 @@ func (a *analyzer) explain(g *Grant, tr *termResult, at actionSet) {
 		b.WriteString(", but ")
 		b.WriteString(lowerFirst(stmtLabel(tr.narrowedBy)))
 		b.WriteString(" denies every caller except ")
-		b.WriteString(tr.narrowDesc)
+		b.WriteString(a.exemptionDesc(tr.narrowEx))
 		b.WriteString(", so only they can.")
 	default:
 		b.WriteString("; ")
@@ -35,15 +35,7 @@ func (a *analyzer) explain(g *Grant, tr *termResult, at actionSet) {
 		b.WriteString(".")
 	}
 
-	groups := at.groups()
-	has := func(gr Group) bool {
-		for _, x := range groups {
-			if x == gr {
-				return true
-			}
-		}
-		return false
-	}
+	has := func(gr Group) bool { return !at.and(groupActions[gr]).empty() }
 	switch {
 	case g.Class == Public && has(GroupWrite):
 		b.WriteString(" Anyone could change its code or permissions: public write access is the worst exposure there is.")
@@ -64,15 +56,22 @@ func (a *analyzer) explain(g *Grant, tr *termResult, at actionSet) {
 	if g.Inherited {
 		b.WriteString(" (The statement is in the unqualified function's policy; its Resource matches this ARN, so lambdawarden counts it here too: the stricter reading, as AWS does not document whether it applies.)")
 	}
-	g.Explanation = b.String()
-	g.Missing = a.missing(g, tr)
+	g.text.sentence = b.String()
+	g.text.missing = a.missing(g, tr)
+	if tr.pin != nil && tr.pin.network && tr.class == CrossAccount {
+		g.text.network = a.describe(*tr.pin)
+	}
 }
 
 // reason says why a principal ends in its class.
 func (a *analyzer) reason(tr *termResult) string {
 	loose := ""
 	if len(tr.loose) > 0 {
-		loose = "its conditions (" + joinLimited(tr.loose, 3) + ") do not pin the caller to a fixed account, organization or source resource"
+		texts := make([]string, len(tr.loose))
+		for i, c := range tr.loose {
+			texts[i] = c.String()
+		}
+		loose = "its conditions (" + joinLimited(texts, 3) + ") do not pin the caller to a fixed account, organization or source resource"
 	}
 	switch tr.class {
 	case Public:
@@ -88,12 +87,12 @@ func (a *analyzer) reason(tr *termResult) string {
 			return "account " + tr.t.account + " is outside the owner" + a.ownerSuffix() + " and the trusted accounts"
 		}
 		if tr.pin.network {
-			return "the only limit is the network (" + tr.pin.cond.String() + "): any principal of any account on " + tr.pin.desc + " can call it"
+			return "the only limit is the network (" + tr.pin.cond.String() + "): any principal of any account on " + a.describe(*tr.pin) + " can call it"
 		}
-		return tr.pin.cond.Key + " limits it to " + tr.pin.desc + ", outside the owner and the trusted accounts"
+		return tr.pin.cond.Key + " limits it to " + a.describe(*tr.pin) + ", outside the owner and the trusted accounts"
 	case ServiceUnscoped:
 		if tr.pin != nil {
-			return tr.pin.cond.Key + " limits it to " + tr.pin.desc + "; nothing pins the owner account"
+			return tr.pin.cond.Key + " limits it to " + a.describe(*tr.pin) + "; nothing pins the owner account"
 		}
 		s := "no aws:SourceAccount or aws:SourceArn condition ties the call to your account, so the service acting for any account's resource can call it (confused deputy)"
 		if loose != "" {
@@ -101,10 +100,10 @@ func (a *analyzer) reason(tr *termResult) string {
 		}
 		return s
 	case Org:
-		return tr.pin.cond.Key + " limits it to " + tr.pin.desc
+		return tr.pin.cond.Key + " limits it to " + a.describe(*tr.pin)
 	case Private:
 		if tr.pin != nil {
-			return tr.pin.cond.Key + " pins it to " + tr.pin.desc
+			return tr.pin.cond.Key + " pins it to " + a.describe(*tr.pin)
 		}
 		if a.trusted[tr.t.account] {
 			return "account " + tr.t.account + " is trusted"
@@ -132,8 +131,8 @@ func (a *analyzer) missing(g *Grant, tr *termResult) string {
 		if g.HasGroup(GroupURLInvoke) && strings.EqualFold(a.ctx.URLAuthType, "NONE") {
 			return "Remove the public grant, or switch the function URL to AuthType AWS_IAM and grant only named principals."
 		}
-		if tr.t.kind == pkEveryone && len(g.Groups) == 1 && g.Groups[0] == GroupLayerUse {
-			return "Remove the grant, or share the layer with named accounts or with your organization (--organization-id)."
+		if tr.t.kind == pkEveryone && g.at.minus(groupActions[GroupLayerUse]).empty() {
+			return "Remove the grant, or share the layer with named accounts or with your organization (add-layer-version-permission --organization-id)."
 		}
 		org := a.ctx.OrgID
 		if org == "" {

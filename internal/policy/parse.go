@@ -436,22 +436,18 @@ func describeJSON(raw []byte) string {
 	return "a number"
 }
 
-// unmarshalStrict decodes an object and rejects keys that appear twice
-// with different case only through the caller's duplicate check; JSON
-// syntax errors surface here.
+// unmarshalStrict decodes a JSON object; json.Unmarshal already rejects
+// trailing data after it.
 func unmarshalStrict(data []byte, v *map[string]json.RawMessage) error {
 	if firstByte(data) != '{' {
 		return fmt.Errorf("expected a JSON object, found %s", describeJSON(data))
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(v); err != nil {
+	if err := json.Unmarshal(data, v); err != nil {
+		var se *json.SyntaxError
+		if asSyntax(err, &se) && strings.Contains(se.Error(), "after top-level value") {
+			return fmt.Errorf("unexpected data after the JSON object")
+		}
 		return err
-	}
-	if dec.More() {
-		return fmt.Errorf("unexpected data after the JSON object")
-	}
-	if _, err := dec.Token(); err == nil {
-		return fmt.Errorf("unexpected data after the JSON object")
 	}
 	return nil
 }

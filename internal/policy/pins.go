@@ -45,11 +45,12 @@ var pinKeys = map[string]pinKind{
 }
 
 // audience is who a pinning condition (or a Deny's exemption) lets
-// through, as an exposure class with a phrase for explanations.
+// through, as an exposure class. Its description is built only when an
+// explanation needs it.
 type audience struct {
 	class   Class
-	desc    string // "organization o-abc123 (yours)"
-	network bool   // the limit is a network, not an identity
+	network bool // the limit is a network, not an identity
+	unfixed bool // a value is a wildcard or variable: it pins nothing
 	cond    *Condition
 }
 
@@ -63,10 +64,10 @@ var negatedPinOps = map[string]bool{"StringNotEquals": true, "StringNotEqualsIgn
 // describe. nullFalse lists keys that the same block requires to be
 // present (Null key "false"), which makes IfExists and ForAllValues pin.
 //
-// ok is false when the condition does not pin at all; fixed is false when
-// it has the right shape but a value is a wildcard or variable.
+// ok is false when the condition does not have the shape of a pin. A pin
+// whose value is a wildcard or variable comes back unfixed, class Public.
 func (a *analyzer) pinOf(c *Condition, positive bool, nullFalse map[string]bool) (aud audience, ok bool) {
-	kind := pinKeys[c.key]
+	kind := c.pin
 	if kind == pinNone {
 		return audience{}, false
 	}
@@ -102,94 +103,151 @@ func (a *analyzer) pinOf(c *Condition, positive bool, nullFalse map[string]bool)
 			return audience{}, false
 		}
 	}
-	aud = audience{class: ClassNone, cond: c}
-	var descs []string
+	aud = audience{class: ClassNone, cond: c, network: kind == pinIP || kind == pinVPCIP || kind == pinNetwork}
 	for i, v := range c.Values {
-		cl, d, fixed := a.valueAudience(kind, c, v, i)
+		cl, fixed := a.valueClass(kind, c, v, i)
 		if !fixed {
-			return audience{class: Public, desc: c.String() + " (a wildcard or variable value pins nothing)", cond: c}, true
+			return audience{class: Public, unfixed: true, cond: c}, true
 		}
 		aud.class = maxClass(aud.class, cl)
-		descs = append(descs, d)
 	}
-	aud.network = kind == pinIP || kind == pinVPCIP || kind == pinNetwork
-	aud.desc = joinLimited(dedupe(descs), 3)
 	return aud, true
 }
 
-// valueAudience classes one condition value.
-func (a *analyzer) valueAudience(kind pinKind, c *Condition, v string, idx int) (Class, string, bool) {
+// describe names who an audience lets through, for explanations.
+func (a *analyzer) describe(aud audience) string {
+	c := aud.cond
+	if aud.unfixed {
+		return c.String() + " (a wildcard or variable value pins nothing)"
+	}
+	descs := make([]string, 0, len(c.Values))
+	for i, v := range c.Values {
+		descs = append(descs, a.valueDesc(c.pin, c, v, i))
+	}
+	return joinLimited(dedupe(descs), 3)
+}
+
+// valueClass classes one condition value; fixed is false when the value
+// does not pin.
+func (a *analyzer) valueClass(kind pinKind, c *Condition, v string, idx int) (Class, bool) {
 	switch kind {
 	case pinAccount:
 		if hasWildcard(v) || v == "" {
-			return Public, "", false
+			return Public, false
 		}
-		return a.accountClass(v), a.accountPhrase(v), true
+		return a.accountClass(v), true
 	case pinARN:
-		return a.arnAudience(c, v)
+		acct, ok := arnAccount(c, v)
+		if !ok {
+			return Public, false
+		}
+		if acct == "" {
+			return ServiceUnscoped, true
+		}
+		return a.accountClass(acct), true
 	case pinOrg:
 		if hasWildcard(v) || v == "" {
-			return Public, "", false
+			return Public, false
 		}
-		return a.orgClass(v), a.orgPhrase(v), true
+		return a.orgClass(v), true
 	case pinOrgPath:
 		org, _, _ := strings.Cut(v, "/")
 		if org == "" || hasWildcard(org) {
-			return Public, "", false
+			return Public, false
 		}
-		return a.orgClass(org), a.orgPhrase(org) + " (path " + v + ")", true
+		return a.orgClass(org), true
 	case pinToken:
 		if hasWildcard(v) || v == "" {
-			return Public, "", false
+			return Public, false
 		}
-		return Private, "the one Alexa skill holding its event source token", true
+		return Private, true
 	case pinUserID:
 		prefix, _, _ := strings.Cut(v, ":")
 		if prefix == "" || hasWildcard(prefix) {
-			return Public, "", false
+			return Public, false
 		}
-		return CrossAccount, "principals with unique ID " + prefix + " (their account cannot be read from the ID)", true
+		return CrossAccount, true
 	case pinIP:
 		if idx < len(c.cidrs) && isPrivatePrefix(c.cidrs[idx]) {
-			return CrossAccount, "the network " + v, true
+			return CrossAccount, true
 		}
-		return Public, "", false
+		return Public, false
 	case pinVPCIP:
-		return CrossAccount, "addresses " + v + " inside a VPC", true
+		return CrossAccount, true
 	case pinNetwork:
 		if hasWildcard(v) || v == "" {
-			return Public, "", false
+			return Public, false
 		}
-		return CrossAccount, "the network " + v + " (" + c.Key + ")", true
+		return CrossAccount, true
 	}
-	return Public, "", false
+	return Public, false
 }
 
-// arnAudience reads the account field of an ARN condition value. Under
+// valueDesc describes one fixed condition value.
+func (a *analyzer) valueDesc(kind pinKind, c *Condition, v string, idx int) string {
+	switch kind {
+	case pinAccount:
+		return a.accountPhrase(v)
+	case pinARN:
+		acct, _ := arnAccount(c, v)
+		if acct == "" {
+			return v + ", which names no account (a resource of that name in another account matches too)"
+		}
+		return a.accountPhrase(acct) + " (" + v + ")"
+	case pinOrg:
+		return a.orgPhrase(v)
+	case pinOrgPath:
+		org, _, _ := strings.Cut(v, "/")
+		return a.orgPhrase(org) + " (path " + v + ")"
+	case pinToken:
+		return "the one Alexa skill holding its event source token"
+	case pinUserID:
+		prefix, _, _ := strings.Cut(v, ":")
+		return "principals with unique ID " + prefix + " (their account cannot be read from the ID)"
+	case pinIP:
+		return "the network " + v
+	case pinVPCIP:
+		return "addresses " + v + " inside a VPC"
+	case pinNetwork:
+		return "the network " + v + " (" + c.Key + ")"
+	}
+	return v
+}
+
+// arnAccount reads the account field of an ARN condition value. Under
 // ArnLike/ArnEquals each colon-separated part matches separately, so only
 // the account part must be fixed; under String operators a wildcard
 // anywhere before the account field can span colons, so nothing before it
-// may be a wildcard.
-func (a *analyzer) arnAudience(c *Condition, v string) (Class, string, bool) {
-	parts := strings.SplitN(v, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" {
-		return Public, "", false
+// may be a wildcard. An empty account (S3 bucket ARNs) comes back "" with
+// ok true only for aws:SourceArn with a fixed resource part.
+func arnAccount(c *Condition, v string) (string, bool) {
+	var parts [6]string
+	rest := v
+	for i := 0; i < 5; i++ {
+		j := strings.IndexByte(rest, ':')
+		if j < 0 {
+			return "", false
+		}
+		parts[i], rest = rest[:j], rest[j+1:]
+	}
+	parts[5] = rest
+	if parts[0] != "arn" {
+		return "", false
 	}
 	if strings.HasPrefix(c.Op.Base, "Arn") {
 		if hasWildcard(parts[4]) {
-			return Public, "", false
+			return "", false
 		}
-	} else if hasWildcard(strings.Join(parts[:5], ":")) {
-		return Public, "", false
+	} else if hasWildcard(parts[0]) || hasWildcard(parts[1]) || hasWildcard(parts[2]) || hasWildcard(parts[3]) || hasWildcard(parts[4]) {
+		return "", false
 	}
-	acct := parts[4]
-	if acct == "" {
+	if parts[4] == "" {
 		if c.key == "aws:sourcearn" && parts[5] != "" && !hasWildcard(parts[5]) {
-			return ServiceUnscoped, v + ", which names no account (a resource of that name in another account matches too)", true
+			return "", true
 		}
-		return Public, "", false
+		return "", false
 	}
-	return a.accountClass(acct), a.accountPhrase(acct) + " (" + v + ")", true
+	return parts[4], true
 }
 
 func (a *analyzer) accountClass(acct string) Class {
