@@ -1,0 +1,18 @@
+// Command lambdawarden answers who, outside your trust boundary, can reach
+// your AWS Lambda functions. All of it lives in internal/cli.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+
+	"github.com/lambdawarden/lambdawarden/internal/cli"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := cli.Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

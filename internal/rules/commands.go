@@ -1,0 +1,144 @@
+package rules
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/lambdawarden/lambdawarden/internal/finding"
+	"github.com/lambdawarden/lambdawarden/internal/inventory"
+	"github.com/lambdawarden/lambdawarden/internal/policy"
+)
+
+// addPermissionShaped reports whether a statement looks like one written
+// by AddPermission / AddLayerVersionPermission, so remove-permission can
+// delete it by its Sid.
+func addPermissionShaped(st *policy.Statement) bool {
+	if st.Sid == "" || st.Effect != policy.Allow || st.Principal == nil || !st.HasAction || len(st.Action) != 1 || len(st.Resource) != 1 {
+		return false
+	}
+	p := st.Principal
+	if n := len(p.AWS) + len(p.Service) + len(p.Federated) + len(p.CanonicalUser); !(p.Everyone && n == 0 || n == 1 && len(p.Federated) == 0 && len(p.CanonicalUser) == 0) {
+		return false
+	}
+	for _, c := range st.Conditions {
+		switch c.KeyLower() {
+		case "aws:sourcearn", "aws:sourceaccount", "aws:principalorgid", "lambda:eventsourcetoken", "lambda:functionurlauthtype", "lambda:invokedviafunctionurl":
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// removeStatement returns how to remove one statement from the policy
+// that holds it: remove-permission for AddPermission-style statements,
+// otherwise a rewrite with put-resource-policy.
+func removeStatement(res *inventory.Resource, g *policy.Grant) finding.Remediation {
+	st := g.Statement
+	origin := inventory.OriginUnknown
+	qualifier := res.Qualifier
+	targetARN := res.ARN
+	if g.Inherited {
+		qualifier = ""
+		if a, err := inventory.ParseLambdaARN(res.ARN); err == nil {
+			targetARN = a.Unqualified()
+		}
+		if res.FunctionPolicy != nil {
+			origin = res.FunctionPolicy.Origin
+		}
+	} else if res.Policy != nil {
+		origin = res.Policy.Origin
+	}
+	region := regionFlag(res.Region)
+	if origin != inventory.OriginResourcePolicy && addPermissionShaped(st) {
+		if res.Kind == inventory.KindLayerVersion {
+			return finding.Remediation{
+				Text: "Remove the statement from the layer version's policy.",
+				Commands: []string{"aws lambda remove-layer-version-permission --layer-name " + shellQuote(nameOr(res.Name, "LAYER")) +
+					" --version-number " + versionOr(res) + " --statement-id " + shellQuote(st.Sid) + region},
+			}
+		}
+		cmd := "aws lambda remove-permission --function-name " + shellQuote(nameOr(res.Name, "FUNCTION"))
+		if qualifier != "" {
+			cmd += " --qualifier " + shellQuote(qualifier)
+		}
+		cmd += " --statement-id " + shellQuote(st.Sid) + region
+		text := ""
+		if g.Inherited {
+			text = "Remove the statement from the unqualified function's policy (it also reaches this " + string(res.Kind) + ")."
+		}
+		return finding.Remediation{Text: text, Commands: []string{cmd}}
+	}
+	arn := targetARN
+	if arn == "" {
+		arn = "RESOURCE_ARN"
+	}
+	which := stmtName(st)
+	return finding.Remediation{
+		Text: "This statement is part of a full JSON policy: save the policy, delete " + which + " (or add a condition that pins the caller to your account or organization), and put it back guarded by its RevisionId so a concurrent change is not overwritten.",
+		Commands: []string{
+			"aws lambda get-resource-policy --resource-arn " + shellQuote(arn) + region + " --query Policy --output text > policy.json",
+			"# edit policy.json: remove " + which,
+			"aws lambda put-resource-policy --resource-arn " + shellQuote(arn) + " --policy file://policy.json --revision-id REVISION_ID_FROM_GET" + region,
+		},
+	}
+}
+
+func stmtName(st *policy.Statement) string {
+	if st.Sid != "" {
+		return `the statement with Sid "` + st.Sid + `"`
+	}
+	return "statement " + strconv.Itoa(st.Index) + " (0-based, no Sid)"
+}
+
+func regionFlag(r string) string {
+	if r == "" {
+		return ""
+	}
+	return " --region " + shellQuote(r)
+}
+
+func nameOr(n, placeholder string) string {
+	if n == "" {
+		return placeholder
+	}
+	return n
+}
+
+func versionOr(res *inventory.Resource) string {
+	if res.LayerVersion > 0 {
+		return strconv.FormatInt(res.LayerVersion, 10)
+	}
+	if res.Qualifier != "" {
+		return shellQuote(res.Qualifier)
+	}
+	return "VERSION"
+}
+
+// functionFlags names a function (and its alias) for update-function-* commands.
+func functionFlags(res *inventory.Resource) string {
+	s := "--function-name " + shellQuote(nameOr(res.Name, "FUNCTION"))
+	if res.Qualifier != "" {
+		s += " --qualifier " + shellQuote(res.Qualifier)
+	}
+	return s + regionFlag(res.Region)
+}
+
+// shellQuote quotes a value for a POSIX shell when it needs it, so a
+// copied command does exactly what it says even for hostile Sids.
+func shellQuote(s string) string {
+	if s == "" {
+		return "''"
+	}
+	safe := true
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_.:/=@+,%$", c)) {
+			safe = false
+			break
+		}
+	}
+	if safe && !strings.Contains(s, "$") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

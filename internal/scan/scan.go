@@ -1,0 +1,88 @@
+// Package scan runs the rule catalog over inventory resources and builds
+// the output document. It is where "could not read" becomes an unknown
+// resource, never a pass.
+package scan
+
+import (
+	"sort"
+
+	"github.com/lambdawarden/lambdawarden/internal/finding"
+	"github.com/lambdawarden/lambdawarden/internal/inventory"
+	"github.com/lambdawarden/lambdawarden/internal/report"
+	"github.com/lambdawarden/lambdawarden/internal/rules"
+)
+
+// Options configure an assessment.
+type Options struct {
+	Trust rules.Trust
+	// Rules to run; nil means the whole catalog.
+	Rules []*rules.Rule
+	// OmitPolicyText leaves policy documents out of the output (large
+	// estates, or when no writer shows them).
+	OmitPolicyText bool
+}
+
+// Assess judges one resource. A resource whose policy could not be read
+// or parsed is "unknown" with the reason; it carries no findings and is
+// never counted as compliant.
+func Assess(res *inventory.Resource, opt Options) report.Resource {
+	out := report.Resource{
+		ARN:      res.ARN,
+		Kind:     string(res.Kind),
+		Account:  res.Account,
+		Region:   res.Region,
+		Status:   "evaluated",
+		Findings: []finding.Finding{},
+	}
+	if res.URL != nil {
+		out.FunctionURL = &report.FunctionURL{AuthType: res.URL.AuthType, URL: res.URL.URL}
+	}
+	if !opt.OmitPolicyText {
+		if res.Policy != nil {
+			out.Policy = res.Policy.Document
+			out.RevisionID = res.Policy.RevisionID
+		}
+		if res.FunctionPolicy != nil {
+			out.FunctionPolicy = res.FunctionPolicy.Document
+		}
+	}
+	if reason := res.UnknownReason(); reason != "" {
+		return unknown(out, reason)
+	}
+	subj, err := rules.NewSubject(res, opt.Trust)
+	if err != nil {
+		return unknown(out, "policy does not parse: "+err.Error())
+	}
+	out.Exposure = subj.Result.Exposure.String()
+	for _, g := range subj.Result.Grants {
+		ref := report.Grant{Exposure: g.Class.String(), Actions: g.Actions(), Explanation: g.Explanation()}
+		ref.Statement.Sid, ref.Statement.Index = g.Statement.Sid, g.Statement.Index
+		if g.Inherited {
+			ref.Statement.Policy = "function"
+		}
+		for _, gr := range g.Groups() {
+			ref.Groups = append(ref.Groups, string(gr))
+		}
+		out.Grants = append(out.Grants, ref)
+	}
+	out.Notes = subj.Result.Notes
+	if res.URLUnknown != "" {
+		out.Notes = append(out.Notes, "The function URL configuration could not be read ("+res.URLUnknown+"); URL rules were not applied.")
+	}
+	list := opt.Rules
+	if list == nil {
+		list = rules.All()
+	}
+	for _, r := range list {
+		out.Findings = append(out.Findings, r.Findings(subj)...)
+	}
+	sort.SliceStable(out.Findings, func(i, j int) bool { return out.Findings[i].Severity > out.Findings[j].Severity })
+	return out
+}
+
+func unknown(out report.Resource, reason string) report.Resource {
+	out.Status = "unknown"
+	out.UnknownReason = reason
+	out.Exposure = "unknown"
+	return out
+}
