@@ -8,6 +8,7 @@ import (
 
 	"github.com/lambdawarden/lambdawarden/internal/finding"
 	"github.com/lambdawarden/lambdawarden/internal/inventory"
+	"github.com/lambdawarden/lambdawarden/internal/policy"
 	"github.com/lambdawarden/lambdawarden/internal/report"
 	"github.com/lambdawarden/lambdawarden/internal/rules"
 )
@@ -78,6 +79,17 @@ func Assess(res *inventory.Resource, opt Options) report.Resource {
 	}
 	sort.SliceStable(out.Findings, func(i, j int) bool { return out.Findings[i].Severity > out.Findings[j].Severity })
 	return out
+}
+
+// URLReachable reports whether a resource's policies let anyone beyond
+// the owner call lambda:InvokeFunctionUrl, so its URL config matters. A
+// policy that does not parse counts as reachable: read more, not less.
+func URLReachable(r *inventory.Resource, trust rules.Trust) bool {
+	s, err := rules.NewSubject(r, trust)
+	if err != nil {
+		return true
+	}
+	return s.Result.ClassFor("lambda:InvokeFunctionUrl") > policy.Private
 }
 
 func unknown(out report.Resource, reason string) report.Resource {

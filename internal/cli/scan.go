@@ -1,0 +1,201 @@
+package cli
+
+import (
+	"errors"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/spf13/cobra"
+
+	awscollect "github.com/lambdawarden/lambdawarden/internal/collect/aws"
+	"github.com/lambdawarden/lambdawarden/internal/demo"
+	"github.com/lambdawarden/lambdawarden/internal/emulator"
+	"github.com/lambdawarden/lambdawarden/internal/inventory"
+	"github.com/lambdawarden/lambdawarden/internal/report"
+	"github.com/lambdawarden/lambdawarden/internal/rules"
+	"github.com/lambdawarden/lambdawarden/internal/scan"
+)
+
+// scanFlags are the flags of scan (and later fix) that say what to read.
+type scanFlags struct {
+	profile     string
+	regions     []string
+	allRegions  bool
+	endpointURL string
+	org         bool
+	roleName    string
+	accounts    []string
+	externalID  string
+	thorough    bool
+	demo        bool
+	quiet       bool
+}
+
+func (f *scanFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.profile, "profile", "", "AWS shared-config profile (default: the standard credential chain)")
+	fl.StringSliceVar(&f.regions, "regions", nil, "Regions to scan, comma-separated (default: the profile's Region)")
+	fl.BoolVar(&f.allRegions, "all-regions", false, "scan every Region enabled for the account")
+	fl.StringVar(&f.endpointURL, "endpoint-url", "", "send every AWS call to this endpoint (an emulator)")
+	fl.BoolVar(&f.org, "org", false, "scan every active account of the organization (from the management or a delegated-admin account)")
+	fl.StringVar(&f.roleName, "role-name", "OrganizationAccountAccessRole", "role to assume in each scanned account")
+	fl.StringSliceVar(&f.accounts, "accounts", nil, "account ids to scan by assuming --role-name in each, comma-separated")
+	fl.StringVar(&f.externalID, "external-id", "", "external id for the assumed role")
+	fl.BoolVar(&f.thorough, "thorough", false, "read every function URL config, not only those a policy could expose")
+	fl.BoolVar(&f.demo, "demo", false, "scan the built-in demo estate on a local emulator (no AWS account needed)")
+	fl.BoolVar(&f.quiet, "quiet", false, "no progress on the terminal")
+}
+
+func (f *scanFlags) validate() error {
+	for _, r := range f.regions {
+		if !looksLikeRegion(r) {
+			return usagef("--regions: %q is not a Region name (for example us-east-1)", r)
+		}
+	}
+	if f.allRegions && len(f.regions) > 0 {
+		return usagef("--regions and --all-regions are exclusive")
+	}
+	for _, a := range f.accounts {
+		if !isAccountID(strings.TrimSpace(a)) {
+			return usagef("--accounts: %q is not a 12-digit account id", a)
+		}
+	}
+	if f.demo && (f.endpointURL != "" || f.profile != "") {
+		return usagef("--demo scans the built-in estate; it cannot be combined with --endpoint-url or --profile")
+	}
+	return nil
+}
+
+func looksLikeRegion(r string) bool {
+	parts := strings.Split(strings.TrimSpace(r), "-")
+	if len(parts) < 3 {
+		return false
+	}
+	last := parts[len(parts)-1]
+	return len(last) > 0 && last[0] >= '0' && last[0] <= '9'
+}
+
+func (e *env) scanCommand() *cobra.Command {
+	var (
+		sf    scanFlags
+		out   outputFlags
+		trust trustFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "scan",
+		Short: "Scan live accounts (or the built-in demo estate) for Lambda exposure",
+		Long: `Reads every function, alias, published version, function URL and layer version
+in the Regions asked for, judges each resource policy, and reports who outside
+your accounts and organization can reach what. Only List* and Get* APIs are
+called. Anything that cannot be read is reported as unknown and makes the
+exit code 3; it is never counted as compliant.`,
+		Example: `  lambdawarden scan --demo
+  lambdawarden scan --profile audit --all-regions -o text -o json=report.json
+  lambdawarden scan --org --role-name SecurityAudit --regions us-east-1,eu-west-1`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			targets, failOn, err := out.parse(e)
+			if err != nil {
+				return err
+			}
+			tr, err := trust.parse()
+			if err != nil {
+				return err
+			}
+			if err := sf.validate(); err != nil {
+				return err
+			}
+			d, err := e.runScan(sf, tr, targets)
+			if err != nil {
+				return err
+			}
+			d.FailOn = failOn
+			if err := e.write(targets, d, false); err != nil {
+				return err
+			}
+			return verdict(d, failOn)
+		},
+	}
+	sf.register(cmd)
+	out.register(cmd)
+	trust.register(cmd)
+	return cmd
+}
+
+// runScan collects, judges and returns the document.
+func (e *env) runScan(sf scanFlags, tr rules.Trust, targets []outputTarget) (*report.Document, error) {
+	opt := awscollect.Options{
+		Profile:     sf.profile,
+		EndpointURL: sf.endpointURL,
+		Regions:     sf.regions,
+		AllRegions:  sf.allRegions,
+		Accounts:    sf.accounts,
+		RoleName:    sf.roleName,
+		ExternalID:  sf.externalID,
+		Thorough:    sf.thorough,
+	}
+	if sf.demo {
+		est, err := demo.Start(emulator.Options{})
+		if err != nil {
+			return nil, err
+		}
+		defer est.Server.Close()
+		opt.EndpointURL = est.URL
+		opt.Credentials = credentials.NewStaticCredentialsProvider("AKIA"+est.ManagementAccount, "demo-secret", "")
+		opt.Regions = est.Regions
+		opt.Thorough = true
+		sf.org = true
+	}
+	if sf.org {
+		org, err := awscollect.DiscoverOrganization(e.ctx, opt)
+		if err != nil {
+			return nil, err
+		}
+		if len(opt.Accounts) == 0 {
+			opt.Accounts = org.Accounts
+		}
+		if tr.OrgID == "" {
+			tr.OrgID = org.ID
+		}
+		// The organization's own accounts are inside the trust boundary.
+		tr.Trusted = append(tr.Trusted, org.Accounts...)
+	}
+	opt.NeedsURL = func(r *inventory.Resource) bool { return scan.URLReachable(r, tr) }
+	if !sf.quiet && isTerminal(e.stderr) {
+		opt.Progress = e.stderr
+	}
+
+	keepPolicy := false
+	for _, t := range targets {
+		if t.writer.Name() == "html" {
+			keepPolicy = true
+		}
+	}
+	sopt := scan.Options{Trust: tr, OmitPolicyText: !keepPolicy}
+	d := &report.Document{SchemaVersion: report.SchemaVersion, Tool: toolInfo()}
+	started := time.Now().UTC()
+	sum, err := awscollect.Collect(e.ctx, opt, func(r *inventory.Resource) {
+		d.Resources = append(d.Resources, scan.Assess(r, sopt))
+	})
+	if err != nil {
+		if errors.Is(err, awscollect.ErrNoCredentials) {
+			return nil, usagef("%s", err)
+		}
+		return nil, err
+	}
+	sort.Slice(d.Resources, func(i, j int) bool { return d.Resources[i].ARN < d.Resources[j].ARN })
+	d.Scan = &report.ScanInfo{
+		StartedAt:  started.Format(time.RFC3339),
+		FinishedAt: time.Now().UTC().Format(time.RFC3339),
+		Accounts:   sum.Accounts,
+		Regions:    sum.Regions,
+		APICalls:   int(sum.APICalls),
+		Complete:   sum.Complete(),
+		Errors:     sum.Errors,
+	}
+	d.Summarize()
+	d.Scan.Complete = d.Scan.Complete && d.Summary.Unknown == 0
+	return d, nil
+}

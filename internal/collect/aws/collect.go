@@ -1,0 +1,424 @@
+// Package awscollect reads Lambda resources from AWS accounts: every
+// function, alias, published version, function URL and layer version in
+// every Region asked for, with their resource policies. It is the only
+// package that imports the AWS SDK. It only calls List* and Get* APIs,
+// paces itself to Lambda's request quotas per account and Region, and
+// turns anything it could not read into an unknown resource with the
+// reason, never into "nothing there".
+package awscollect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/account"
+	accounttypes "github.com/aws/aws-sdk-go-v2/service/account/types"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+
+	"github.com/lambdawarden/lambdawarden/internal/inventory"
+)
+
+// Options say what to collect and how.
+type Options struct {
+	// Profile selects a shared-config profile; empty uses the default
+	// credential chain (environment, SSO, IMDS, ...).
+	Profile string
+	// EndpointURL sends every call to one endpoint (an emulator, a VPC
+	// endpoint). Empty: the SDK's normal resolution, which honours
+	// AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_LAMBDA.
+	EndpointURL string
+	// Regions to scan; AllRegions asks the Account API for the enabled
+	// ones. With neither, the profile's Region is scanned.
+	Regions    []string
+	AllRegions bool
+	// Accounts to scan by assuming RoleName in each (the caller's own
+	// account is scanned with the caller's credentials). Empty: only the
+	// caller's account.
+	Accounts []string
+	// RoleName is the role assumed in each account (default
+	// OrganizationAccountAccessRole).
+	RoleName    string
+	ExternalID  string
+	SessionName string
+	// Thorough reads every function URL config, not only those a policy
+	// could expose.
+	Thorough bool
+	// NeedsURL reports whether a resource's policies could let someone
+	// beyond the owner call lambda:InvokeFunctionUrl; only then is its URL
+	// config read. Nil reads every URL config.
+	NeedsURL func(*inventory.Resource) bool
+	// Quotas are requests per second per budget; nil means AWS's quotas,
+	// an empty map means no pacing.
+	Quotas map[Budget]float64
+	// Retry bounds retries per call; zero means DefaultRetry.
+	Retry RetryPolicy
+	// Concurrency is the number of calls in flight per budget per lane.
+	Concurrency int
+	// MaxLanes bounds how many account-Region lanes run at once.
+	MaxLanes int
+	// Credentials overrides the credential chain (used by --demo).
+	Credentials aws.CredentialsProvider
+	// HTTPClient overrides the SDK's HTTP client.
+	HTTPClient *http.Client
+	// Progress, when set, receives a line per lane now and then.
+	Progress io.Writer
+	// Now is the clock (tests).
+	Now func() time.Time
+}
+
+// Summary is what a collection did.
+type Summary struct {
+	Accounts  []string
+	Regions   []string
+	APICalls  int64
+	Throttled int64 // 429s met
+	Retries   int64
+	// Errors lists what could not be read beyond single resources; any
+	// entry makes the scan incomplete.
+	Errors []string
+	// CallsPerBudget counts calls per "account/region/budget".
+	CallsPerBudget map[string]int64
+	CallsPerOp     map[string]int64
+}
+
+// Complete reports whether everything asked for was read.
+func (s *Summary) Complete() bool { return len(s.Errors) == 0 }
+
+// ErrNoCredentials is returned when no AWS credentials could be found.
+var ErrNoCredentials = errors.New("no AWS credentials found")
+
+// Collect reads the estate and calls emit for every resource, from
+// several goroutines but never two at once. It returns an error only when
+// nothing could be scanned at all (no credentials, no Region); partial
+// failures are in Summary.Errors and in unknown resources.
+func Collect(ctx context.Context, opt Options, emit func(*inventory.Resource)) (*Summary, error) {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Quotas == nil {
+		opt.Quotas = AWSQuotas
+	}
+	if opt.Retry == (RetryPolicy{}) {
+		opt.Retry = DefaultRetry
+	}
+	cfg, err := loadConfig(ctx, &opt)
+	if err != nil {
+		return nil, err
+	}
+	stsClient := sts.NewFromConfig(cfg, func(o *sts.Options) { setEndpoint(&o.BaseEndpoint, opt.EndpointURL) })
+	ident, err := stsClient.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		if isCredentialError(err) {
+			return nil, fmt.Errorf("%w (set AWS_PROFILE or pass --profile, or try the built-in estate with --demo): %v", ErrNoCredentials, err)
+		}
+		return nil, fmt.Errorf("cannot identify the caller with sts:GetCallerIdentity: %v", err)
+	}
+	acct := aws.ToString(ident.Account)
+	partition := "aws"
+	if a, err := inventory.ParseARN(aws.ToString(ident.Arn)); err == nil && a.Partition != "" {
+		partition = a.Partition
+	}
+
+	regions, err := resolveRegions(ctx, cfg, &opt)
+	if err != nil {
+		return nil, err
+	}
+
+	st := newStats()
+	var emitMu sync.Mutex
+	safeEmit := func(r *inventory.Resource) {
+		emitMu.Lock()
+		defer emitMu.Unlock()
+		emit(r)
+	}
+	accounts := dedupe(opt.Accounts)
+	if len(accounts) == 0 {
+		accounts = []string{acct}
+	}
+	var lanes []*lane
+	var setupErrors []string
+	for _, target := range accounts {
+		tcfg := cfg
+		if target != acct {
+			var err error
+			tcfg, err = assumeInto(ctx, cfg, stsClient, partition, target, &opt)
+			if err != nil {
+				msg := "account " + target + ": cannot assume role " + roleName(&opt) + ": " + err.Error()
+				setupErrors = append(setupErrors, msg)
+				safeEmit(&inventory.Resource{ARN: "arn:" + partition + ":lambda:*:" + target + ":function:*", Kind: inventory.KindFunction, Account: target, Name: "*",
+					Unknown: "the account could not be entered, so none of its resources were read: " + err.Error()})
+				continue
+			}
+		}
+		for _, region := range regions {
+			client := lambda.NewFromConfig(tcfg, func(o *lambda.Options) {
+				o.Region = region
+				setEndpoint(&o.BaseEndpoint, opt.EndpointURL)
+			})
+			lanes = append(lanes, &lane{
+				key: target + "/" + region, account: target, region: region, partition: partition,
+				client: client, pacer: newPacer(opt.Quotas, opt.Now), stats: st, retry: opt.Retry, opt: &opt, emit: safeEmit,
+			})
+		}
+	}
+	runLanes(ctx, lanes, opt.MaxLanes, opt.Progress)
+
+	sum := &Summary{Accounts: accounts, Regions: regions, Errors: setupErrors, APICalls: st.calls.Load(), Throttled: st.throttled.Load(), Retries: st.retries.Load(),
+		CallsPerBudget: st.perBudget, CallsPerOp: st.perOp}
+	for _, l := range lanes {
+		sum.Errors = append(sum.Errors, l.errors...)
+	}
+	if err := ctx.Err(); err != nil {
+		sum.Errors = append(sum.Errors, "the scan was interrupted: "+err.Error())
+	}
+	sort.Strings(sum.Errors)
+	return sum, nil
+}
+
+func roleName(opt *Options) string {
+	if opt.RoleName != "" {
+		return opt.RoleName
+	}
+	return "OrganizationAccountAccessRole"
+}
+
+// assumeInto returns a configuration whose credentials come from assuming
+// the scan role in another account, checked with GetCallerIdentity so an
+// account that cannot be entered is reported once, up front.
+func assumeInto(ctx context.Context, base aws.Config, stsClient *sts.Client, partition, account string, opt *Options) (aws.Config, error) {
+	roleARN := "arn:" + partition + ":iam::" + account + ":role/" + roleName(opt)
+	session := opt.SessionName
+	if session == "" {
+		session = "lambdawarden"
+	}
+	provider := stscreds.NewAssumeRoleProvider(stsClient, roleARN, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = session
+		if opt.ExternalID != "" {
+			o.ExternalID = aws.String(opt.ExternalID)
+		}
+	})
+	cfg := base.Copy()
+	cfg.Credentials = aws.NewCredentialsCache(provider)
+	check := sts.NewFromConfig(cfg, func(o *sts.Options) { setEndpoint(&o.BaseEndpoint, opt.EndpointURL) })
+	ident, err := check.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return cfg, errors.New(shortError(err))
+	}
+	if got := aws.ToString(ident.Account); got != account {
+		return cfg, fmt.Errorf("assumed role reports account %s, not %s", got, account)
+	}
+	return cfg, nil
+}
+
+// shortError keeps the AWS error code and message of an SDK error.
+func shortError(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode() + ": " + ae.ErrorMessage()
+	}
+	return err.Error()
+}
+
+// Organization is what AWS Organizations says about the caller's
+// organization.
+type Organization struct {
+	ID       string
+	Accounts []string // active member accounts
+	Skipped  []string // suspended or otherwise inactive accounts
+}
+
+// DiscoverOrganization lists the organization's active accounts; it must
+// run in the management account or a delegated administrator.
+func DiscoverOrganization(ctx context.Context, opt Options) (*Organization, error) {
+	cfg, err := loadConfig(ctx, &opt)
+	if err != nil {
+		return nil, err
+	}
+	client := organizations.NewFromConfig(cfg, func(o *organizations.Options) {
+		setEndpoint(&o.BaseEndpoint, opt.EndpointURL)
+		if o.Region == "" {
+			o.Region = "us-east-1"
+		}
+	})
+	desc, err := client.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	if err != nil {
+		return nil, fmt.Errorf("--org: cannot describe the organization: %s", shortError(err))
+	}
+	org := &Organization{ID: aws.ToString(desc.Organization.Id)}
+	p := organizations.NewListAccountsPaginator(client, &organizations.ListAccountsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("--org: cannot list the organization's accounts (run from the management account or a delegated administrator): %s", shortError(err))
+		}
+		for _, a := range page.Accounts {
+			if a.State == orgtypes.AccountStateActive || (a.State == "" && a.Status == orgtypes.AccountStatusActive) {
+				org.Accounts = append(org.Accounts, aws.ToString(a.Id))
+			} else {
+				org.Skipped = append(org.Skipped, aws.ToString(a.Id))
+			}
+		}
+	}
+	return org, nil
+}
+
+func runLanes(ctx context.Context, lanes []*lane, max int, progress io.Writer) {
+	if max <= 0 {
+		max = 16
+	}
+	sem := make(chan struct{}, max)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	if progress != nil {
+		go reportProgress(progress, lanes, stop)
+	}
+	for _, l := range lanes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			l.run(ctx)
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	if progress != nil {
+		printProgress(progress, lanes, true)
+	}
+}
+
+func reportProgress(w io.Writer, lanes []*lane, stop chan struct{}) {
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			printProgress(w, lanes, false)
+		}
+	}
+}
+
+func printProgress(w io.Writer, lanes []*lane, final bool) {
+	var parts []string
+	var done, found int64
+	for _, l := range lanes {
+		d, f := l.done.Load(), l.found.Load()
+		done += d
+		found += f
+		if len(lanes) <= 4 {
+			parts = append(parts, fmt.Sprintf("%s %d/%d", l.region, d, f))
+		}
+	}
+	line := fmt.Sprintf("scanning: %d/%d resources", done, found)
+	if len(parts) > 0 {
+		line += " (" + strings.Join(parts, ", ") + ")"
+	}
+	end := ""
+	if final {
+		end = "\n"
+	}
+	fmt.Fprintf(w, "\r\x1b[K%s%s", line, end)
+}
+
+func setEndpoint(dst **string, url string) {
+	if url != "" {
+		*dst = aws.String(url)
+	}
+}
+
+func loadConfig(ctx context.Context, opt *Options) (aws.Config, error) {
+	var fns []func(*config.LoadOptions) error
+	if opt.Profile != "" {
+		fns = append(fns, config.WithSharedConfigProfile(opt.Profile))
+	}
+	// The pacer and call() retry with Lambda's Retry-After; the SDK's own
+	// retryer would not, so it is off.
+	fns = append(fns, config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }))
+	if opt.Credentials != nil {
+		fns = append(fns, config.WithCredentialsProvider(opt.Credentials))
+	}
+	if opt.HTTPClient != nil {
+		fns = append(fns, config.WithHTTPClient(opt.HTTPClient))
+	}
+	if len(opt.Regions) > 0 {
+		fns = append(fns, config.WithRegion(opt.Regions[0]))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, fns...)
+	if err != nil {
+		return cfg, fmt.Errorf("load AWS configuration: %v", err)
+	}
+	return cfg, nil
+}
+
+func resolveRegions(ctx context.Context, cfg aws.Config, opt *Options) ([]string, error) {
+	if len(opt.Regions) > 0 {
+		return dedupe(opt.Regions), nil
+	}
+	if opt.AllRegions {
+		client := account.NewFromConfig(cfg, func(o *account.Options) {
+			setEndpoint(&o.BaseEndpoint, opt.EndpointURL)
+			if o.Region == "" {
+				o.Region = "us-east-1"
+			}
+		})
+		var regions []string
+		p := account.NewListRegionsPaginator(client, &account.ListRegionsInput{
+			RegionOptStatusContains: []accounttypes.RegionOptStatus{accounttypes.RegionOptStatusEnabled, accounttypes.RegionOptStatusEnabledByDefault},
+		})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("--all-regions: cannot list the account's enabled Regions (account:ListRegions): %v; pass --regions instead", err)
+			}
+			for _, r := range page.Regions {
+				regions = append(regions, aws.ToString(r.RegionName))
+			}
+		}
+		if len(regions) == 0 {
+			return nil, fmt.Errorf("--all-regions: the account reports no enabled Regions")
+		}
+		sort.Strings(regions)
+		return regions, nil
+	}
+	if cfg.Region != "" {
+		return []string{cfg.Region}, nil
+	}
+	return nil, fmt.Errorf("no Region to scan: pass --regions us-east-1,eu-west-1 or --all-regions, or set AWS_REGION")
+}
+
+func dedupe(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		s = strings.TrimSpace(s)
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func isCredentialError(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "failed to retrieve credentials") || strings.Contains(msg, "no EC2 IMDS role found") ||
+		strings.Contains(msg, "failed to refresh cached credentials") || strings.Contains(msg, "static credentials are empty") ||
+		strings.Contains(msg, "AnonymousCredentials")
+}

@@ -1,0 +1,130 @@
+package awscollect
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Budget names a Lambda request quota. Quotas are per account and Region
+// and cannot be raised (SEMANTICS.md section 10).
+type Budget string
+
+// Lambda's control-plane budgets.
+const (
+	BudgetGetFunction Budget = "GetFunction"
+	BudgetGetPolicy   Budget = "GetPolicy"
+	BudgetShared      Budget = "shared" // every other control-plane call
+	BudgetNone        Budget = ""       // STS, Organizations, IAM: not paced here
+)
+
+// AWSQuotas are Lambda's documented request quotas, requests per second.
+var AWSQuotas = map[Budget]float64{BudgetGetFunction: 100, BudgetGetPolicy: 15, BudgetShared: 15}
+
+// budgetOf maps an operation to the budget it draws from.
+func budgetOf(op string) Budget {
+	switch op {
+	case "GetFunction":
+		return BudgetGetFunction
+	case "GetPolicy":
+		return BudgetGetPolicy
+	}
+	return BudgetShared
+}
+
+// bucket is a token bucket: capacity tokens at most, refilled at rate per
+// second, starting full. It mirrors how Lambda meters requests, so a
+// client that takes a token before each call is never throttled unless
+// something else shares the budget.
+type bucket struct {
+	mu       sync.Mutex
+	rate     float64
+	capacity float64
+	tokens   float64
+	last     time.Time
+	// pausedUntil holds back every caller after a 429 until the server's
+	// Retry-After has passed.
+	pausedUntil time.Time
+	now         func() time.Time
+}
+
+func newBucket(rate float64, now func() time.Time) *bucket {
+	// Keep a little below the quota: requests are counted where they
+	// arrive, and arrivals bunch up when goroutines are scheduled late.
+	r := rate * safety
+	capacity := r
+	if capacity < 1 {
+		capacity = 1
+	}
+	return &bucket{rate: r, capacity: capacity, tokens: capacity, last: now(), now: now}
+}
+
+// safety is the fraction of a quota the pacer uses.
+const safety = 0.95
+
+// take waits until a token is available or ctx ends.
+func (b *bucket) take(ctx context.Context) error {
+	for {
+		b.mu.Lock()
+		now := b.now()
+		b.tokens += now.Sub(b.last).Seconds() * b.rate
+		if b.tokens > b.capacity {
+			b.tokens = b.capacity
+		}
+		b.last = now
+		var wait time.Duration
+		switch {
+		case now.Before(b.pausedUntil):
+			wait = b.pausedUntil.Sub(now)
+		case b.tokens >= 1:
+			b.tokens--
+			b.mu.Unlock()
+			return nil
+		default:
+			wait = time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
+		}
+		b.mu.Unlock()
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// pause holds the budget back for d (a server's Retry-After) and empties
+// it, so the calls that follow are spread out again.
+func (b *bucket) pause(d time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	until := b.now().Add(d)
+	if until.After(b.pausedUntil) {
+		b.pausedUntil = until
+	}
+	b.tokens = 0
+	b.last = until
+}
+
+// pacer holds one lane's buckets (one account and Region).
+type pacer struct {
+	buckets map[Budget]*bucket
+}
+
+func newPacer(quotas map[Budget]float64, now func() time.Time) *pacer {
+	p := &pacer{buckets: map[Budget]*bucket{}}
+	for b, rate := range quotas {
+		if rate > 0 {
+			p.buckets[b] = newBucket(rate, now)
+		}
+	}
+	return p
+}
+
+func (p *pacer) bucket(b Budget) *bucket {
+	if p == nil {
+		return nil
+	}
+	return p.buckets[b]
+}
