@@ -28,6 +28,7 @@ import (
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/lambdawarden/lambdawarden/internal/inventory"
 )
@@ -351,6 +352,9 @@ func loadConfig(ctx context.Context, opt *Options) (aws.Config, error) {
 	// The pacer and call() retry with Lambda's Retry-After; the SDK's own
 	// retryer would not, so it is off.
 	fns = append(fns, config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }))
+	// The SDK's own warnings (IMDS fallbacks) would interleave with the
+	// report; failures reach the user through errors instead.
+	fns = append(fns, config.WithLogger(logging.Nop{}))
 	if opt.Credentials != nil {
 		fns = append(fns, config.WithCredentialsProvider(opt.Credentials))
 	}
