@@ -19,12 +19,12 @@ import (
 
 // stats counts what a collection did, for the report and the benchmark.
 type stats struct {
-	calls      atomic.Int64
-	throttled  atomic.Int64 // 429s met
-	retries    atomic.Int64
-	mu         sync.Mutex
-	perBudget  map[string]int64 // "account/region/budget" -> calls
-	perOp      map[string]int64
+	calls     atomic.Int64
+	throttled atomic.Int64 // 429s met
+	retries   atomic.Int64
+	mu        sync.Mutex
+	perBudget map[string]int64 // "account/region/budget" -> calls
+	perOp     map[string]int64
 }
 
 func newStats() *stats {
