@@ -279,7 +279,11 @@ func parsePrincipals(raw json.RawMessage) (*Principals, error) {
 			return nil, err
 		}
 		if s != "*" {
-			return nil, fmt.Errorf("the only string value allowed is \"*\"; got %q (use {\"AWS\": %q})", s, s)
+			kind := "AWS"
+			if strings.Contains(s, ".") && !strings.HasPrefix(s, "arn:") {
+				kind = "Service"
+			}
+			return nil, fmt.Errorf("the only string value allowed is \"*\"; got %q (write {%q: %q})", s, kind, s)
 		}
 		return &Principals{Everyone: true}, nil
 	case '{':

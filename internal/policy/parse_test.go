@@ -27,6 +27,7 @@ func TestParseErrorsNameTheProblem(t *testing.T) {
 		{"missing Principal", doc(`{"Sid":"a","Effect":"Allow","Action":"lambda:*"}`), 0, "missing Principal"},
 		{"both Principal and NotPrincipal", doc(`{"Sid":"a","Effect":"Allow","Principal":"*","NotPrincipal":"*","Action":"lambda:*"}`), 0, "both Principal and NotPrincipal"},
 		{"principal string other than star", doc(`{"Effect":"Allow","Principal":"111122223333","Action":"lambda:*"}`), 0, `{"AWS": "111122223333"}`},
+		{"service as bare string", doc(`{"Effect":"Allow","Principal":"s3.amazonaws.com","Action":"lambda:*"}`), 0, `{"Service": "s3.amazonaws.com"}`},
 		{"unknown principal type", doc(`{"Effect":"Allow","Principal":{"Account":"1"},"Action":"lambda:*"}`), 0, `unknown principal type "Account"`},
 		{"principal of wrong type", doc(`{"Effect":"Allow","Principal":{"AWS":12},"Action":"lambda:*"}`), 0, "string or an array"},
 		{"missing Action", doc(`{"Sid":"x","Effect":"Allow","Principal":"*"}`), 0, "missing Action"},
