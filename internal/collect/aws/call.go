@@ -23,19 +23,22 @@ type stats struct {
 	throttled atomic.Int64 // 429s met
 	retries   atomic.Int64
 	mu        sync.Mutex
-	perBudget map[string]int64 // "account/region/budget" -> calls
-	perOp     map[string]int64
+	perLane   map[LaneOp]int64
+}
+
+// LaneOp names one operation in one account-Region lane.
+type LaneOp struct {
+	Account, Region, Op string
 }
 
 func newStats() *stats {
-	return &stats{perBudget: map[string]int64{}, perOp: map[string]int64{}}
+	return &stats{perLane: map[LaneOp]int64{}}
 }
 
-func (s *stats) count(lane string, b Budget, op string) {
+func (s *stats) count(l *lane, op string) {
 	s.calls.Add(1)
 	s.mu.Lock()
-	s.perBudget[lane+"/"+string(b)]++
-	s.perOp[op]++
+	s.perLane[LaneOp{l.account, l.region, op}]++
 	s.mu.Unlock()
 }
 
@@ -55,7 +58,7 @@ var DefaultRetry = RetryPolicy{MaxThrottles: 8, MaxErrors: 3, BaseBackoff: 250 *
 // own retryer is off: it does not read Lambda's Retry-After header and
 // would hammer a budget the pacer is protecting.
 func call[T any](ctx context.Context, l *lane, op string, fn func(context.Context) (T, error)) (T, error) {
-	b := budgetOf(op)
+	b := BudgetOf(op)
 	bk := l.pacer.bucket(b)
 	throttles, failures := 0, 0
 	for {
@@ -65,7 +68,7 @@ func call[T any](ctx context.Context, l *lane, op string, fn func(context.Contex
 				return zero, err
 			}
 		}
-		l.stats.count(l.key, b, op)
+		l.stats.count(l, op)
 		cctx, cancel := context.WithTimeout(ctx, l.retry.CallTimeout)
 		out, err := fn(cctx)
 		cancel()

@@ -164,7 +164,7 @@ func TestFaultsEndUnknownNeverPass(t *testing.T) {
 	for _, kind := range []string{"denied", "500", "503", "throttle"} {
 		t.Run(kind, func(t *testing.T) {
 			seed, _ := demo.Seed()
-			faults, err := emulator.ParseFaults("GetPolicy:" + kind + "=1")
+			faults, err := emulator.ParseFaults("GetPolicy:" + kind + "=1,GetResourcePolicy:" + kind + "=1")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -292,7 +292,6 @@ func TestPagingAndCallCounts(t *testing.T) {
 	want := map[string]int{
 		"ListFunctions":          (entries + 49) / 50,
 		"ListAliases":            n,
-		"GetPolicy":              n * (1 + aliases + versions),
 		"ListLayers":             1,
 		"ListVersionsByFunction": 0,
 		"ListFunctionUrlConfigs": 0, // no policy grants URL invoke
@@ -302,8 +301,43 @@ func TestPagingAndCallCounts(t *testing.T) {
 			t.Errorf("%s called %d times, want %d", op, counts[op], w)
 		}
 	}
+	if got, want := counts["GetPolicy"]+counts["GetResourcePolicy"], n*(1+aliases+versions); got != want {
+		t.Errorf("%d policy reads (GetPolicy %d + GetResourcePolicy %d), want exactly %d", got, counts["GetPolicy"], counts["GetResourcePolicy"], want)
+	}
 	if sum.Throttled != 0 {
 		t.Errorf("met %d throttles without quotas", sum.Throttled)
+	}
+}
+
+// TestGetResourcePolicyRefusedFallsBack: a role without
+// lambda:GetResourcePolicy must not turn resources unknown; the lane reads
+// them with GetPolicy instead.
+func TestGetResourcePolicyRefusedFallsBack(t *testing.T) {
+	faults, _ := emulator.ParseFaults("GetResourcePolicy:denied=1")
+	srv, url := startEmulator(t, bigSeed(20, 1, 1), emulator.Options{Faults: faults, FaultSeed: 3})
+	got, _ := collect(t, options(url, mgmt, "us-east-1"), rules.Trust{})
+	if len(got) != 60 {
+		t.Fatalf("collected %d resources, want 60", len(got))
+	}
+	for arn, r := range got {
+		if r.Status != "evaluated" {
+			t.Errorf("%s: %s (%s)", arn, r.Status, r.UnknownReason)
+		}
+	}
+	c := srv.Counts()
+	if c["GetResourcePolicy"] == 0 || c["GetResourcePolicy"] > 8 {
+		t.Errorf("GetResourcePolicy was tried %d times; want a few, then none", c["GetResourcePolicy"])
+	}
+}
+
+// TestGetPolicyOnly keeps every policy read on GetPolicy when asked.
+func TestGetPolicyOnly(t *testing.T) {
+	srv, url := startEmulator(t, bigSeed(5, 1, 1), emulator.Options{})
+	opt := options(url, mgmt, "us-east-1")
+	opt.GetPolicyOnly = true
+	collect(t, opt, rules.Trust{})
+	if c := srv.Counts(); c["GetResourcePolicy"] != 0 || c["GetPolicy"] != 15 {
+		t.Errorf("GetPolicy %d, GetResourcePolicy %d; want 15 and 0", c["GetPolicy"], c["GetResourcePolicy"])
 	}
 }
 

@@ -20,6 +20,7 @@ type lambdaAPI interface {
 	ListFunctions(context.Context, *lambda.ListFunctionsInput, ...func(*lambda.Options)) (*lambda.ListFunctionsOutput, error)
 	ListAliases(context.Context, *lambda.ListAliasesInput, ...func(*lambda.Options)) (*lambda.ListAliasesOutput, error)
 	GetPolicy(context.Context, *lambda.GetPolicyInput, ...func(*lambda.Options)) (*lambda.GetPolicyOutput, error)
+	GetResourcePolicy(context.Context, *lambda.GetResourcePolicyInput, ...func(*lambda.Options)) (*lambda.GetResourcePolicyOutput, error)
 	ListFunctionUrlConfigs(context.Context, *lambda.ListFunctionUrlConfigsInput, ...func(*lambda.Options)) (*lambda.ListFunctionUrlConfigsOutput, error)
 	ListLayers(context.Context, *lambda.ListLayersInput, ...func(*lambda.Options)) (*lambda.ListLayersOutput, error)
 	ListLayerVersions(context.Context, *lambda.ListLayerVersionsInput, ...func(*lambda.Options)) (*lambda.ListLayerVersionsOutput, error)
@@ -29,7 +30,6 @@ type lambdaAPI interface {
 // lane collects one account in one Region, on that pair's own request
 // budgets.
 type lane struct {
-	key       string // "account/region"
 	account   string
 	region    string
 	partition string
@@ -45,9 +45,7 @@ type lane struct {
 	errMu  sync.Mutex
 	errors []string
 
-	pending sync.WaitGroup
-	policyQ *queue // GetPolicy budget
-	sharedQ *queue // everything else
+	sched *scheduler
 
 	fnMu      sync.Mutex
 	functions map[string]*fnState
@@ -79,22 +77,20 @@ func (l *lane) fail(msg string) {
 
 func (l *lane) run(ctx context.Context) {
 	l.functions = map[string]*fnState{}
-	l.policyQ = newQueue(&l.pending)
-	l.sharedQ = newQueue(&l.pending)
+	l.sched = newScheduler(!l.opt.GetPolicyOnly)
 	var workers sync.WaitGroup
 	n := l.opt.Concurrency
 	if n <= 0 {
 		n = 4
 	}
-	l.policyQ.serve(ctx, n, &workers)
-	l.sharedQ.serve(ctx, n, &workers)
+	l.sched.serve(BudgetGetPolicy, n, &workers)
+	l.sched.serve(BudgetShared, n, &workers)
 
-	l.sharedQ.push(true, func() { l.listFunctions(ctx, nil) })
-	l.sharedQ.push(false, func() { l.listLayers(ctx, nil) })
+	l.sched.shared(true, func() { l.listFunctions(ctx, nil) })
+	l.sched.shared(false, func() { l.listLayers(ctx, nil) })
 
-	l.pending.Wait()
-	l.policyQ.close()
-	l.sharedQ.close()
+	l.sched.pending.Wait()
+	l.sched.close()
 	workers.Wait()
 }
 
@@ -120,7 +116,7 @@ func (l *lane) listFunctions(ctx context.Context, marker *string) {
 	}
 	if out.NextMarker != nil && *out.NextMarker != "" {
 		next := out.NextMarker
-		l.sharedQ.push(true, func() { l.listFunctions(ctx, next) })
+		l.sched.shared(true, func() { l.listFunctions(ctx, next) })
 	}
 	for i := range out.Functions {
 		cfg := out.Functions[i]
@@ -138,8 +134,8 @@ func (l *lane) listFunctions(ctx context.Context, marker *string) {
 		r.Kind = inventory.KindVersion
 		r.Qualifier = version
 		l.found.Add(1)
-		l.policyQ.push(true, func() {
-			l.readPolicy(ctx, r)
+		l.sched.policyRead(func(via Budget) {
+			l.readPolicy(ctx, r, via)
 			l.attachToFunction(st, r)
 		})
 	}
@@ -159,9 +155,9 @@ func (l *lane) function(ctx context.Context, name string) *fnState {
 		return st
 	}
 	l.found.Add(1)
-	l.policyQ.push(true, func() {
+	l.sched.policyRead(func(via Budget) {
 		r := &inventory.Resource{ARN: st.unqualified, Name: name}
-		l.readPolicy(ctx, r)
+		l.readPolicy(ctx, r, via)
 		st.mu.Lock()
 		st.policy, st.policyUnknown, st.policyDone = r.Policy, r.PolicyUnknown, true
 		waiting := st.waiting
@@ -173,7 +169,7 @@ func (l *lane) function(ctx context.Context, name string) *fnState {
 		}
 		l.maybeURLStage(ctx, st)
 	})
-	l.sharedQ.push(true, func() { l.listAliases(ctx, st, nil) })
+	l.sched.shared(true, func() { l.listAliases(ctx, st, nil) })
 	return st
 }
 
@@ -210,8 +206,27 @@ func (l *lane) attachToFunction(st *fnState, r *inventory.Resource) {
 }
 
 // readPolicy reads a function, alias or version policy. 404 means no
-// policy; any other failure leaves the resource unknown.
-func (l *lane) readPolicy(ctx context.Context, r *inventory.Resource) {
+// policy; any other failure leaves the resource unknown. A read made on
+// the shared budget uses GetResourcePolicy (same document, other quota);
+// if that API is refused, the lane falls back to GetPolicy for good.
+func (l *lane) readPolicy(ctx context.Context, r *inventory.Resource, via Budget) {
+	if via == BudgetShared && l.sched.viaShared.Load() {
+		out, err := call(ctx, l, "GetResourcePolicy", func(c context.Context) (*lambda.GetResourcePolicyOutput, error) {
+			return l.client.GetResourcePolicy(c, &lambda.GetResourcePolicyInput{ResourceArn: aws.String(r.ARN)})
+		})
+		switch {
+		case err == nil:
+			r.Policy = &inventory.Policy{Document: aws.ToString(out.Policy), RevisionID: aws.ToString(out.RevisionId), Source: inventory.Source{API: "GetResourcePolicy"}}
+			return
+		case isNotFound(err):
+			r.Policy = nil
+			return
+		case ctx.Err() != nil:
+			r.PolicyUnknown = reason("GetResourcePolicy", err)
+			return
+		}
+		l.sched.viaShared.Store(false)
+	}
 	in := &lambda.GetPolicyInput{FunctionName: aws.String(r.Name)}
 	if r.Qualifier != "" {
 		in.Qualifier = aws.String(r.Qualifier)
@@ -255,8 +270,8 @@ func (l *lane) listAliases(ctx context.Context, st *fnState, marker *string) {
 		st.aliases = append(st.aliases, r)
 		st.aliasReads++
 		st.mu.Unlock()
-		l.policyQ.push(true, func() {
-			l.readPolicy(ctx, r)
+		l.sched.policyRead(func(via Budget) {
+			l.readPolicy(ctx, r, via)
 			st.mu.Lock()
 			st.aliasReads--
 			st.mu.Unlock()
@@ -265,7 +280,7 @@ func (l *lane) listAliases(ctx context.Context, st *fnState, marker *string) {
 	}
 	if out.NextMarker != nil && *out.NextMarker != "" {
 		next := out.NextMarker
-		l.sharedQ.push(true, func() { l.listAliases(ctx, st, next) })
+		l.sched.shared(true, func() { l.listAliases(ctx, st, next) })
 		return
 	}
 	st.mu.Lock()
@@ -309,7 +324,7 @@ func (l *lane) maybeURLStage(ctx context.Context, st *fnState) {
 		}
 		return
 	}
-	l.sharedQ.push(false, func() {
+	l.sched.shared(false, func() {
 		l.readURLs(ctx, st, resources)
 		for _, r := range resources {
 			l.emitResource(r)
@@ -369,11 +384,11 @@ func (l *lane) listLayers(ctx context.Context, marker *string) {
 	}
 	for _, ly := range out.Layers {
 		name := aws.ToString(ly.LayerName)
-		l.sharedQ.push(false, func() { l.listLayerVersions(ctx, name, nil) })
+		l.sched.shared(false, func() { l.listLayerVersions(ctx, name, nil) })
 	}
 	if out.NextMarker != nil && *out.NextMarker != "" {
 		next := out.NextMarker
-		l.sharedQ.push(false, func() { l.listLayers(ctx, next) })
+		l.sched.shared(false, func() { l.listLayers(ctx, next) })
 	}
 }
 
@@ -401,14 +416,14 @@ func (l *lane) listLayerVersions(ctx context.Context, name string, marker *strin
 			r.ARN = l.layerARN(name, num)
 		}
 		l.found.Add(1)
-		l.sharedQ.push(false, func() {
+		l.sched.shared(false, func() {
 			l.readLayerPolicy(ctx, r)
 			l.emitResource(r)
 		})
 	}
 	if out.NextMarker != nil && *out.NextMarker != "" {
 		next := out.NextMarker
-		l.sharedQ.push(false, func() { l.listLayerVersions(ctx, name, next) })
+		l.sched.shared(false, func() { l.listLayerVersions(ctx, name, next) })
 	}
 }
 

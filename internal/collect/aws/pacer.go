@@ -21,8 +21,8 @@ const (
 // AWSQuotas are Lambda's documented request quotas, requests per second.
 var AWSQuotas = map[Budget]float64{BudgetGetFunction: 100, BudgetGetPolicy: 15, BudgetShared: 15}
 
-// budgetOf maps an operation to the budget it draws from.
-func budgetOf(op string) Budget {
+// BudgetOf maps an operation to the budget it draws from.
+func BudgetOf(op string) Budget {
 	switch op {
 	case "GetFunction":
 		return BudgetGetFunction
