@@ -31,6 +31,7 @@ type scanFlags struct {
 	thorough    bool
 	demo        bool
 	quiet       bool
+	getPolicy   bool
 }
 
 func (f *scanFlags) register(cmd *cobra.Command) {
@@ -46,6 +47,7 @@ func (f *scanFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.thorough, "thorough", false, "read every function URL config, not only those a policy could expose")
 	fl.BoolVar(&f.demo, "demo", false, "scan the built-in demo estate on a local emulator (no AWS account needed)")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress on the terminal")
+	fl.BoolVar(&f.getPolicy, "getpolicy-only", false, "read policies only with GetPolicy (by default GetResourcePolicy also carries reads when its quota is free)")
 }
 
 func (f *scanFlags) validate() error {
@@ -127,14 +129,15 @@ exit code 3; it is never counted as compliant.`,
 // runScan collects, judges and returns the document.
 func (e *env) runScan(sf scanFlags, tr rules.Trust, targets []outputTarget) (*report.Document, error) {
 	opt := awscollect.Options{
-		Profile:     sf.profile,
-		EndpointURL: sf.endpointURL,
-		Regions:     sf.regions,
-		AllRegions:  sf.allRegions,
-		Accounts:    sf.accounts,
-		RoleName:    sf.roleName,
-		ExternalID:  sf.externalID,
-		Thorough:    sf.thorough,
+		Profile:       sf.profile,
+		EndpointURL:   sf.endpointURL,
+		Regions:       sf.regions,
+		AllRegions:    sf.allRegions,
+		Accounts:      sf.accounts,
+		RoleName:      sf.roleName,
+		ExternalID:    sf.externalID,
+		Thorough:      sf.thorough,
+		GetPolicyOnly: sf.getPolicy,
 	}
 	if sf.demo {
 		est, err := demo.Start(emulator.Options{})

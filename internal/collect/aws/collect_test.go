@@ -392,3 +392,15 @@ func TestThrottlesAreRetriedWithRetryAfter(t *testing.T) {
 		t.Error("no throttle was met; the fault injection did not work and the test proves nothing")
 	}
 }
+
+func TestAllRegionsListsEnabledRegions(t *testing.T) {
+	seed, _ := demo.Seed()
+	seed.Accounts[0].EnabledRegions = []string{"eu-west-1", "us-east-1"}
+	_, url := startEmulator(t, seed, emulator.Options{})
+	opt := options(url, mgmt)
+	opt.AllRegions = true
+	_, sum := collect(t, opt, rules.Trust{})
+	if strings.Join(sum.Regions, ",") != "eu-west-1,us-east-1" {
+		t.Fatalf("--all-regions scanned %v", sum.Regions)
+	}
+}
