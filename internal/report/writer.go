@@ -6,6 +6,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Options are presentation choices a writer may honour.
@@ -16,6 +17,14 @@ type Options struct {
 	// Single renders the document's only resource on its own, as analyze
 	// does.
 	Single bool
+	// OCSFCompliance makes the ocsf writer add one Compliance Finding
+	// (class 2003) per framework requirement after the Detection
+	// Findings (--ocsf-compliance).
+	OCSFCompliance bool
+	// Time stamps reports of a document that has no scan times (analyze);
+	// zero means now. A scan's finish time always wins, so every format
+	// written from one run carries the same time.
+	Time time.Time
 }
 
 // Writer renders a document in one format. Writers name themselves; the
@@ -27,7 +36,7 @@ type Writer interface {
 }
 
 // writers is every format, in the order `--help` lists them.
-var writers = []Writer{textWriter{}, jsonWriter{}}
+var writers = []Writer{textWriter{}, jsonWriter{}, csvWriter{}, sarifWriter{}, asffWriter{}, ocsfWriter{}, junitWriter{}, htmlWriter{}}
 
 // Writers returns every available writer.
 func Writers() []Writer { return append([]Writer(nil), writers...) }
