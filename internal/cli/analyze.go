@@ -64,6 +64,7 @@ func (e *env) analyzeCommand() *cobra.Command {
 	var (
 		out         outputFlags
 		trust       trustFlags
+		files       settingsFlags
 		resourceARN string
 		urlAuthType string
 	)
@@ -83,6 +84,10 @@ Without --resource-arn the resource is read from the statements' Resource.`,
   lambdawarden analyze policy.json --resource-arn arn:aws:lambda:us-east-1:111122223333:function:intake:prod -o json`,
 		Args: exactArgs(1, "a policy file, or - for standard input"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := files.load(cmd, &out, &trust, nil)
+			if err != nil {
+				return err
+			}
 			targets, failOn, err := out.parse(e)
 			if err != nil {
 				return err
@@ -124,7 +129,10 @@ Without --resource-arn the resource is read from the statements' Resource.`,
 				d.Resources[0].Notes = append(d.Resources[0].Notes, "No --resource-arn given: every statement was counted, and the fix commands name "+res.ARN+", read from the statements' Resource.")
 			}
 			d.Summarize()
-			if err := e.write(targets, d, true); err != nil {
+			e.suppress(st, d)
+			opt := st.writer
+			opt.Single = true
+			if err := e.write(targets, d, opt); err != nil {
 				return err
 			}
 			return verdict(d, failOn)
@@ -132,6 +140,7 @@ Without --resource-arn the resource is read from the statements' Resource.`,
 	}
 	out.register(cmd)
 	trust.register(cmd)
+	files.register(cmd)
 	cmd.Flags().StringVar(&resourceARN, "resource-arn", "", "the function, alias, version or layer version the policy is attached to")
 	cmd.Flags().StringVar(&urlAuthType, "url-auth-type", "", "the function URL's auth type on that resource: NONE or AWS_IAM (omit when there is no URL)")
 	return cmd

@@ -68,9 +68,9 @@ func (o *outputFlags) parse(e *env) ([]outputTarget, finding.Severity, error) {
 // write renders the document to every target. Files are written whole
 // or not at all (temp file + rename), so a failed run never leaves half a
 // report behind.
-func (e *env) write(targets []outputTarget, d *report.Document, single bool) error {
+func (e *env) write(targets []outputTarget, d *report.Document, base report.Options) error {
 	for _, t := range targets {
-		opt := report.Options{Single: single}
+		opt := base
 		if t.file == "" {
 			opt.Color = e.isTerminal && e.getenv("NO_COLOR") == "" && t.writer.Name() == "text"
 			if err := t.writer.Write(e.stdout, d, opt); err != nil {

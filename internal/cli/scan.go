@@ -84,6 +84,7 @@ func (e *env) scanCommand() *cobra.Command {
 		sf    scanFlags
 		out   outputFlags
 		trust trustFlags
+		files settingsFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "scan",
@@ -98,6 +99,10 @@ exit code 3; it is never counted as compliant.`,
   lambdawarden scan --org --role-name SecurityAudit --regions us-east-1,eu-west-1`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := files.load(cmd, &out, &trust, &sf.regions)
+			if err != nil {
+				return err
+			}
 			targets, failOn, err := out.parse(e)
 			if err != nil {
 				return err
@@ -114,7 +119,8 @@ exit code 3; it is never counted as compliant.`,
 				return err
 			}
 			d.FailOn = failOn
-			if err := e.write(targets, d, false); err != nil {
+			e.suppress(st, d)
+			if err := e.write(targets, d, st.writer); err != nil {
 				return err
 			}
 			return verdict(d, failOn)
@@ -123,6 +129,7 @@ exit code 3; it is never counted as compliant.`,
 	sf.register(cmd)
 	out.register(cmd)
 	trust.register(cmd)
+	files.register(cmd)
 	return cmd
 }
 

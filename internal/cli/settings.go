@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lambdawarden/lambdawarden/internal/config"
+	"github.com/lambdawarden/lambdawarden/internal/report"
+	"github.com/lambdawarden/lambdawarden/internal/suppress"
+)
+
+// settingsFlags are the flags that bring in files: the configuration
+// file, the suppressions file, and writer options.
+type settingsFlags struct {
+	config         string
+	suppressions   string
+	ocsfCompliance bool
+}
+
+func (s *settingsFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&s.config, "config", "", "configuration file (default: ./"+config.FileName+" when it exists); flags override it")
+	fl.StringVar(&s.suppressions, "suppressions", "", "suppressions file (YAML): accepted findings with reason, expiry and approver")
+	fl.BoolVar(&s.ocsfCompliance, "ocsf-compliance", false, "ocsf output: add one Compliance Finding (class 2003) per requirement")
+}
+
+// settings is what the files say, merged under the flags.
+type settings struct {
+	suppressions *suppress.Set
+	writer       report.Options
+}
+
+// load reads the configuration file and fills every flag the user did not
+// set from it, then loads the suppressions.
+func (s *settingsFlags) load(cmd *cobra.Command, out *outputFlags, trust *trustFlags, regions *[]string) (*settings, error) {
+	path := s.config
+	if path == "" {
+		if found, ok := config.Find("."); ok {
+			path = found
+		}
+	}
+	changed := cmd.Flags().Changed
+	if path != "" {
+		cfg, err := config.Load(path)
+		if err != nil {
+			return nil, usagef("%s", err)
+		}
+		if !changed("trusted-account") && len(cfg.TrustedAccounts) > 0 {
+			trust.trusted = cfg.TrustedAccounts
+		}
+		if !changed("org-id") && cfg.OrgID != "" {
+			trust.orgID = cfg.OrgID
+		}
+		if regions != nil && !changed("regions") && !changed("all-regions") && len(cfg.Regions) > 0 {
+			*regions = cfg.Regions
+		}
+		if !changed("output") && len(cfg.Outputs) > 0 {
+			out.outputs = cfg.Outputs
+		}
+		if !changed("fail-on") && cfg.FailOn != "" {
+			out.failOn = cfg.FailOn
+		}
+		if !changed("suppressions") && cfg.Suppressions != "" {
+			s.suppressions = cfg.Suppressions
+		}
+	}
+	st := &settings{writer: report.Options{OCSFCompliance: s.ocsfCompliance}}
+	if s.suppressions != "" {
+		set, err := suppress.Load(s.suppressions)
+		if err != nil {
+			return nil, usagef("%s", err)
+		}
+		st.suppressions = set
+	}
+	return st, nil
+}
+
+// suppress marks accepted findings (they stay in every report) and warns
+// about entries that expired or matched nothing.
+func (e *env) suppress(st *settings, d *report.Document) {
+	if st.suppressions == nil {
+		return
+	}
+	o := st.suppressions.Apply(d, time.Now())
+	for _, x := range o.ExpiredEntries {
+		fmt.Fprintf(e.stderr, "lambdawarden: suppression at %s expired; its findings count again\n", x.Where())
+	}
+	for _, x := range o.Unused {
+		fmt.Fprintf(e.stderr, "lambdawarden: suppression at %s matched no finding\n", x.Where())
+	}
+}
