@@ -167,6 +167,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		Accounts:      accounts,
 		GetPolicyOnly: cfg.GetPolicyOnly,
 		MaxLanes:      len(accounts) * len(regions),
+		// Lambda's quotas are what is measured; IAM role reads are not.
+		SkipRoles: true,
 	}
 	trust := rules.Trust{OrgID: "o-benchmark01", Trusted: accounts}
 	opt.NeedsURL = func(r *inventory.Resource) bool { return scan.URLReachable(r, trust) }

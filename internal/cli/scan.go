@@ -32,6 +32,7 @@ type scanFlags struct {
 	demo        bool
 	quiet       bool
 	getPolicy   bool
+	noRoles     bool
 }
 
 func (f *scanFlags) register(cmd *cobra.Command) {
@@ -47,6 +48,7 @@ func (f *scanFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.thorough, "thorough", false, "read every function URL config, not only those a policy could expose")
 	fl.BoolVar(&f.demo, "demo", false, "scan the built-in demo estate on a local emulator (no AWS account needed)")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress on the terminal")
+	fl.BoolVar(&f.noRoles, "no-roles", false, "skip execution-role posture (IAM reads of each function's role)")
 	fl.BoolVar(&f.getPolicy, "getpolicy-only", false, "read policies only with GetPolicy (by default GetResourcePolicy also carries reads when its quota is free)")
 }
 
@@ -145,6 +147,7 @@ func (e *env) runScan(sf scanFlags, tr rules.Trust, targets []outputTarget) (*re
 		ExternalID:    sf.externalID,
 		Thorough:      sf.thorough,
 		GetPolicyOnly: sf.getPolicy,
+		SkipRoles:     sf.noRoles,
 	}
 	if sf.demo {
 		est, err := demo.Start(emulator.Options{})

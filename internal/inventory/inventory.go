@@ -21,6 +21,9 @@ const (
 	KindAlias        Kind = "alias"
 	KindVersion      Kind = "version"
 	KindLayerVersion Kind = "layer-version"
+	// KindExecutionRole is a function's IAM execution role, judged by its
+	// trust policy (who may assume it).
+	KindExecutionRole Kind = "execution-role"
 )
 
 // Source says where a value was read: an ARN and API call for live
@@ -81,6 +84,24 @@ type PublicAccessBlock struct {
 	RestrictPublicResource bool `json:"restrict_public_resource"`
 }
 
+// RolePolicy is one permissions policy of a role: attached (managed) or
+// inline.
+type RolePolicy struct {
+	Name     string `json:"name"`
+	ARN      string `json:"arn,omitempty"` // managed policies
+	Document string `json:"document,omitempty"`
+}
+
+// ExecutionRole is a function's IAM role: who may assume it (the trust
+// policy) and what it may do.
+type ExecutionRole struct {
+	ARN         string       `json:"arn"`
+	TrustPolicy string       `json:"trust_policy,omitempty"`
+	Policies    []RolePolicy `json:"policies,omitempty"`
+	// Unknown says why the role could not be read.
+	Unknown string `json:"unknown,omitempty"`
+}
+
 // Resource is one policy-bearing Lambda resource: an unqualified function,
 // an alias, a published version, or a layer version.
 type Resource struct {
@@ -119,6 +140,10 @@ type Resource struct {
 	ConfigKnown bool `json:"config_known,omitempty"`
 
 	PublicAccessBlock *PublicAccessBlock `json:"public_access_block,omitempty"`
+
+	// ExecutionRole is the function's role as read from IAM (unqualified
+	// functions only; nil when role posture was not collected).
+	ExecutionRole *ExecutionRole `json:"execution_role,omitempty"`
 
 	// ARNInferred is true when ARN was read from the policy's own
 	// statements (a pasted policy without --resource-arn): every statement

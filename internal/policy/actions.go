@@ -10,125 +10,158 @@ type Group string
 
 // Action groups (SEMANTICS.md section 5).
 const (
-	GroupInvoke    Group = "invoke"     // InvokeFunction, InvokeAsync
-	GroupURLInvoke Group = "url-invoke" // InvokeFunctionUrl
-	GroupRead      Group = "read"       // GetFunction hands out the code and environment
-	GroupWrite     Group = "write"      // code, configuration and permission changes
-	GroupLayerUse  Group = "layer-use"  // GetLayerVersion
+	GroupInvoke    Group = "invoke"      // InvokeFunction, InvokeAsync
+	GroupURLInvoke Group = "url-invoke"  // InvokeFunctionUrl
+	GroupRead      Group = "read"        // GetFunction hands out the code and environment
+	GroupWrite     Group = "write"       // code, configuration and permission changes
+	GroupLayerUse  Group = "layer-use"   // GetLayerVersion
+	GroupAssume    Group = "assume-role" // sts:AssumeRole and friends, in a role's trust policy
 )
 
 // groupOrder is the order groups are listed in, worst first.
-var groupOrder = []Group{GroupWrite, GroupRead, GroupInvoke, GroupURLInvoke, GroupLayerUse}
+var groupOrder = []Group{GroupWrite, GroupRead, GroupInvoke, GroupURLInvoke, GroupLayerUse, GroupAssume}
+
+// target is the kind of resource an action applies to.
+type target int
+
+const (
+	onFunction target = iota
+	onLayer
+	onRole
+)
 
 type actionDef struct {
-	name  string // without the "lambda:" prefix
-	group Group
-	layer bool // applies to layer versions rather than functions
+	name   string // without the service prefix
+	group  Group
+	target target
+}
+
+// service returns the action's IAM service prefix.
+func (a actionDef) service() string {
+	if a.target == onRole {
+		return "sts"
+	}
+	return "lambda"
 }
 
 // knownActions is every Lambda action that can be granted on a function,
 // alias, version or layer version (IAM service authorization reference
 // for AWS Lambda). Order is fixed: bit i of an actionSet is knownActions[i].
 var knownActions = []actionDef{
-	{"InvokeFunction", GroupInvoke, false},
-	{"InvokeAsync", GroupInvoke, false},
-	{"InvokeFunctionUrl", GroupURLInvoke, false},
+	{"InvokeFunction", GroupInvoke, onFunction},
+	{"InvokeAsync", GroupInvoke, onFunction},
+	{"InvokeFunctionUrl", GroupURLInvoke, onFunction},
 
-	{"GetFunction", GroupRead, false},
-	{"GetFunctionConfiguration", GroupRead, false},
-	{"GetPolicy", GroupRead, false},
-	{"GetResourcePolicy", GroupRead, false},
-	{"GetAlias", GroupRead, false},
-	{"GetFunctionCodeSigningConfig", GroupRead, false},
-	{"GetFunctionConcurrency", GroupRead, false},
-	{"GetFunctionEventInvokeConfig", GroupRead, false},
-	{"GetFunctionRecursionConfig", GroupRead, false},
-	{"GetFunctionScalingConfig", GroupRead, false},
-	{"GetFunctionUrlConfig", GroupRead, false},
-	{"GetProvisionedConcurrencyConfig", GroupRead, false},
-	{"GetRuntimeManagementConfig", GroupRead, false},
-	{"GetDurableExecution", GroupRead, false},
-	{"GetDurableExecutionHistory", GroupRead, false},
-	{"GetDurableExecutionState", GroupRead, false},
-	{"ListAliases", GroupRead, false},
-	{"ListDurableExecutionsByFunction", GroupRead, false},
-	{"ListFunctionEventInvokeConfigs", GroupRead, false},
-	{"ListFunctionUrlConfigs", GroupRead, false},
-	{"ListProvisionedConcurrencyConfigs", GroupRead, false},
-	{"ListTags", GroupRead, false},
-	{"ListVersionsByFunction", GroupRead, false},
+	{"GetFunction", GroupRead, onFunction},
+	{"GetFunctionConfiguration", GroupRead, onFunction},
+	{"GetPolicy", GroupRead, onFunction},
+	{"GetResourcePolicy", GroupRead, onFunction},
+	{"GetAlias", GroupRead, onFunction},
+	{"GetFunctionCodeSigningConfig", GroupRead, onFunction},
+	{"GetFunctionConcurrency", GroupRead, onFunction},
+	{"GetFunctionEventInvokeConfig", GroupRead, onFunction},
+	{"GetFunctionRecursionConfig", GroupRead, onFunction},
+	{"GetFunctionScalingConfig", GroupRead, onFunction},
+	{"GetFunctionUrlConfig", GroupRead, onFunction},
+	{"GetProvisionedConcurrencyConfig", GroupRead, onFunction},
+	{"GetRuntimeManagementConfig", GroupRead, onFunction},
+	{"GetDurableExecution", GroupRead, onFunction},
+	{"GetDurableExecutionHistory", GroupRead, onFunction},
+	{"GetDurableExecutionState", GroupRead, onFunction},
+	{"ListAliases", GroupRead, onFunction},
+	{"ListDurableExecutionsByFunction", GroupRead, onFunction},
+	{"ListFunctionEventInvokeConfigs", GroupRead, onFunction},
+	{"ListFunctionUrlConfigs", GroupRead, onFunction},
+	{"ListProvisionedConcurrencyConfigs", GroupRead, onFunction},
+	{"ListTags", GroupRead, onFunction},
+	{"ListVersionsByFunction", GroupRead, onFunction},
 
-	{"UpdateFunctionCode", GroupWrite, false},
-	{"UpdateFunctionConfiguration", GroupWrite, false},
-	{"AddPermission", GroupWrite, false},
-	{"RemovePermission", GroupWrite, false},
-	{"PutResourcePolicy", GroupWrite, false},
-	{"DeleteResourcePolicy", GroupWrite, false},
-	{"DeleteFunction", GroupWrite, false},
-	{"CreateAlias", GroupWrite, false},
-	{"UpdateAlias", GroupWrite, false},
-	{"DeleteAlias", GroupWrite, false},
-	{"PublishVersion", GroupWrite, false},
-	{"CreateFunctionUrlConfig", GroupWrite, false},
-	{"UpdateFunctionUrlConfig", GroupWrite, false},
-	{"DeleteFunctionUrlConfig", GroupWrite, false},
-	{"PutFunctionConcurrency", GroupWrite, false},
-	{"DeleteFunctionConcurrency", GroupWrite, false},
-	{"PutFunctionEventInvokeConfig", GroupWrite, false},
-	{"UpdateFunctionEventInvokeConfig", GroupWrite, false},
-	{"DeleteFunctionEventInvokeConfig", GroupWrite, false},
-	{"PutProvisionedConcurrencyConfig", GroupWrite, false},
-	{"DeleteProvisionedConcurrencyConfig", GroupWrite, false},
-	{"PutFunctionCodeSigningConfig", GroupWrite, false},
-	{"DeleteFunctionCodeSigningConfig", GroupWrite, false},
-	{"PutRuntimeManagementConfig", GroupWrite, false},
-	{"PutFunctionRecursionConfig", GroupWrite, false},
-	{"PutFunctionScalingConfig", GroupWrite, false},
-	{"TagResource", GroupWrite, false},
-	{"UntagResource", GroupWrite, false},
-	{"CheckpointDurableExecution", GroupWrite, false},
-	{"StopDurableExecution", GroupWrite, false},
-	{"SendDurableExecutionCallbackSuccess", GroupWrite, false},
-	{"SendDurableExecutionCallbackFailure", GroupWrite, false},
-	{"SendDurableExecutionCallbackHeartbeat", GroupWrite, false},
-	{"EnableReplication", GroupWrite, false},
-	{"DisableReplication", GroupWrite, false},
+	{"UpdateFunctionCode", GroupWrite, onFunction},
+	{"UpdateFunctionConfiguration", GroupWrite, onFunction},
+	{"AddPermission", GroupWrite, onFunction},
+	{"RemovePermission", GroupWrite, onFunction},
+	{"PutResourcePolicy", GroupWrite, onFunction},
+	{"DeleteResourcePolicy", GroupWrite, onFunction},
+	{"DeleteFunction", GroupWrite, onFunction},
+	{"CreateAlias", GroupWrite, onFunction},
+	{"UpdateAlias", GroupWrite, onFunction},
+	{"DeleteAlias", GroupWrite, onFunction},
+	{"PublishVersion", GroupWrite, onFunction},
+	{"CreateFunctionUrlConfig", GroupWrite, onFunction},
+	{"UpdateFunctionUrlConfig", GroupWrite, onFunction},
+	{"DeleteFunctionUrlConfig", GroupWrite, onFunction},
+	{"PutFunctionConcurrency", GroupWrite, onFunction},
+	{"DeleteFunctionConcurrency", GroupWrite, onFunction},
+	{"PutFunctionEventInvokeConfig", GroupWrite, onFunction},
+	{"UpdateFunctionEventInvokeConfig", GroupWrite, onFunction},
+	{"DeleteFunctionEventInvokeConfig", GroupWrite, onFunction},
+	{"PutProvisionedConcurrencyConfig", GroupWrite, onFunction},
+	{"DeleteProvisionedConcurrencyConfig", GroupWrite, onFunction},
+	{"PutFunctionCodeSigningConfig", GroupWrite, onFunction},
+	{"DeleteFunctionCodeSigningConfig", GroupWrite, onFunction},
+	{"PutRuntimeManagementConfig", GroupWrite, onFunction},
+	{"PutFunctionRecursionConfig", GroupWrite, onFunction},
+	{"PutFunctionScalingConfig", GroupWrite, onFunction},
+	{"TagResource", GroupWrite, onFunction},
+	{"UntagResource", GroupWrite, onFunction},
+	{"CheckpointDurableExecution", GroupWrite, onFunction},
+	{"StopDurableExecution", GroupWrite, onFunction},
+	{"SendDurableExecutionCallbackSuccess", GroupWrite, onFunction},
+	{"SendDurableExecutionCallbackFailure", GroupWrite, onFunction},
+	{"SendDurableExecutionCallbackHeartbeat", GroupWrite, onFunction},
+	{"EnableReplication", GroupWrite, onFunction},
+	{"DisableReplication", GroupWrite, onFunction},
 
-	{"GetLayerVersion", GroupLayerUse, true},
-	{"GetLayerVersionPolicy", GroupRead, true},
-	{"ListLayerVersions", GroupRead, true},
-	{"AddLayerVersionPermission", GroupWrite, true},
-	{"RemoveLayerVersionPermission", GroupWrite, true},
-	{"DeleteLayerVersion", GroupWrite, true},
+	{"GetLayerVersion", GroupLayerUse, onLayer},
+	{"GetLayerVersionPolicy", GroupRead, onLayer},
+	{"ListLayerVersions", GroupRead, onLayer},
+	{"AddLayerVersionPermission", GroupWrite, onLayer},
+	{"RemoveLayerVersionPermission", GroupWrite, onLayer},
+	{"DeleteLayerVersion", GroupWrite, onLayer},
+
+	// A function's execution role is judged by who may assume it.
+	{"AssumeRole", GroupAssume, onRole},
+	{"AssumeRoleWithWebIdentity", GroupAssume, onRole},
+	{"AssumeRoleWithSAML", GroupAssume, onRole},
+	{"TagSession", GroupAssume, onRole},
+	{"SetSourceIdentity", GroupAssume, onRole},
 }
 
 // actionSet is a bit set over knownActions.
 type actionSet [2]uint64
 
+// Tables derived from knownActions, built once.
 var (
 	allActions      actionSet
 	functionActions actionSet
 	layerActions    actionSet
+	roleActions     actionSet
 	groupActions    = map[Group]actionSet{}
-	actionIndex     = map[string]int{} // lower-case "lambda:name" -> bit
-	qualifiedNames  []string           // "lambda:Name" per bit
+	actionIndex     = map[string]int{} // lower-case "service:name" -> bit
+	qualifiedNames  []string           // "service:Name" per bit
+	_               = buildActionTables()
 )
 
-func init() {
+func buildActionTables() bool {
 	if len(knownActions) > 128 {
 		panic("policy: more than 128 known actions; widen actionSet")
 	}
 	for i, a := range knownActions {
 		allActions = allActions.with(i)
-		if a.layer {
+		switch a.target {
+		case onLayer:
 			layerActions = layerActions.with(i)
-		} else {
+		case onRole:
+			roleActions = roleActions.with(i)
+		default:
 			functionActions = functionActions.with(i)
 		}
 		groupActions[a.group] = groupActions[a.group].with(i)
-		actionIndex["lambda:"+strings.ToLower(a.name)] = i
-		qualifiedNames = append(qualifiedNames, "lambda:"+a.name)
+		full := a.service() + ":" + a.name
+		actionIndex[strings.ToLower(full)] = i
+		qualifiedNames = append(qualifiedNames, full)
 	}
+	return true
 }
 
 func (s actionSet) with(i int) actionSet      { s[i/64] |= 1 << (i % 64); return s }
@@ -177,8 +210,8 @@ func matchActions(patterns []string) actionSet {
 			s = s.with(i)
 			continue
 		}
-		for i, a := range knownActions {
-			if globMatch(p, "lambda:"+a.name, true) {
+		for i := range knownActions {
+			if globMatch(p, qualifiedNames[i], true) {
 				s = s.with(i)
 			}
 		}
@@ -186,8 +219,8 @@ func matchActions(patterns []string) actionSet {
 	return s
 }
 
-// ActionGroup returns the group of a Lambda action ("lambda:GetFunction"),
-// or "" when the action is not one lambdawarden knows.
+// ActionGroup returns the group of an action ("lambda:GetFunction"), or
+// "" when the action is not one lambdawarden knows.
 func ActionGroup(action string) Group {
 	if i, ok := actionIndex[strings.ToLower(action)]; ok {
 		return knownActions[i].group
@@ -195,6 +228,6 @@ func ActionGroup(action string) Group {
 	return ""
 }
 
-// KnownActions returns every Lambda action the engine reasons about, as
-// "lambda:Name", functions first, then layer versions.
+// KnownActions returns every action the engine reasons about, as
+// "service:Name": functions, layer versions, then role assumption.
 func KnownActions() []string { return allActions.names() }

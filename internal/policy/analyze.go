@@ -58,6 +58,7 @@ type Grant struct {
 	segments []segment
 	at       actionSet // actions granted at Class
 	worst    *termResult
+	all      []*termResult
 	a        *analyzer
 	once     sync.Once
 	text     explanation
@@ -74,6 +75,26 @@ func (g *Grant) Actions() []string { return g.at.names() }
 // Groups lists the action groups granted at the grant's class, worst
 // first.
 func (g *Grant) Groups() []Group { return g.at.groups() }
+
+// PrincipalVerdict is the class one principal of a statement reaches.
+type PrincipalVerdict struct {
+	Who     string // as in explanations
+	Service string // the service principal's name, when it is one
+	Class   Class
+}
+
+// Principals returns the verdict for each principal the statement names.
+func (g *Grant) Principals() []PrincipalVerdict {
+	out := make([]PrincipalVerdict, 0, len(g.all))
+	for _, tr := range g.all {
+		v := PrincipalVerdict{Who: tr.t.display, Class: tr.class}
+		if tr.t.kind == pkService {
+			v.Service = tr.t.name
+		}
+		out = append(out, v)
+	}
+	return out
+}
 
 // Who describes the principal that reaches the grant's class.
 func (g *Grant) Who() string { return g.worst.t.display }
@@ -161,8 +182,10 @@ func Analyze(own, function *Document, ctx Context) *Result {
 	switch kind {
 	case inventory.KindLayerVersion:
 		a.mask = layerActions
+	case inventory.KindExecutionRole:
+		a.mask = roleActions
 	case "":
-		a.mask = allActions
+		a.mask = functionActions.or(layerActions)
 	default:
 		a.mask = functionActions
 	}
@@ -222,14 +245,16 @@ func (a *analyzer) allow(res *Result, s *Statement, inherited bool) {
 	}
 	var worst *termResult
 	var segs []segment
+	all := make([]*termResult, 0, len(s.terms()))
 	for _, t := range s.terms() {
 		tr := a.term(s, t, acts)
+		all = append(all, tr)
 		segs = append(segs, tr.segments...)
 		if worst == nil || tr.class > worst.class {
 			worst = tr
 		}
 	}
-	g := &Grant{Statement: s, Inherited: inherited, Class: worst.class, segments: segs, worst: worst, a: a, NarrowedBy: worst.narrowedBy}
+	g := &Grant{Statement: s, Inherited: inherited, Class: worst.class, segments: segs, worst: worst, all: all, a: a, NarrowedBy: worst.narrowedBy}
 	for _, sg := range segs {
 		if sg.class == g.Class {
 			g.at = g.at.or(sg.actions)

@@ -88,10 +88,17 @@ func (e *ParseError) Error() string {
 	return fmt.Sprintf("policy statement %d: %s", e.Statement, e.Msg)
 }
 
-// Parse reads a policy document. Element names are matched
-// case-insensitively; any unknown element, wrong type or empty statement
-// list is an error, never a silent skip.
-func Parse(data []byte) (*Document, error) {
+// Parse reads a resource-based policy document (every statement names its
+// principals). Element names are matched case-insensitively; any unknown
+// element, wrong type or empty statement list is an error, never a silent
+// skip.
+func Parse(data []byte) (*Document, error) { return parse(data, false) }
+
+// ParseIdentity reads an identity-based policy (attached to a user or
+// role), whose statements name no principal.
+func ParseIdentity(data []byte) (*Document, error) { return parse(data, true) }
+
+func parse(data []byte, identity bool) (*Document, error) {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
 		return nil, &ParseError{Statement: -1, Msg: "the document is empty"}
@@ -144,7 +151,7 @@ func Parse(data []byte) (*Document, error) {
 		return nil, &ParseError{Statement: -1, Msg: "Statement is empty: a policy needs at least one statement"}
 	}
 	for i, raw := range list {
-		st, err := parseStatement(i, raw)
+		st, err := parseStatement(i, raw, identity)
 		if err != nil {
 			return nil, err
 		}
@@ -153,7 +160,7 @@ func Parse(data []byte) (*Document, error) {
 	return doc, nil
 }
 
-func parseStatement(i int, raw json.RawMessage) (*Statement, error) {
+func parseStatement(i int, raw json.RawMessage, identity bool) (*Statement, error) {
 	st := &Statement{Index: i, Raw: raw}
 	fail := func(format string, args ...any) error {
 		return &ParseError{Statement: i, Sid: st.Sid, Msg: fmt.Sprintf(format, args...)}
@@ -199,6 +206,9 @@ func parseStatement(i int, raw json.RawMessage) (*Statement, error) {
 	p, hasP := fields["Principal"]
 	np, hasNP := fields["NotPrincipal"]
 	switch {
+	case identity && (hasP || hasNP):
+		return nil, fail("an identity-based policy names no Principal; it applies to whoever it is attached to")
+	case identity:
 	case hasP && hasNP:
 		return nil, fail("has both Principal and NotPrincipal; use one")
 	case !hasP && !hasNP:
@@ -266,8 +276,10 @@ func parseStatement(i int, raw json.RawMessage) (*Statement, error) {
 		}
 		st.Conditions = conds
 	}
-	st.terms()
-	st.listed()
+	if !identity {
+		st.terms()
+		st.listed()
+	}
 	return st, nil
 }
 

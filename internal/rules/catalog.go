@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/lambdawarden/lambdawarden/internal/finding"
@@ -50,7 +51,52 @@ func NewSubject(res *inventory.Resource, trust Trust) (*Subject, error) {
 		ctx.URLAuthType = res.URL.AuthType
 	}
 	s.Result = policy.Analyze(s.Own, s.Function, ctx)
+	s.judgeRole(trust)
 	return s, nil
+}
+
+// judgeRole reads the execution role's trust and permissions policies. A
+// role document that does not parse leaves that check out, with a note;
+// it does not hide the resource policy's verdict.
+func (s *Subject) judgeRole(trust Trust) {
+	role := s.Resource.ExecutionRole
+	if role == nil {
+		return
+	}
+	if role.Unknown != "" {
+		s.Notes = append(s.Notes, "The execution role "+role.ARN+" could not be read ("+role.Unknown+"); role checks were not run.")
+		return
+	}
+	if role.TrustPolicy != "" {
+		d, err := policy.Parse([]byte(role.TrustPolicy))
+		if err != nil {
+			s.Notes = append(s.Notes, "The trust policy of "+role.ARN+" does not parse ("+err.Error()+"); who may assume it is unknown.")
+		} else {
+			s.RoleTrust = policy.Analyze(d, nil, policy.Context{Resource: role.ARN, Kind: inventory.KindExecutionRole, Owner: s.Resource.Account, Trusted: trust.Trusted, OrgID: trust.OrgID})
+		}
+	}
+	s.RolePolicies = make([]*policy.Document, len(role.Policies))
+	for i, p := range role.Policies {
+		if p.Document == "" {
+			continue
+		}
+		d, err := policy.ParseIdentity([]byte(p.Document))
+		if err != nil {
+			s.Notes = append(s.Notes, "The policy "+p.Name+" of "+role.ARN+" does not parse ("+err.Error()+"); it was not checked for administrative access.")
+			continue
+		}
+		s.RolePolicies[i] = d
+	}
+}
+
+// lambdaServices may assume an execution role: that is what it is for.
+var lambdaServices = map[string]bool{"lambda.amazonaws.com": true, "edgelambda.amazonaws.com": true}
+
+func roleNameOf(arn string) string {
+	if i := strings.LastIndex(arn, "/"); i >= 0 {
+		return arn[i+1:]
+	}
+	return arn
 }
 
 var functionKinds = []inventory.Kind{inventory.KindFunction, inventory.KindAlias, inventory.KindVersion}
@@ -88,7 +134,9 @@ func urlNone(s *Subject) bool {
 	return s.Resource.URL != nil && strings.EqualFold(s.Resource.URL.AuthType, "NONE")
 }
 
-var catalog = []*Rule{
+var catalog = append(resourcePolicyChecks, roleChecks...)
+
+var resourcePolicyChecks = []*Rule{
 	{
 		ID:          "lambda-public-access",
 		Title:       "Lambda functions should restrict public access",
@@ -256,6 +304,105 @@ var catalog = []*Rule{
 			{Name: "in VPC", Bad: false, Resource: withConfig(baseResource(), &inventory.VPCConfig{SubnetIDs: []string{"subnet-1"}, SecurityGroupIDs: []string{"sg-1"}})},
 		},
 	},
+}
+
+// roleChecks are the execution-role rules.
+var roleChecks = []*Rule{
+	{
+		ID:          "lambda-role-trust-broad",
+		Title:       "Lambda execution roles should be assumable only by Lambda",
+		Severity:    finding.High,
+		Rationale:   "An execution role carries the function's permissions to PHI stores. If its trust policy lets anyone other than the Lambda service (or principals of the owner account) assume it, they get those permissions without touching the function.",
+		Remediation: "Limit the trust policy to the lambda.amazonaws.com service principal.",
+		Kinds:       []inventory.Kind{inventory.KindFunction},
+		Check: func(s *Subject) []Hit {
+			if s.RoleTrust == nil {
+				return nil
+			}
+			role := s.Resource.ExecutionRole
+			var out []Hit
+			for _, g := range s.RoleTrust.Grants {
+				for _, p := range g.Principals() {
+					if p.Class <= policy.Private || lambdaServices[p.Service] {
+						continue
+					}
+					// No Grant on the hit: its statement is in the role's trust
+					// policy, not in the resource policy a statement ref names.
+					out = append(out, Hit{Exposure: p.Class,
+						Explanation: "The execution role " + role.ARN + " can be assumed by " + p.Who + " (" + p.Class.String() + "): " + g.Explanation(),
+						Remediation: finding.Remediation{
+							Text:     "Rewrite the trust policy so that only lambda.amazonaws.com can assume the role.",
+							Commands: []string{"aws iam update-assume-role-policy --role-name " + shellQuote(roleNameOf(role.ARN)) + ` --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'`},
+						}})
+					break
+				}
+			}
+			return out
+		},
+		Examples: []Example{
+			withRole("foreign account may assume", true, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"sts:AssumeRole"}]}`),
+			withRole("only Lambda", false, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
+		},
+	},
+	{
+		ID:          "lambda-role-admin",
+		Title:       "Lambda execution roles should not have administrative permissions",
+		Severity:    finding.Medium,
+		Rationale:   `A function whose role can do everything ("*" on "*", or AdministratorAccess) turns any code flaw into full control of the account and every PHI store in it. HIPAA's minimum-necessary access applies to workloads too.`,
+		Remediation: "Replace the administrative policy with one that grants only the actions and resources the function uses.",
+		Kinds:       []inventory.Kind{inventory.KindFunction},
+		Check: func(s *Subject) []Hit {
+			role := s.Resource.ExecutionRole
+			if role == nil || role.Unknown != "" {
+				return nil
+			}
+			name := shellQuote(roleNameOf(role.ARN))
+			var out []Hit
+			for i, p := range role.Policies {
+				switch {
+				case p.ARN == "arn:aws:iam::aws:policy/AdministratorAccess":
+					out = append(out, Hit{
+						Explanation: "The execution role " + role.ARN + " has the AWS managed policy AdministratorAccess attached: the function's code can do anything in the account.",
+						Remediation: finding.Remediation{Text: "Attach a least-privilege policy, then detach AdministratorAccess.", Commands: []string{"aws iam detach-role-policy --role-name " + name + " --policy-arn " + p.ARN}},
+					})
+				case i < len(s.RolePolicies) && s.RolePolicies[i] != nil:
+					st := s.RolePolicies[i].AdminStatement()
+					if st == nil {
+						continue
+					}
+					cond := ""
+					if len(st.Conditions) > 0 {
+						cond = " (under conditions, which still leave it administrative whenever they hold)"
+					}
+					cmd := "aws iam delete-role-policy --role-name " + name + " --policy-name " + shellQuote(p.Name)
+					if p.ARN != "" {
+						cmd = "aws iam detach-role-policy --role-name " + name + " --policy-arn " + p.ARN
+					}
+					out = append(out, Hit{
+						Explanation: "The execution role " + role.ARN + " has policy " + p.Name + " whose statement " + strconv.Itoa(st.Index) + " allows every action on every resource" + cond + ".",
+						Remediation: finding.Remediation{Text: "Replace the policy with one limited to what the function needs.", Commands: []string{cmd}},
+					})
+				}
+			}
+			return out
+		},
+		Examples: []Example{
+			withRolePolicy("inline star on star", true, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`),
+			withRolePolicy("scoped policy", false, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::phi/*"}]}`),
+		},
+	},
+}
+
+func withRole(name string, bad bool, trust string) Example {
+	r := baseResource()
+	r.ExecutionRole = &inventory.ExecutionRole{ARN: "arn:aws:iam::111122223333:role/intake", TrustPolicy: trust}
+	return Example{Name: name, Bad: bad, Resource: r}
+}
+
+func withRolePolicy(name string, bad bool, doc string) Example {
+	e := withRole(name, bad, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)
+	e.Resource.ExecutionRole.Policies = []inventory.RolePolicy{{Name: "app", Document: doc}}
+	return e
 }
 
 const exampleFunction = "arn:aws:lambda:us-east-1:111122223333:function:intake"

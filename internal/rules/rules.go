@@ -22,6 +22,15 @@ type Subject struct {
 	// Own and Function are the parsed policies (nil when absent).
 	Own, Function *policy.Document
 	Result        *policy.Result
+	// RoleTrust is the verdict on the execution role's trust policy, and
+	// RolePolicies its parsed permissions policies (index-aligned with
+	// Resource.ExecutionRole.Policies; nil for AdministratorAccess, which
+	// is known by name). Nil when the role was not read.
+	RoleTrust    *policy.Result
+	RolePolicies []*policy.Document
+	// Notes say what could not be judged (a role document that does not
+	// parse).
+	Notes []string
 }
 
 // Hit is one thing a rule found on a subject.

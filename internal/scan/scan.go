@@ -66,7 +66,7 @@ func Assess(res *inventory.Resource, opt Options) report.Resource {
 		}
 		out.Grants = append(out.Grants, ref)
 	}
-	out.Notes = subj.Result.Notes
+	out.Notes = append(subj.Result.Notes, subj.Notes...)
 	if res.URLUnknown != "" {
 		out.Notes = append(out.Notes, "The function URL configuration could not be read ("+res.URLUnknown+"); URL rules were not applied.")
 	}

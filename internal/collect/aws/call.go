@@ -21,7 +21,6 @@ import (
 type stats struct {
 	calls     atomic.Int64
 	throttled atomic.Int64 // 429s met
-	retries   atomic.Int64
 	mu        sync.Mutex
 	perLane   map[LaneOp]int64
 }
@@ -35,10 +34,10 @@ func newStats() *stats {
 	return &stats{perLane: map[LaneOp]int64{}}
 }
 
-func (s *stats) count(l *lane, op string) {
+func (s *stats) count(account, region, op string) {
 	s.calls.Add(1)
 	s.mu.Lock()
-	s.perLane[LaneOp{l.account, l.region, op}]++
+	s.perLane[LaneOp{account, region, op}]++
 	s.mu.Unlock()
 }
 
@@ -54,12 +53,26 @@ type RetryPolicy struct {
 // DefaultRetry is used when Options.Retry is zero.
 var DefaultRetry = RetryPolicy{MaxThrottles: 8, MaxErrors: 3, BaseBackoff: 250 * time.Millisecond, CallTimeout: 20 * time.Second}
 
-// call runs one API call under the lane's pacing and retry rules. The SDK's
-// own retryer is off: it does not read Lambda's Retry-After header and
-// would hammer a budget the pacer is protecting.
-func call[T any](ctx context.Context, l *lane, op string, fn func(context.Context) (T, error)) (T, error) {
-	b := BudgetOf(op)
-	bk := l.pacer.bucket(b)
+// pacedCaller is what paces and counts calls: a Lambda lane, or an
+// account's IAM reader.
+type pacedCaller interface {
+	bucketFor(op string) *bucket
+	countCall(op string)
+	retryPolicy() RetryPolicy
+	throttled()
+}
+
+func (l *lane) bucketFor(op string) *bucket { return l.pacer.bucket(BudgetOf(op)) }
+func (l *lane) countCall(op string)         { l.stats.count(l.account, l.region, op) }
+func (l *lane) retryPolicy() RetryPolicy    { return l.retry }
+func (l *lane) throttled()                  { l.stats.throttled.Add(1) }
+
+// call runs one API call under the caller's pacing and retry rules. The
+// SDK's own retryer is off: it does not read Lambda's Retry-After header
+// and would hammer a budget the pacer is protecting.
+func call[T any](ctx context.Context, l pacedCaller, op string, fn func(context.Context) (T, error)) (T, error) {
+	bk := l.bucketFor(op)
+	retry := l.retryPolicy()
 	throttles, failures := 0, 0
 	for {
 		var zero T
@@ -68,8 +81,8 @@ func call[T any](ctx context.Context, l *lane, op string, fn func(context.Contex
 				return zero, err
 			}
 		}
-		l.stats.count(l, op)
-		cctx, cancel := context.WithTimeout(ctx, l.retry.CallTimeout)
+		l.countCall(op)
+		cctx, cancel := context.WithTimeout(ctx, retry.CallTimeout)
 		out, err := fn(cctx)
 		cancel()
 		if err == nil {
@@ -80,9 +93,9 @@ func call[T any](ctx context.Context, l *lane, op string, fn func(context.Contex
 		}
 		switch kind, after := classify(err); kind {
 		case errThrottled:
-			l.stats.throttled.Add(1)
+			l.throttled()
 			throttles++
-			if throttles > l.retry.MaxThrottles {
+			if throttles > retry.MaxThrottles {
 				return zero, fmt.Errorf("%s: still throttled after %d attempts: %w", op, throttles, err)
 			}
 			if after <= 0 {
@@ -93,18 +106,16 @@ func call[T any](ctx context.Context, l *lane, op string, fn func(context.Contex
 			} else if err := sleep(ctx, after); err != nil {
 				return zero, err
 			}
-			l.stats.retries.Add(1)
 		case errTransient:
 			failures++
-			if failures > l.retry.MaxErrors {
+			if failures > retry.MaxErrors {
 				return zero, fmt.Errorf("%s: failed %d times: %w", op, failures, err)
 			}
-			backoff := l.retry.BaseBackoff << (failures - 1)
+			backoff := retry.BaseBackoff << (failures - 1)
 			backoff += time.Duration(rand.Int64N(int64(backoff)/2 + 1))
 			if err := sleep(ctx, backoff); err != nil {
 				return zero, err
 			}
-			l.stats.retries.Add(1)
 		default:
 			return zero, err
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/account"
 	accounttypes "github.com/aws/aws-sdk-go-v2/service/account/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
@@ -65,6 +66,8 @@ type Options struct {
 	// Quotas are requests per second per budget; nil means AWS's quotas,
 	// an empty map means no pacing.
 	Quotas map[Budget]float64
+	// SkipRoles leaves out execution-role posture (IAM reads).
+	SkipRoles bool
 	// GetPolicyOnly reads every function policy with GetPolicy. By
 	// default reads also go through GetResourcePolicy when the shared
 	// budget has room, which nearly doubles policy throughput.
@@ -91,7 +94,6 @@ type Summary struct {
 	Regions   []string
 	APICalls  int64
 	Throttled int64 // 429s met
-	Retries   int64
 	// Errors lists what could not be read beyond single resources; any
 	// entry makes the scan incomplete.
 	Errors []string
@@ -154,6 +156,7 @@ func Collect(ctx context.Context, opt Options, emit func(*inventory.Resource)) (
 		accounts = []string{acct}
 	}
 	var lanes []*lane
+	var readers []*roleReader
 	var setupErrors []string
 	for _, target := range accounts {
 		tcfg := cfg
@@ -168,23 +171,35 @@ func Collect(ctx context.Context, opt Options, emit func(*inventory.Resource)) (
 				continue
 			}
 		}
+		var roles *roleReader
+		if !opt.SkipRoles {
+			client := iam.NewFromConfig(tcfg, func(o *iam.Options) {
+				setEndpoint(&o.BaseEndpoint, opt.EndpointURL)
+				o.Region = "us-east-1" // IAM is global
+			})
+			roles = newRoleReader(target, client, st, opt.Retry, opt.Now, len(opt.Quotas) > 0)
+			readers = append(readers, roles)
+		}
 		for _, region := range regions {
 			client := lambda.NewFromConfig(tcfg, func(o *lambda.Options) {
 				o.Region = region
 				setEndpoint(&o.BaseEndpoint, opt.EndpointURL)
 			})
 			lanes = append(lanes, &lane{
-				account: target, region: region, partition: partition,
+				account: target, region: region, partition: partition, roles: roles,
 				client: client, pacer: newPacer(opt.Quotas, opt.Now), stats: st, retry: opt.Retry, opt: &opt, emit: safeEmit,
 			})
 		}
 	}
 	runLanes(ctx, lanes, opt.MaxLanes, opt.Progress)
 
-	sum := &Summary{Accounts: accounts, Regions: regions, Errors: setupErrors, APICalls: st.calls.Load(), Throttled: st.throttled.Load(), Retries: st.retries.Load(),
+	sum := &Summary{Accounts: accounts, Regions: regions, Errors: setupErrors, APICalls: st.calls.Load(), Throttled: st.throttled.Load(),
 		Calls: st.perLane}
 	for _, l := range lanes {
 		sum.Errors = append(sum.Errors, l.errors...)
+	}
+	for _, r := range readers {
+		sum.Errors = append(sum.Errors, r.errors()...)
 	}
 	if err := ctx.Err(); err != nil {
 		sum.Errors = append(sum.Errors, "the scan was interrupted: "+err.Error())

@@ -43,6 +43,8 @@ func options(url, account string, regions ...string) awscollect.Options {
 		Thorough:    true,
 		// The emulator is unthrottled unless a test says otherwise.
 		Quotas: map[awscollect.Budget]float64{},
+		// Role posture is tested with the demo estate, which seeds roles.
+		SkipRoles: true,
 		// Give up fast on injected faults.
 		Retry: awscollect.RetryPolicy{MaxThrottles: 3, MaxErrors: 2, BaseBackoff: 5 * time.Millisecond, CallTimeout: 5 * time.Second},
 	}
@@ -88,6 +90,7 @@ func TestDemoEstateEndToEnd(t *testing.T) {
 	_, url := startEmulator(t, seed, emulator.Options{})
 	opt := options(url, mgmt, "us-east-1", "eu-west-1")
 	opt.Accounts = []string{mgmt, analytics}
+	opt.SkipRoles = false
 	got, sum := collect(t, opt, rules.Trust{OrgID: "o-abc123def4", Trusted: []string{mgmt, analytics}})
 
 	want := map[string]string{
@@ -135,6 +138,42 @@ func TestDemoEstateEndToEnd(t *testing.T) {
 	if len(got) < len(want) {
 		t.Errorf("collected %d resources, fewer than the %d checked", len(got), len(want))
 	}
+	// Execution-role posture, read through IAM.
+	rulesOf := func(arn string) []string {
+		var ids []string
+		for _, f := range got[arn].Findings {
+			ids = append(ids, f.RuleID)
+		}
+		return ids
+	}
+	if ids := strings.Join(rulesOf(fnARN(mgmt, "us-east-1", "billing-export")), ","); !strings.Contains(ids, "lambda-role-trust-broad") {
+		t.Errorf("billing-export's role trusts a foreign account; findings %s", ids)
+	}
+	if ids := strings.Join(rulesOf(fnARN(mgmt, "us-east-1", "legacy-etl")), ","); !strings.Contains(ids, "lambda-role-admin") {
+		t.Errorf("legacy-etl's role has AdministratorAccess; findings %s", ids)
+	}
+	if ids := strings.Join(rulesOf(fnARN(mgmt, "us-east-1", "lab-results")), ","); strings.Contains(ids, "lambda-role") {
+		t.Errorf("lab-results' role is fine; findings %s", ids)
+	}
+}
+
+func TestRoleReadFailureMakesTheScanIncomplete(t *testing.T) {
+	seed, _ := demo.Seed()
+	faults, _ := emulator.ParseFaults("iam:GetRole:denied=1")
+	_, url := startEmulator(t, seed, emulator.Options{Faults: faults, FaultSeed: 1})
+	opt := options(url, mgmt, "us-east-1")
+	opt.SkipRoles = false
+	got, sum := collect(t, opt, rules.Trust{})
+	if !strings.Contains(strings.Join(sum.Errors, "\n"), "execution role") {
+		t.Fatalf("unreadable roles must make the scan incomplete: %v", sum.Errors)
+	}
+	r := got[fnARN(mgmt, "us-east-1", "patient-intake")]
+	if r.Status != "evaluated" || r.Exposure != "public" {
+		t.Errorf("an unreadable role must not hide the resource policy's verdict: %s/%s", r.Status, r.Exposure)
+	}
+	if !strings.Contains(strings.Join(r.Notes, " "), "could not be read") {
+		t.Errorf("the resource should say its role could not be read: %v", r.Notes)
+	}
 }
 
 // TestScanIsReadOnly checks from the emulator's request log that a scan
@@ -144,14 +183,16 @@ func TestScanIsReadOnly(t *testing.T) {
 	srv, url := startEmulator(t, seed, emulator.Options{})
 	opt := options(url, mgmt, "us-east-1", "eu-west-1")
 	opt.Accounts = []string{mgmt, analytics}
+	opt.SkipRoles = false
 	collect(t, opt, rules.Trust{})
 	reqs := srv.Requests()
 	if len(reqs) < 20 {
 		t.Fatalf("only %d requests logged; the check would prove nothing", len(reqs))
 	}
 	for _, r := range reqs {
+		op := strings.TrimPrefix(r.Op, "iam:")
 		switch {
-		case strings.HasPrefix(r.Op, "List"), strings.HasPrefix(r.Op, "Get"), strings.HasPrefix(r.Op, "Describe"), r.Op == "AssumeRole":
+		case strings.HasPrefix(op, "List"), strings.HasPrefix(op, "Get"), strings.HasPrefix(op, "Describe"), op == "AssumeRole":
 		default:
 			t.Errorf("scan called %s: only List*, Get* and Describe* (and sts:AssumeRole) are allowed", r.Op)
 		}

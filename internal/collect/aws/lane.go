@@ -46,6 +46,7 @@ type lane struct {
 	errors []string
 
 	sched *scheduler
+	roles *roleReader // nil when role posture is not collected
 
 	fnMu      sync.Mutex
 	functions map[string]*fnState
@@ -92,6 +93,22 @@ func (l *lane) run(ctx context.Context) {
 	l.sched.pending.Wait()
 	l.sched.close()
 	workers.Wait()
+}
+
+// emitWithRole emits a resource; an unqualified function first gets its
+// execution role from IAM, off the lane's workers so Lambda budgets keep
+// flowing while IAM answers.
+func (l *lane) emitWithRole(ctx context.Context, r *inventory.Resource) {
+	if l.roles == nil || r.Kind != inventory.KindFunction || r.Role == "" {
+		l.emitResource(r)
+		return
+	}
+	l.sched.pending.Add(1)
+	go func() {
+		defer l.sched.pending.Done()
+		r.ExecutionRole = l.roles.get(ctx, r.Role)
+		l.emitResource(r)
+	}()
 }
 
 func (l *lane) emitResource(r *inventory.Resource) {
@@ -320,14 +337,14 @@ func (l *lane) maybeURLStage(ctx context.Context, st *fnState) {
 	}
 	if !need {
 		for _, r := range resources {
-			l.emitResource(r)
+			l.emitWithRole(ctx, r)
 		}
 		return
 	}
 	l.sched.shared(false, func() {
 		l.readURLs(ctx, st, resources)
 		for _, r := range resources {
-			l.emitResource(r)
+			l.emitWithRole(ctx, r)
 		}
 	})
 }
