@@ -143,10 +143,36 @@ type Result struct {
 	Errors             []string
 }
 
+// Spec renders the shape for the emulator's hidden --bench-shape flag,
+// so a child process builds the estate and the scanner never holds it.
+func (s Shape) Spec() string {
+	return fmt.Sprintf("%d,%d,%d,%d,%d,%t", s.Accounts, s.Regions, s.Functions, s.Aliases, s.Versions, s.Skewed)
+}
+
+// ParseSpec reads what Spec wrote.
+func ParseSpec(spec string) (Shape, error) {
+	var s Shape
+	var skewed string
+	parts := strings.Split(spec, ",")
+	if len(parts) != 6 {
+		return s, fmt.Errorf("bench shape %q: want accounts,regions,functions,aliases,versions,skewed", spec)
+	}
+	nums := []*int{&s.Accounts, &s.Regions, &s.Functions, &s.Aliases, &s.Versions}
+	for i, p := range nums {
+		n, err := strconv.Atoi(parts[i])
+		if err != nil || n < 0 {
+			return s, fmt.Errorf("bench shape %q: %q is not a count", spec, parts[i])
+		}
+		*p = n
+	}
+	skewed = parts[5]
+	s.Skewed = skewed == "true"
+	return s, nil
+}
+
 // Run serves the estate, scans it and measures.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
-	seed := cfg.Seed()
-	url, stop, err := serve(ctx, cfg, seed)
+	url, stop, err := serve(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -154,8 +180,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	mgmt := accountID(0)
 	var accounts, regions []string
-	for _, a := range seed.Accounts {
-		accounts = append(accounts, a.ID)
+	for a := 0; a < cfg.Accounts; a++ {
+		accounts = append(accounts, accountID(a))
 	}
 	for r := 0; r < cfg.Regions && r < len(regionNames); r++ {
 		regions = append(regions, regionNames[r])
@@ -238,13 +264,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 }
 
 // serve starts the emulator in-process or as a child process.
-func serve(ctx context.Context, cfg Config, seed *emulator.Seed) (string, func(), error) {
+func serve(ctx context.Context, cfg Config) (string, func(), error) {
 	var quotas map[string]float64
 	if cfg.Quotas {
 		quotas, _ = emulator.ParseQuotas([]string{"aws"})
 	}
 	if cfg.Executable == "" {
-		srv, err := emulator.New(seed, emulator.Options{Quotas: quotas, Latency: cfg.Latency})
+		srv, err := emulator.New(cfg.Seed(), emulator.Options{Quotas: quotas, Latency: cfg.Latency})
 		if err != nil {
 			return "", nil, err
 		}
@@ -254,16 +280,7 @@ func serve(ctx context.Context, cfg Config, seed *emulator.Seed) (string, func()
 		}
 		return url, func() { srv.Close() }, nil
 	}
-	f, err := os.CreateTemp("", "lambdawarden-bench-*.json")
-	if err != nil {
-		return "", nil, err
-	}
-	if err := json.NewEncoder(f).Encode(seed); err != nil {
-		f.Close()
-		return "", nil, err
-	}
-	f.Close()
-	args := []string{"emulator", "--seed", f.Name(), "--listen", "127.0.0.1:0", "--latency", cfg.Latency.String()}
+	args := []string{"emulator", "--bench-shape", cfg.Shape.Spec(), "--listen", "127.0.0.1:0", "--latency", cfg.Latency.String()}
 	if cfg.Quotas {
 		args = append(args, "--quota", "aws")
 	}
@@ -273,7 +290,6 @@ func serve(ctx context.Context, cfg Config, seed *emulator.Seed) (string, func()
 		return "", nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		os.Remove(f.Name())
 		return "", nil, err
 	}
 	stop := func() {
@@ -286,7 +302,6 @@ func serve(ctx context.Context, cfg Config, seed *emulator.Seed) (string, func()
 			cmd.Process.Kill()
 			<-done
 		}
-		os.Remove(f.Name())
 	}
 	sc := bufio.NewScanner(stderr)
 	for sc.Scan() {

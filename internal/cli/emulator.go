@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lambdawarden/lambdawarden/internal/bench"
 	"github.com/lambdawarden/lambdawarden/internal/demo"
 	"github.com/lambdawarden/lambdawarden/internal/emulator"
 )
@@ -20,6 +21,7 @@ func (e *env) emulatorCommand() *cobra.Command {
 		faults     string
 		faultSeed  int64
 		requestLog string
+		benchShape string
 	)
 	cmd := &cobra.Command{
 		Use:   "emulator",
@@ -42,9 +44,16 @@ Any static credentials work; the access key id selects the account
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var seed *emulator.Seed
 			var err error
-			if seedFile == "" {
+			switch {
+			case benchShape != "":
+				shape, err := bench.ParseSpec(benchShape)
+				if err != nil {
+					return usagef("%s", err)
+				}
+				seed = shape.Seed()
+			case seedFile == "":
 				seed, err = demo.Seed()
-			} else {
+			default:
 				var data []byte
 				data, err = os.ReadFile(seedFile)
 				if err != nil {
@@ -97,5 +106,9 @@ Any static credentials work; the access key id selects the account
 	fl.StringVar(&faults, "faults", "", "fault injection spec, e.g. 'GetPolicy:throttle=0.3,timeout=0.01'")
 	fl.Int64Var(&faultSeed, "fault-seed", 1, "seed for fault injection, so runs repeat")
 	fl.StringVar(&requestLog, "request-log", "", "append one JSON line per request to this file")
+	// bench builds its estate in the emulator process, so the scanner's
+	// memory is measured alone.
+	fl.StringVar(&benchShape, "bench-shape", "", "serve a generated bench estate (accounts,regions,functions,aliases,versions,skewed)")
+	_ = fl.MarkHidden("bench-shape")
 	return cmd
 }

@@ -33,6 +33,7 @@ type scanFlags struct {
 	quiet       bool
 	getPolicy   bool
 	noRoles     bool
+	pace        string
 }
 
 func (f *scanFlags) register(cmd *cobra.Command) {
@@ -48,6 +49,7 @@ func (f *scanFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.thorough, "thorough", false, "read every function URL config, not only those a policy could expose")
 	fl.BoolVar(&f.demo, "demo", false, "scan the built-in demo estate on a local emulator (no AWS account needed)")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress on the terminal")
+	fl.StringVar(&f.pace, "pace", "aws", "client-side pacing: aws (Lambda's quotas per account and Region) or none (only for an emulator without quotas)")
 	fl.BoolVar(&f.noRoles, "no-roles", false, "skip execution-role posture (IAM reads of each function's role)")
 	fl.BoolVar(&f.getPolicy, "getpolicy-only", false, "read policies only with GetPolicy (by default GetResourcePolicy also carries reads when its quota is free)")
 }
@@ -65,6 +67,9 @@ func (f *scanFlags) validate() error {
 		if !isAccountID(strings.TrimSpace(a)) {
 			return usagef("--accounts: %q is not a 12-digit account id", a)
 		}
+	}
+	if f.pace != "aws" && f.pace != "none" {
+		return usagef("--pace %q: want aws or none", f.pace)
 	}
 	if f.demo && (f.endpointURL != "" || f.profile != "") {
 		return usagef("--demo scans the built-in estate; it cannot be combined with --endpoint-url or --profile")
@@ -148,6 +153,9 @@ func (e *env) runScan(sf scanFlags, tr rules.Trust, targets []outputTarget) (*re
 		Thorough:      sf.thorough,
 		GetPolicyOnly: sf.getPolicy,
 		SkipRoles:     sf.noRoles,
+	}
+	if sf.pace == "none" {
+		opt.Quotas = map[awscollect.Budget]float64{}
 	}
 	if sf.demo {
 		est, err := demo.Start(emulator.Options{})

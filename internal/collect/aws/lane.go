@@ -45,8 +45,9 @@ type lane struct {
 	errMu  sync.Mutex
 	errors []string
 
-	sched *scheduler
-	roles *roleReader // nil when role posture is not collected
+	sched    *scheduler
+	roles    *roleReader // nil when role posture is not collected
+	inFlight *limiter    // functions listed but not yet emitted
 
 	fnMu      sync.Mutex
 	functions map[string]*fnState
@@ -56,10 +57,12 @@ type lane struct {
 // alias or version needs the unqualified function's policy, and a URL
 // lookup needs every policy that could grant URL invoke.
 type fnState struct {
-	mu            sync.Mutex
-	name          string
-	unqualified   string
-	config        *types.FunctionConfiguration
+	mu          sync.Mutex
+	name        string
+	unqualified string
+	// config is what the rules need of $LATEST's configuration; the full
+	// SDK struct is not kept (a large estate holds many functions at once).
+	config        *fnConfig
 	policy        *inventory.Policy
 	policyUnknown string
 	policyDone    bool
@@ -68,6 +71,23 @@ type fnState struct {
 	aliasesListed bool
 	aliasReads    int
 	urlStage      bool
+	// done is set once the function and its aliases are emitted; its
+	// policy is then dropped, and a version listed later re-reads it.
+	done bool
+}
+
+// fnConfig is the part of a function configuration lambdawarden keeps.
+type fnConfig struct {
+	runtime, role string
+	vpc           *inventory.VPCConfig
+}
+
+func compactConfig(cfg *types.FunctionConfiguration) *fnConfig {
+	c := &fnConfig{runtime: string(cfg.Runtime), role: aws.ToString(cfg.Role)}
+	if v := cfg.VpcConfig; v != nil && len(v.SubnetIds) > 0 {
+		c.vpc = &inventory.VPCConfig{VPCID: aws.ToString(v.VpcId), SubnetIDs: v.SubnetIds, SecurityGroupIDs: v.SecurityGroupIds}
+	}
+	return c
 }
 
 func (l *lane) fail(msg string) {
@@ -79,11 +99,15 @@ func (l *lane) fail(msg string) {
 func (l *lane) run(ctx context.Context) {
 	l.functions = map[string]*fnState{}
 	l.sched = newScheduler(!l.opt.GetPolicyOnly)
+	l.inFlight = newLimiter(maxFunctionsInFlight)
 	var workers sync.WaitGroup
 	n := l.opt.Concurrency
 	if n <= 0 {
 		n = 4
 	}
+	// The listing may wait for functions to finish (inFlight), which takes
+	// another shared worker: never fewer than two.
+	n = max(n, 2)
 	l.sched.serve(BudgetGetPolicy, n, &workers)
 	l.sched.serve(BudgetShared, n, &workers)
 
@@ -109,6 +133,35 @@ func (l *lane) emitWithRole(ctx context.Context, r *inventory.Resource) {
 		r.ExecutionRole = l.roles.get(ctx, r.Role)
 		l.emitResource(r)
 	}()
+}
+
+// maxFunctionsInFlight bounds how many functions a lane holds between
+// listing and emitting: enough to keep every budget busy, few enough to
+// keep memory flat whatever the account's size.
+const maxFunctionsInFlight = 500
+
+// limiter is a counting semaphore that gives up when ctx ends.
+type limiter struct{ slots chan struct{} }
+
+func newLimiter(n int) *limiter { return &limiter{slots: make(chan struct{}, n)} }
+
+func (l *limiter) acquire(ctx context.Context) {
+	select {
+	case l.slots <- struct{}{}:
+	case <-ctx.Done():
+		// A cancelled scan stops waiting; release() must not block.
+		select {
+		case l.slots <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (l *limiter) release() {
+	select {
+	case <-l.slots:
+	default:
+	}
 }
 
 func (l *lane) emitResource(r *inventory.Resource) {
@@ -142,18 +195,18 @@ func (l *lane) listFunctions(ctx context.Context, marker *string) {
 		version := aws.ToString(cfg.Version)
 		if version == "" || version == "$LATEST" {
 			st.mu.Lock()
-			st.config = &cfg
+			st.config = compactConfig(&cfg)
 			st.mu.Unlock()
 			continue
 		}
-		r := l.baseResource(st, &cfg)
+		r := l.baseResource(st, compactConfig(&cfg))
 		r.ARN = st.unqualified + ":" + version
 		r.Kind = inventory.KindVersion
 		r.Qualifier = version
 		l.found.Add(1)
 		l.sched.policyRead(func(via Budget) {
 			l.readPolicy(ctx, r, via)
-			l.attachToFunction(st, r)
+			l.attachToFunction(ctx, st, r)
 		})
 	}
 }
@@ -163,14 +216,17 @@ func (l *lane) listFunctions(ctx context.Context, marker *string) {
 func (l *lane) function(ctx context.Context, name string) *fnState {
 	l.fnMu.Lock()
 	st, ok := l.functions[name]
-	if !ok {
-		st = &fnState{name: name, unqualified: l.functionARN(name)}
-		l.functions[name] = st
-	}
 	l.fnMu.Unlock()
 	if ok {
 		return st
 	}
+	// Hold the listing back while many functions are in flight, so a
+	// large account streams through instead of piling up in memory.
+	l.inFlight.acquire(ctx)
+	l.fnMu.Lock()
+	st = &fnState{name: name, unqualified: l.functionARN(name)}
+	l.functions[name] = st
+	l.fnMu.Unlock()
 	l.found.Add(1)
 	l.sched.policyRead(func(via Budget) {
 		r := &inventory.Resource{ARN: st.unqualified, Name: name}
@@ -190,15 +246,11 @@ func (l *lane) function(ctx context.Context, name string) *fnState {
 	return st
 }
 
-func (l *lane) baseResource(st *fnState, cfg *types.FunctionConfiguration) *inventory.Resource {
+func (l *lane) baseResource(st *fnState, cfg *fnConfig) *inventory.Resource {
 	r := &inventory.Resource{Account: l.account, Region: l.region, Name: st.name, Source: inventory.Source{API: "ListFunctions"}}
 	if cfg != nil {
-		r.Runtime = string(cfg.Runtime)
-		r.Role = aws.ToString(cfg.Role)
+		r.Runtime, r.Role, r.VPC = cfg.runtime, cfg.role, cfg.vpc
 		r.ConfigKnown = true
-		if v := cfg.VpcConfig; v != nil && len(v.SubnetIds) > 0 {
-			r.VPC = &inventory.VPCConfig{VPCID: aws.ToString(v.VpcId), SubnetIDs: v.SubnetIds, SecurityGroupIDs: v.SecurityGroupIds}
-		}
 	}
 	return r
 }
@@ -210,9 +262,21 @@ func (l *lane) withFunctionPolicy(st *fnState, r *inventory.Resource) {
 }
 
 // attachToFunction emits a version once the function's policy is known.
-func (l *lane) attachToFunction(st *fnState, r *inventory.Resource) {
+// A version listed after its function was finished (and its policy
+// dropped) reads the function policy again rather than going without.
+func (l *lane) attachToFunction(ctx context.Context, st *fnState, r *inventory.Resource) {
 	st.mu.Lock()
-	if !st.policyDone {
+	switch {
+	case st.done:
+		st.mu.Unlock()
+		l.sched.policyRead(func(via Budget) {
+			fn := &inventory.Resource{ARN: st.unqualified, Name: st.name}
+			l.readPolicy(ctx, fn, via)
+			r.FunctionPolicy, r.FunctionPolicyUnknown = fn.Policy, fn.PolicyUnknown
+			l.emitResource(r)
+		})
+		return
+	case !st.policyDone:
 		st.waiting = append(st.waiting, r)
 		st.mu.Unlock()
 		return
@@ -335,17 +399,22 @@ func (l *lane) maybeURLStage(ctx context.Context, st *fnState) {
 		}
 		need = l.opt.NeedsURL(r)
 	}
-	if !need {
+	finish := func() {
 		for _, r := range resources {
 			l.emitWithRole(ctx, r)
 		}
+		st.mu.Lock()
+		st.done, st.policy, st.aliases, st.config = true, nil, nil, nil
+		st.mu.Unlock()
+		l.inFlight.release()
+	}
+	if !need {
+		finish()
 		return
 	}
 	l.sched.shared(false, func() {
 		l.readURLs(ctx, st, resources)
-		for _, r := range resources {
-			l.emitWithRole(ctx, r)
-		}
+		finish()
 	})
 }
 

@@ -49,18 +49,24 @@ type bucket struct {
 }
 
 func newBucket(rate float64, now func() time.Time) *bucket {
-	// Keep a little below the quota: requests are counted where they
-	// arrive, and arrivals bunch up when goroutines are scheduled late.
+	// Keep a little below the quota and hold back half the burst:
+	// requests are counted where they arrive, and arrivals bunch up when
+	// goroutines are scheduled late (many lanes on few cores), so the
+	// server must always have tokens to spare.
 	r := rate * safety
-	capacity := r
+	capacity := r * burstShare
 	if capacity < 1 {
 		capacity = 1
 	}
 	return &bucket{rate: r, capacity: capacity, tokens: capacity, last: now(), now: now}
 }
 
-// safety is the fraction of a quota the pacer uses.
-const safety = 0.95
+// safety is the fraction of a quota's rate the pacer uses, burstShare the
+// fraction of its one-second burst.
+const (
+	safety     = 0.95
+	burstShare = 0.5
+)
 
 // take waits until a token is available or ctx ends.
 func (b *bucket) take(ctx context.Context) error {
