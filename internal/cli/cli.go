@@ -109,7 +109,7 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above --fail-on;
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%s", err) })
-	root.AddCommand(e.scanCommand(), e.analyzeCommand(), e.rulesCommand(), e.emulatorCommand(), e.benchCommand())
+	root.AddCommand(e.scanCommand(), e.analyzeCommand(), e.rulesCommand(), e.emulatorCommand(), e.benchCommand(), e.fixCommand(), e.restoreCommand(), e.guardrailsCommand())
 	return root
 }
 

@@ -105,8 +105,12 @@ func (s *Statement) appliesTo(r *Request) bool {
 }
 
 func (s *Statement) principalMatches(c *Caller) bool {
-	if s.NotPrincipal != nil {
+	switch {
+	case s.NotPrincipal != nil:
 		return !s.NotPrincipal.matchesCaller(c)
+	case s.Principal == nil:
+		// An identity policy or SCP applies to whoever it is attached to.
+		return true
 	}
 	return s.Principal.matchesCaller(c)
 }

@@ -295,7 +295,7 @@ var resourcePolicyChecks = []*Rule{
 				Explanation: "The function " + r.Name + " is not attached to a VPC, so its outbound traffic leaves through Lambda's shared network rather than your private subnets.",
 				Remediation: finding.Remediation{
 					Text:     "Attach the function to private subnets with a restrictive security group.",
-					Commands: []string{"aws lambda update-function-configuration --function-name " + shellQuote(nameOr(r.Name, "FUNCTION")) + " --vpc-config SubnetIds=subnet-PRIVATE1,subnet-PRIVATE2,SecurityGroupIds=sg-FUNCTION" + regionFlag(r.Region)},
+					Commands: []string{"aws lambda update-function-configuration --function-name " + ShellQuote(nameOr(r.Name, "FUNCTION")) + " --vpc-config SubnetIds=subnet-PRIVATE1,subnet-PRIVATE2,SecurityGroupIds=sg-FUNCTION" + regionFlag(r.Region)},
 				},
 			}}
 		},
@@ -332,7 +332,7 @@ var roleChecks = []*Rule{
 						Explanation: "The execution role " + role.ARN + " can be assumed by " + p.Who + " (" + p.Class.String() + "): " + g.Explanation(),
 						Remediation: finding.Remediation{
 							Text:     "Rewrite the trust policy so that only lambda.amazonaws.com can assume the role.",
-							Commands: []string{"aws iam update-assume-role-policy --role-name " + shellQuote(roleNameOf(role.ARN)) + ` --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'`},
+							Commands: []string{"aws iam update-assume-role-policy --role-name " + ShellQuote(roleNameOf(role.ARN)) + ` --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'`},
 						}})
 					break
 				}
@@ -356,7 +356,7 @@ var roleChecks = []*Rule{
 			if role == nil || role.Unknown != "" {
 				return nil
 			}
-			name := shellQuote(roleNameOf(role.ARN))
+			name := ShellQuote(roleNameOf(role.ARN))
 			var out []Hit
 			for i, p := range role.Policies {
 				switch {
@@ -374,7 +374,7 @@ var roleChecks = []*Rule{
 					if len(st.Conditions) > 0 {
 						cond = " (under conditions, which still leave it administrative whenever they hold)"
 					}
-					cmd := "aws iam delete-role-policy --role-name " + name + " --policy-name " + shellQuote(p.Name)
+					cmd := "aws iam delete-role-policy --role-name " + name + " --policy-name " + ShellQuote(p.Name)
 					if p.ARN != "" {
 						cmd = "aws iam detach-role-policy --role-name " + name + " --policy-arn " + p.ARN
 					}

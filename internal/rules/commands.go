@@ -9,10 +9,11 @@ import (
 	"github.com/lambdawarden/lambdawarden/internal/policy"
 )
 
-// addPermissionShaped reports whether a statement looks like one written
+// AddPermissionShaped reports whether a statement looks like one written
 // by AddPermission / AddLayerVersionPermission, so remove-permission can
-// delete it by its Sid.
-func addPermissionShaped(st *policy.Statement) bool {
+// delete it by its Sid. The fixer uses the same test, so the plan does
+// what the scan's fix command says.
+func AddPermissionShaped(st *policy.Statement) bool {
 	if st.Sid == "" || st.Effect != policy.Allow || st.Principal == nil || !st.HasAction || len(st.Action) != 1 || len(st.Resource) != 1 {
 		return false
 	}
@@ -50,19 +51,19 @@ func removeStatement(res *inventory.Resource, g *policy.Grant) finding.Remediati
 		origin = res.Policy.Origin
 	}
 	region := regionFlag(res.Region)
-	if origin != inventory.OriginResourcePolicy && addPermissionShaped(st) {
+	if origin != inventory.OriginResourcePolicy && AddPermissionShaped(st) {
 		if res.Kind == inventory.KindLayerVersion {
 			return finding.Remediation{
 				Text: "Remove the statement from the layer version's policy.",
-				Commands: []string{"aws lambda remove-layer-version-permission --layer-name " + shellQuote(nameOr(res.Name, "LAYER")) +
-					" --version-number " + versionOr(res) + " --statement-id " + shellQuote(st.Sid) + region},
+				Commands: []string{"aws lambda remove-layer-version-permission --layer-name " + ShellQuote(nameOr(res.Name, "LAYER")) +
+					" --version-number " + versionOr(res) + " --statement-id " + ShellQuote(st.Sid) + region},
 			}
 		}
-		cmd := "aws lambda remove-permission --function-name " + shellQuote(nameOr(res.Name, "FUNCTION"))
+		cmd := "aws lambda remove-permission --function-name " + ShellQuote(nameOr(res.Name, "FUNCTION"))
 		if qualifier != "" {
-			cmd += " --qualifier " + shellQuote(qualifier)
+			cmd += " --qualifier " + ShellQuote(qualifier)
 		}
-		cmd += " --statement-id " + shellQuote(st.Sid) + region
+		cmd += " --statement-id " + ShellQuote(st.Sid) + region
 		text := ""
 		if g.Inherited {
 			text = "Remove the statement from the unqualified function's policy (it also reaches this " + string(res.Kind) + ")."
@@ -77,9 +78,9 @@ func removeStatement(res *inventory.Resource, g *policy.Grant) finding.Remediati
 	return finding.Remediation{
 		Text: "This statement is part of a full JSON policy: save the policy, delete " + which + " (or add a condition that pins the caller to your account or organization), and put it back guarded by its RevisionId so a concurrent change is not overwritten.",
 		Commands: []string{
-			"aws lambda get-resource-policy --resource-arn " + shellQuote(arn) + region + " --query Policy --output text > policy.json",
+			"aws lambda get-resource-policy --resource-arn " + ShellQuote(arn) + region + " --query Policy --output text > policy.json",
 			"# edit policy.json: remove " + which,
-			"aws lambda put-resource-policy --resource-arn " + shellQuote(arn) + " --policy file://policy.json --revision-id REVISION_ID_FROM_GET" + region,
+			"aws lambda put-resource-policy --resource-arn " + ShellQuote(arn) + " --policy file://policy.json --revision-id REVISION_ID_FROM_GET" + region,
 		},
 	}
 }
@@ -95,7 +96,7 @@ func regionFlag(r string) string {
 	if r == "" {
 		return ""
 	}
-	return " --region " + shellQuote(r)
+	return " --region " + ShellQuote(r)
 }
 
 func nameOr(n, placeholder string) string {
@@ -110,23 +111,23 @@ func versionOr(res *inventory.Resource) string {
 		return strconv.FormatInt(res.LayerVersion, 10)
 	}
 	if res.Qualifier != "" {
-		return shellQuote(res.Qualifier)
+		return ShellQuote(res.Qualifier)
 	}
 	return "VERSION"
 }
 
 // functionFlags names a function (and its alias) for update-function-* commands.
 func functionFlags(res *inventory.Resource) string {
-	s := "--function-name " + shellQuote(nameOr(res.Name, "FUNCTION"))
+	s := "--function-name " + ShellQuote(nameOr(res.Name, "FUNCTION"))
 	if res.Qualifier != "" {
-		s += " --qualifier " + shellQuote(res.Qualifier)
+		s += " --qualifier " + ShellQuote(res.Qualifier)
 	}
 	return s + regionFlag(res.Region)
 }
 
-// shellQuote quotes a value for a POSIX shell when it needs it, so a
+// ShellQuote quotes a value for a POSIX shell when it needs it, so a
 // copied command does exactly what it says even for hostile Sids.
-func shellQuote(s string) string {
+func ShellQuote(s string) string {
 	if s == "" {
 		return "''"
 	}

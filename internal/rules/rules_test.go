@@ -150,8 +150,8 @@ func TestShellQuoteKeepsHostileSidsInert(t *testing.T) {
 		"x';rm -rf /;'":             `'x'\'';rm -rf /;'\'''`,
 		"<script>alert(1)</script>": "'<script>alert(1)</script>'",
 	} {
-		if got := shellQuote(in); got != want {
-			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		if got := ShellQuote(in); got != want {
+			t.Errorf("ShellQuote(%q) = %s, want %s", in, got, want)
 		}
 	}
 }
