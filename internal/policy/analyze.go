@@ -56,9 +56,11 @@ type Grant struct {
 	NarrowedBy *Statement
 
 	segments []segment
+	segBuf   [2]segment
 	at       actionSet // actions granted at Class
 	worst    *termResult
-	all      []*termResult
+	all      []termResult
+	termBuf  [1]termResult
 	a        *analyzer
 	once     sync.Once
 	text     explanation
@@ -86,7 +88,8 @@ type PrincipalVerdict struct {
 // Principals returns the verdict for each principal the statement names.
 func (g *Grant) Principals() []PrincipalVerdict {
 	out := make([]PrincipalVerdict, 0, len(g.all))
-	for _, tr := range g.all {
+	for i := range g.all {
+		tr := &g.all[i]
 		v := PrincipalVerdict{Who: tr.t.display, Class: tr.class}
 		if tr.t.kind == pkService {
 			v.Service = tr.t.name
@@ -226,9 +229,11 @@ func Analyze(own, function *Document, ctx Context) *Result {
 type termResult struct {
 	t          term
 	class      Class
-	pin        *audience    // the pin that decided the class
+	pin        audience // the pin that decided the class, when hasPin
+	hasPin     bool
 	loose      []*Condition // conditions that limit nothing
 	segments   []segment
+	segBuf     [2]segment // backing for segments in the common case
 	narrowedBy *Statement
 	narrowEx   exemption
 	removedBy  *Statement
@@ -243,18 +248,27 @@ func (a *analyzer) allow(res *Result, s *Statement, inherited bool) {
 		a.notes = append(a.notes, stmtLabel(s)+" grants no Lambda action that applies to this resource; it is not counted.")
 		return
 	}
+	// One allocation holds the grant and its principals' verdicts.
+	terms := s.terms()
+	g := &Grant{Statement: s, Inherited: inherited, a: a}
+	if len(terms) <= len(g.termBuf) {
+		g.all = g.termBuf[:len(terms)]
+	} else {
+		g.all = make([]termResult, len(terms))
+	}
 	var worst *termResult
-	var segs []segment
-	all := make([]*termResult, 0, len(s.terms()))
-	for _, t := range s.terms() {
-		tr := a.term(s, t, acts)
-		all = append(all, tr)
-		segs = append(segs, tr.segments...)
+	for i, t := range terms {
+		tr := &g.all[i]
+		a.term(tr, s, t, acts)
 		if worst == nil || tr.class > worst.class {
 			worst = tr
 		}
 	}
-	g := &Grant{Statement: s, Inherited: inherited, Class: worst.class, segments: segs, worst: worst, all: all, a: a, NarrowedBy: worst.narrowedBy}
+	segs := g.segBuf[:0]
+	for i := range g.all {
+		segs = append(segs, g.all[i].segments...)
+	}
+	g.segments, g.worst, g.Class, g.NarrowedBy = segs, worst, worst.class, worst.narrowedBy
 	for _, sg := range segs {
 		if sg.class == g.Class {
 			g.at = g.at.or(sg.actions)
@@ -278,9 +292,9 @@ func (a *analyzer) baseClass(t term) (Class, bool) {
 	return CrossAccount, false
 }
 
-func (a *analyzer) term(s *Statement, t term, acts actionSet) *termResult {
+func (a *analyzer) term(tr *termResult, s *Statement, t term, acts actionSet) {
 	base, narrowable := a.baseClass(t)
-	tr := &termResult{t: t, class: base}
+	tr.t, tr.class = t, base
 	if narrowable {
 		nullFalse := nullFalseKeys(s.Conditions)
 		for i := range s.Conditions {
@@ -292,19 +306,18 @@ func (a *analyzer) term(s *Statement, t term, acts actionSet) *termResult {
 				}
 				continue
 			}
-			if tr.pin == nil || aud.class < tr.pin.class {
-				aud := aud
-				tr.pin = &aud
+			if !tr.hasPin || aud.class < tr.pin.class {
+				tr.pin, tr.hasPin = aud, true
 			}
 		}
-		if tr.pin != nil {
+		if tr.hasPin {
 			// A condition only ever removes callers: a service grant
 			// pinned to a foreign account stays service-unscoped rather
 			// than ranking as cross-account.
 			tr.class = minClass(base, tr.pin.class)
 		}
 	}
-	tr.segments = []segment{{tr.class, acts}}
+	tr.segments = append(tr.segBuf[:0], segment{tr.class, acts})
 	for _, d := range a.denies {
 		ex, applies := a.denyEffect(d, t)
 		if !applies {
@@ -338,7 +351,6 @@ func (a *analyzer) term(s *Statement, t term, acts actionSet) *termResult {
 	for _, sg := range tr.segments {
 		tr.class = maxClass(tr.class, sg.class)
 	}
-	return tr
 }
 
 // exemption is who a Deny lets through: the principals NotPrincipal

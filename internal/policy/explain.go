@@ -58,8 +58,8 @@ func (a *analyzer) explain(g *Grant, tr *termResult, at actionSet) {
 	}
 	g.text.sentence = b.String()
 	g.text.missing = a.missing(g, tr)
-	if tr.pin != nil && tr.pin.network && tr.class == CrossAccount {
-		g.text.network = a.describe(*tr.pin)
+	if tr.hasPin && tr.pin.network && tr.class == CrossAccount {
+		g.text.network = a.describe(tr.pin)
 	}
 }
 
@@ -80,19 +80,19 @@ func (a *analyzer) reason(tr *termResult) string {
 		}
 		return "no condition limits the caller"
 	case CrossAccount:
-		if tr.pin == nil {
+		if !tr.hasPin {
 			if tr.t.kind == pkOpaque {
 				return "its account cannot be checked against the owner and the trusted accounts"
 			}
 			return "account " + tr.t.account + " is outside the owner" + a.ownerSuffix() + " and the trusted accounts"
 		}
 		if tr.pin.network {
-			return "the only limit is the network (" + tr.pin.cond.String() + "): any principal of any account on " + a.describe(*tr.pin) + " can call it"
+			return "the only limit is the network (" + tr.pin.cond.String() + "): any principal of any account on " + a.describe(tr.pin) + " can call it"
 		}
-		return tr.pin.cond.Key + " limits it to " + a.describe(*tr.pin) + ", outside the owner and the trusted accounts"
+		return tr.pin.cond.Key + " limits it to " + a.describe(tr.pin) + ", outside the owner and the trusted accounts"
 	case ServiceUnscoped:
-		if tr.pin != nil {
-			return tr.pin.cond.Key + " limits it to " + a.describe(*tr.pin) + "; nothing pins the owner account"
+		if tr.hasPin {
+			return tr.pin.cond.Key + " limits it to " + a.describe(tr.pin) + "; nothing pins the owner account"
 		}
 		s := "no aws:SourceAccount or aws:SourceArn condition ties the call to your account, so the service acting for any account's resource can call it (confused deputy)"
 		if loose != "" {
@@ -100,10 +100,10 @@ func (a *analyzer) reason(tr *termResult) string {
 		}
 		return s
 	case Org:
-		return tr.pin.cond.Key + " limits it to " + a.describe(*tr.pin)
+		return tr.pin.cond.Key + " limits it to " + a.describe(tr.pin)
 	case Private:
-		if tr.pin != nil {
-			return tr.pin.cond.Key + " pins it to " + a.describe(*tr.pin)
+		if tr.hasPin {
+			return tr.pin.cond.Key + " pins it to " + a.describe(tr.pin)
 		}
 		if a.trusted[tr.t.account] {
 			return "account " + tr.t.account + " is trusted"
