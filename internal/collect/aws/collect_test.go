@@ -202,7 +202,7 @@ func TestScanIsReadOnly(t *testing.T) {
 // TestFaultsEndUnknownNeverPass injects each kind of failure and checks
 // that no affected resource comes back as a pass.
 func TestFaultsEndUnknownNeverPass(t *testing.T) {
-	for _, kind := range []string{"denied", "500", "503", "throttle"} {
+	for _, kind := range []string{"denied", "500", "503", "throttle", "timeout"} {
 		t.Run(kind, func(t *testing.T) {
 			seed, _ := demo.Seed()
 			faults, err := emulator.ParseFaults("GetPolicy:" + kind + "=1,GetResourcePolicy:" + kind + "=1")
@@ -211,6 +211,16 @@ func TestFaultsEndUnknownNeverPass(t *testing.T) {
 			}
 			_, url := startEmulator(t, seed, emulator.Options{Faults: faults, FaultSeed: 7})
 			opt := options(url, mgmt, "us-east-1")
+			if kind == "throttle" {
+				// Each 429 pauses the budget for Retry-After (1s): give up
+				// after one retry, as "a throttle that never cleared".
+				opt.Retry.MaxThrottles = 1
+			}
+			if kind == "timeout" {
+				// The emulator holds the request until the client gives up.
+				opt.Retry.CallTimeout = 100 * time.Millisecond
+				opt.Concurrency = 8
+			}
 			got, _ := collect(t, opt, rules.Trust{})
 			functions := 0
 			for arn, r := range got {
