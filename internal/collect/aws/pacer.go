@@ -64,7 +64,7 @@ func newBucket(rate float64, now func() time.Time) *bucket {
 // safety is the fraction of a quota's rate the pacer uses, burstShare the
 // fraction of its one-second burst.
 const (
-	safety     = 0.95
+	safety     = 0.98
 	burstShare = 0.5
 )
 
