@@ -71,9 +71,13 @@ type fnState struct {
 	aliasesListed bool
 	aliasReads    int
 	urlStage      bool
-	// done is set once the function and its aliases are emitted; its
-	// policy is then dropped, and a version listed later re-reads it.
-	done bool
+	// versionsPending counts versions listed but not yet emitted; they
+	// need the function policy.
+	versionsPending int
+	// emitted is set once the function and its aliases are out; done once
+	// nothing more needs its policy, which is then dropped (a version
+	// listed even later re-reads it).
+	emitted, done bool
 }
 
 // fnConfig is the part of a function configuration lambdawarden keeps.
@@ -199,6 +203,9 @@ func (l *lane) listFunctions(ctx context.Context, marker *string) {
 			st.mu.Unlock()
 			continue
 		}
+		st.mu.Lock()
+		st.versionsPending++
+		st.mu.Unlock()
 		r := l.baseResource(st, compactConfig(&cfg))
 		r.ARN = st.unqualified + ":" + version
 		r.Kind = inventory.KindVersion
@@ -239,6 +246,7 @@ func (l *lane) function(ctx context.Context, name string) *fnState {
 		for _, w := range waiting {
 			l.withFunctionPolicy(st, w)
 			l.emitResource(w)
+			l.versionEmitted(st)
 		}
 		l.maybeURLStage(ctx, st)
 	})
@@ -284,6 +292,29 @@ func (l *lane) attachToFunction(ctx context.Context, st *fnState, r *inventory.R
 	st.mu.Unlock()
 	l.withFunctionPolicy(st, r)
 	l.emitResource(r)
+	l.versionEmitted(st)
+}
+
+// versionEmitted counts a version out and releases the function when
+// nothing else needs it.
+func (l *lane) versionEmitted(st *fnState) {
+	st.mu.Lock()
+	st.versionsPending--
+	st.mu.Unlock()
+	l.maybeRelease(st)
+}
+
+// maybeRelease drops a finished function's state once its function,
+// aliases and every version listed so far are out.
+func (l *lane) maybeRelease(st *fnState) {
+	st.mu.Lock()
+	if st.done || !st.emitted || st.versionsPending > 0 {
+		st.mu.Unlock()
+		return
+	}
+	st.done, st.policy, st.aliases, st.config = true, nil, nil, nil
+	st.mu.Unlock()
+	l.inFlight.release()
 }
 
 // readPolicy reads a function, alias or version policy. 404 means no
@@ -404,9 +435,9 @@ func (l *lane) maybeURLStage(ctx context.Context, st *fnState) {
 			l.emitWithRole(ctx, r)
 		}
 		st.mu.Lock()
-		st.done, st.policy, st.aliases, st.config = true, nil, nil, nil
+		st.emitted = true
 		st.mu.Unlock()
-		l.inFlight.release()
+		l.maybeRelease(st)
 	}
 	if !need {
 		finish()
