@@ -1,8 +1,10 @@
 package cli
 
 import (
-	"bytes"
+	"bufio"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -65,47 +67,102 @@ func (o *outputFlags) parse(e *env) ([]outputTarget, finding.Severity, error) {
 	return out, failOn, nil
 }
 
-// write renders the document to every target. Files are written whole
-// or not at all (temp file + rename), so a failed run never leaves half a
-// report behind.
+// write renders the document to every target, streaming: a writer's
+// output goes through a buffer to standard output or to the file, never
+// whole into memory. Files are written whole or not at all (temp file in
+// the same directory, fsync, rename), so a failed run never leaves half
+// a report behind.
 func (e *env) write(targets []outputTarget, d *report.Document, base report.Options) error {
 	for _, t := range targets {
 		opt := base
 		if t.file == "" {
 			opt.Color = e.isTerminal && e.getenv("NO_COLOR") == "" && t.writer.Name() == "text"
-			if err := t.writer.Write(e.stdout, d, opt); err != nil {
+			w := bufio.NewWriterSize(e.stdout, outputBuffer)
+			err := t.writer.Write(w, d, opt)
+			if err == nil {
+				err = w.Flush()
+			}
+			if err != nil {
 				return fmt.Errorf("write %s: %w", t.writer.Name(), err)
 			}
 			continue
 		}
-		var buf bytes.Buffer
-		if err := t.writer.Write(&buf, d, opt); err != nil {
-			return fmt.Errorf("write %s: %w", t.writer.Name(), err)
+		err := writeFileAtomic(t.file, func(w io.Writer) error { return t.writer.Write(w, d, opt) })
+		var fe *fileError
+		if errors.As(err, &fe) {
+			return usagef("cannot write %s: %s", t.file, fe.err)
 		}
-		if err := writeFileAtomic(t.file, buf.Bytes()); err != nil {
-			return usagef("cannot write %s: %s", t.file, err)
+		if err != nil {
+			return fmt.Errorf("write %s: %w", t.writer.Name(), err)
 		}
 	}
 	return nil
 }
 
-func writeFileAtomic(path string, data []byte) error {
+// outputBuffer is the write buffer of each output: large enough that a
+// report of hundreds of megabytes goes out in few system calls.
+const outputBuffer = 256 << 10
+
+// fileError is a failure of the output file itself (create, write, sync,
+// rename), as opposed to one of the writer.
+type fileError struct{ err error }
+
+func (e *fileError) Error() string { return e.err.Error() }
+func (e *fileError) Unwrap() error { return e.err }
+
+// fileWriter remembers the first error of the file under the buffer, so
+// a failed render can be told apart from a full disk.
+type fileWriter struct {
+	f   *os.File
+	err error
+}
+
+func (w *fileWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	return n, err
+}
+
+// writeFileAtomic streams render's output to a temporary file in path's
+// directory through a buffer, syncs it and renames it over path. On any
+// error the temporary file is removed and path is left as it was.
+// Failures of the file come back as *fileError.
+func writeFileAtomic(path string, render func(io.Writer) error) error {
 	tmp, err := os.CreateTemp(dirOf(path), ".lambdawarden-*")
 	if err != nil {
-		return err
+		return &fileError{err}
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
+	defer os.Remove(tmp.Name()) // a no-op after the rename
+	fw := &fileWriter{f: tmp}
+	w := bufio.NewWriterSize(fw, outputBuffer)
+	err = render(w)
+	if err == nil {
+		err = w.Flush()
+	}
+	if fw.err != nil {
+		tmp.Close()
+		return &fileError{fw.err}
+	}
+	if err != nil {
 		tmp.Close()
 		return err
 	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return &fileError{err}
+	}
 	if err := tmp.Close(); err != nil {
-		return err
+		return &fileError{err}
 	}
 	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
+		return &fileError{err}
 	}
-	return os.Rename(tmp.Name(), path)
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return &fileError{err}
+	}
+	return nil
 }
 
 func dirOf(path string) string {

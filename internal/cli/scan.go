@@ -1,8 +1,8 @@
 package cli
 
 import (
+	"context"
 	"errors"
-	"sort"
 	"strings"
 	"time"
 
@@ -16,6 +16,7 @@ import (
 	"github.com/lambdawarden/lambdawarden/internal/report"
 	"github.com/lambdawarden/lambdawarden/internal/rules"
 	"github.com/lambdawarden/lambdawarden/internal/scan"
+	"github.com/lambdawarden/lambdawarden/internal/suppress"
 )
 
 // scanFlags are the flags of scan (and later fix) that say what to read.
@@ -121,12 +122,16 @@ exit code 3; it is never counted as compliant.`,
 			if err := sf.validate(); err != nil {
 				return err
 			}
-			d, err := e.runScan(sf, tr, targets)
+			mark := st.marker()
+			d, err := e.runScan(sf, tr, targets, mark)
 			if err != nil {
 				return err
 			}
+			defer d.Close() // removes the spool
 			d.FailOn = failOn
-			e.suppress(st, d)
+			if mark != nil {
+				e.warnSuppressions(mark.Outcome())
+			}
 			if err := e.write(targets, d, st.writer); err != nil {
 				return err
 			}
@@ -140,8 +145,10 @@ exit code 3; it is never counted as compliant.`,
 	return cmd
 }
 
-// runScan collects, judges and returns the document.
-func (e *env) runScan(sf scanFlags, tr rules.Trust, targets []outputTarget) (*report.Document, error) {
+// runScan collects, judges and returns the document, its resources in a
+// spool: the caller closes it. mark, when not nil, applies the
+// suppressions to each resource before it is spooled.
+func (e *env) runScan(sf scanFlags, tr rules.Trust, targets []outputTarget, mark *suppress.Marker) (*report.Document, error) {
 	opt := awscollect.Options{
 		Profile:       sf.profile,
 		EndpointURL:   sf.endpointURL,
@@ -196,17 +203,43 @@ func (e *env) runScan(sf scanFlags, tr rules.Trust, targets []outputTarget) (*re
 	}
 	sopt := scan.Options{Trust: tr, OmitPolicyText: !keepPolicy}
 	d := &report.Document{SchemaVersion: report.SchemaVersion, Tool: toolInfo()}
-	started := time.Now().UTC()
-	sum, err := awscollect.Collect(e.ctx, opt, func(r *inventory.Resource) {
-		d.Resources = append(d.Resources, scan.Assess(r, sopt))
-	})
+	// Judged resources go to a spool on disk as they come, not to memory:
+	// a scan of 100,000 functions would otherwise hold them all until the
+	// writers are done.
+	sp, err := report.NewSpool("")
 	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	var spoolErr error
+	started := time.Now().UTC()
+	sum, err := awscollect.Collect(ctx, opt, func(r *inventory.Resource) {
+		if spoolErr != nil {
+			return
+		}
+		res := scan.Assess(r, sopt)
+		if mark != nil {
+			mark.Mark(&res)
+		}
+		if spoolErr = sp.Add(&res); spoolErr != nil {
+			cancel() // the report cannot be written: stop reading
+		}
+	})
+	if spoolErr != nil {
+		err = spoolErr // the cause, rather than the cancellation it led to
+	}
+	if err == nil {
+		// In ARN order, as the report lists resources.
+		err = d.UseSpool(sp)
+	}
+	if err != nil {
+		sp.Close()
 		if errors.Is(err, awscollect.ErrNoCredentials) {
 			return nil, usagef("%s", err)
 		}
 		return nil, err
 	}
-	sort.Slice(d.Resources, func(i, j int) bool { return d.Resources[i].ARN < d.Resources[j].ARN })
 	d.Scan = &report.ScanInfo{
 		StartedAt:  started.Format(time.RFC3339),
 		FinishedAt: time.Now().UTC().Format(time.RFC3339),

@@ -77,13 +77,26 @@ func (s *settingsFlags) load(cmd *cobra.Command, out *outputFlags, trust *trustF
 	return st, nil
 }
 
-// suppress marks accepted findings (they stay in every report) and warns
-// about entries that expired or matched nothing.
+// suppress marks accepted findings of a document in memory (they stay in
+// every report) and warns about entries that expired or matched nothing.
 func (e *env) suppress(st *settings, d *report.Document) {
 	if st.suppressions == nil {
 		return
 	}
-	o := st.suppressions.Apply(d, time.Now())
+	e.warnSuppressions(st.suppressions.Apply(d, time.Now()))
+}
+
+// marker is the suppressions as a scan applies them, resource by
+// resource before they are spooled; nil without a suppressions file.
+func (st *settings) marker() *suppress.Marker {
+	if st.suppressions == nil {
+		return nil
+	}
+	return st.suppressions.Marker(time.Now())
+}
+
+// warnSuppressions warns about entries that expired or matched nothing.
+func (e *env) warnSuppressions(o suppress.Outcome) {
 	for _, x := range o.ExpiredEntries {
 		fmt.Fprintf(e.stderr, "lambdawarden: suppression at %s expired; its findings count again\n", x.Where())
 	}

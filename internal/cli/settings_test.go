@@ -121,3 +121,56 @@ func TestDemoWritesEveryFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestScanSuppressionsAreSpooled: a scan applies suppressions to each
+// resource before it is spooled, so the report, its summary and the exit
+// code all see them, and the warnings still come.
+func TestScanSuppressionsAreSpooled(t *testing.T) {
+	dir := t.TempDir()
+	file := writeFile(t, dir, "s.yaml", `suppressions:
+  - rule: lambda-public-access
+    reason: "accepted for the demo"
+    expires: 2099-01-31
+    approved_by: "security@example.org"
+  - rule: lambda-layer-public
+    resource: "arn:aws:lambda:*:999999999999:layer:*"
+    reason: "matches nothing"
+    expires: 2099-01-31
+    approved_by: "security@example.org"
+`)
+	code, out, errOut := runCLI(t, "", "scan", "--demo", "--suppressions", file, "-o", "json")
+	if code != 1 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var d struct {
+		Resources []struct {
+			Findings []struct {
+				RuleID     string `json:"rule_id"`
+				Suppressed bool   `json:"suppressed"`
+			} `json:"findings"`
+		} `json:"resources"`
+		Summary struct {
+			Suppressed int `json:"suppressed"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatal(err)
+	}
+	suppressed := 0
+	for _, r := range d.Resources {
+		for _, f := range r.Findings {
+			if (f.RuleID == "lambda-public-access") != f.Suppressed {
+				t.Errorf("%s: suppressed=%v", f.RuleID, f.Suppressed)
+			}
+			if f.Suppressed {
+				suppressed++
+			}
+		}
+	}
+	if suppressed == 0 || d.Summary.Suppressed != suppressed {
+		t.Errorf("%d findings suppressed, summary says %d", suppressed, d.Summary.Suppressed)
+	}
+	if !strings.Contains(errOut, "s.yaml:6 matched no finding") || strings.Count(errOut, "matched no finding") != 1 {
+		t.Errorf("want one warning, for the entry at line 6 that matched nothing; stderr: %s", errOut)
+	}
+}

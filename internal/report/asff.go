@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"io"
 	"strings"
 
@@ -143,8 +142,9 @@ func ASFFID(ruleID, arn string) string { return "lambdawarden/" + ruleID + "/" +
 
 func (asffWriter) Write(out io.Writer, d *Document, opt Options) error {
 	now := reportTime(d, opt).Format("2006-01-02T15:04:05.000Z07:00")
-	list := []asffFinding{}
-	for _, r := range sortedResources(d) {
+	list := newJSONArray(out, "")
+	x := d.index()
+	err := x.each(x.placed(), func(_ int, r *Resource) error {
 		base := func(id, generator string) asffFinding {
 			region := r.Region
 			return asffFinding{
@@ -178,8 +178,7 @@ func (asffWriter) Write(out io.Writer, d *Document, opt Options) error {
 			f.Compliance = asffCompliance{Status: "NOT_AVAILABLE"}
 			f.ProductFields = map[string]string{"lambdawarden/unknown_reason": truncate(r.UnknownReason, asffMaxFieldValue)}
 			f.FindingProviderFields = asffProviderFields{Severity: f.Severity, Types: f.Types}
-			list = append(list, f)
-			continue
+			return list.add(f)
 		}
 		byRule := map[string][]finding.Finding{}
 		var order []string
@@ -192,7 +191,9 @@ func (asffWriter) Write(out io.Writer, d *Document, opt Options) error {
 		seen := map[string]bool{}
 		for _, id := range order {
 			seen[id] = true
-			list = append(list, asffFailed(base(ASFFID(id, r.ARN), id), r, byRule[id]))
+			if err := list.add(asffFailed(base(ASFFID(id, r.ARN), id), r, byRule[id])); err != nil {
+				return err
+			}
 		}
 		for _, rule := range applicableRules(r.Kind) {
 			if seen[rule.ID] {
@@ -205,13 +206,20 @@ func (asffWriter) Write(out io.Writer, d *Document, opt Options) error {
 			f.Remediation.Recommendation.Text = truncate(rule.Remediation, asffMaxRemediation)
 			f.Compliance = asffCompliance{Status: "PASSED", RelatedRequirements: asffRequirements(rules.Compliance(rule.ID))}
 			f.FindingProviderFields = asffProviderFields{Severity: f.Severity, Types: f.Types}
-			list = append(list, f)
+			if err := list.add(f); err != nil {
+				return err
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	enc := json.NewEncoder(out)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(list)
+	if err := list.close(); err != nil {
+		return err
+	}
+	_, err = io.WriteString(out, "\n")
+	return err
 }
 
 // asffFailed folds one rule's findings on one resource into a FAILED

@@ -73,43 +73,31 @@ func applicableRules(kind string) []*rules.Rule {
 // ruleCatalog is the catalog plus any rule a finding names that the
 // catalog does not know (a document from a newer version), so formats
 // that index rules never lose a finding.
-func ruleCatalog(d *Document) []*rules.Rule {
+func ruleCatalog(x *index) ([]*rules.Rule, error) {
 	out := rules.All()
 	known := map[string]bool{}
 	for _, r := range out {
 		known[r.ID] = true
 	}
 	var extra []*rules.Rule
-	for _, res := range d.Resources {
-		for _, f := range res.Findings {
-			if !known[f.RuleID] {
-				known[f.RuleID] = true
-				extra = append(extra, &rules.Rule{ID: f.RuleID, Title: f.Title, Severity: f.Severity, Rationale: f.Title, Remediation: f.Remediation.Text})
+	for i := range x.items {
+		for j, h := range x.items[i].hits {
+			if known[h.rule] {
+				continue
 			}
+			// Rare: only then is the resource read for the finding's
+			// title and fix.
+			res, err := x.load(i)
+			if err != nil {
+				return nil, err
+			}
+			f := res.Findings[j]
+			known[f.RuleID] = true
+			extra = append(extra, &rules.Rule{ID: f.RuleID, Title: f.Title, Severity: f.Severity, Rationale: f.Title, Remediation: f.Remediation.Text})
 		}
 	}
 	sort.Slice(extra, func(i, j int) bool { return extra[i].ID < extra[j].ID })
-	return append(out, extra...)
-}
-
-// sortedResources returns the resources in a stable order (account,
-// region, ARN) without touching the document.
-func sortedResources(d *Document) []*Resource {
-	out := make([]*Resource, len(d.Resources))
-	for i := range d.Resources {
-		out[i] = &d.Resources[i]
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Account != b.Account {
-			return a.Account < b.Account
-		}
-		if a.Region != b.Region {
-			return a.Region < b.Region
-		}
-		return a.ARN < b.ARN
-	})
-	return out
+	return append(out, extra...), nil
 }
 
 // arnPart returns field i (0-based, colon-separated) of an ARN, or "".

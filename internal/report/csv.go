@@ -59,7 +59,8 @@ func (csvWriter) Write(out io.Writer, d *Document, opt Options) error {
 	if err := w.Write(CSVColumns); err != nil {
 		return err
 	}
-	for _, r := range sortedResources(d) {
+	x := d.index()
+	err := x.each(x.placed(), func(_ int, r *Resource) error {
 		base := func() map[string]string {
 			return map[string]string{
 				"account": r.Account, "region": r.Region, "resource_arn": r.ARN,
@@ -94,6 +95,10 @@ func (csvWriter) Write(out io.Writer, d *Document, opt Options) error {
 				return err
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	w.Flush()
 	return w.Error()

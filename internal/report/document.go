@@ -5,6 +5,8 @@
 package report
 
 import (
+	"maps"
+
 	"github.com/lambdawarden/lambdawarden/internal/finding"
 )
 
@@ -12,7 +14,11 @@ import (
 // changelog line in the README, when a field is changed or removed.
 const SchemaVersion = "1"
 
-// Document is everything one scan (or one analyze) found.
+// Document is everything one scan (or one analyze) found. Its resources
+// are either in Resources (analyze, tests, a report read back) or, for a
+// scan, in a Spool on disk (UseSpool); writers and other readers go
+// through Each (or, inside this package, the index), never Resources
+// directly, so both work the same.
 type Document struct {
 	SchemaVersion string     `json:"schema_version"`
 	Tool          Tool       `json:"tool"`
@@ -22,6 +28,10 @@ type Document struct {
 	// FailOn is the --fail-on threshold the run used (for writers that
 	// mark pass/fail); not part of the JSON contract.
 	FailOn finding.Severity `json:"-"`
+
+	// spool holds a large scan's resources on disk instead of Resources
+	// (UseSpool); writers reach both through Each and the index.
+	spool *Spool
 }
 
 // Tool names the producer.
@@ -91,33 +101,71 @@ type Summary struct {
 	Suppressed int            `json:"suppressed"`
 }
 
-// Summarize recomputes the summary from the resources.
+// Summarize recomputes the summary from the resources; a spooled
+// document takes the counts the spool kept while resources were added.
 func (d *Document) Summarize() {
-	s := Summary{
+	if d.spool != nil {
+		d.Summary = d.spool.sum.clone()
+		return
+	}
+	s := newSummary()
+	for i := range d.Resources {
+		s.add(&d.Resources[i])
+	}
+	d.Summary = s
+}
+
+func newSummary() Summary {
+	return Summary{
 		ByExposure: map[string]int{"public": 0, "cross-account": 0, "service-unscoped": 0, "org": 0, "private": 0, "unknown": 0},
 		BySeverity: map[string]int{"critical": 0, "high": 0, "medium": 0, "low": 0, "info": 0},
 	}
-	for _, r := range d.Resources {
-		s.Resources++
-		s.ByExposure[r.Exposure]++
-		if r.Status == "unknown" {
-			s.Unknown++
-		}
-		for _, f := range r.Findings {
-			if f.Suppressed {
-				s.Suppressed++
-				continue
-			}
-			s.Findings++
-			s.BySeverity[f.Severity.String()]++
-		}
+}
+
+// add counts one resource.
+func (s *Summary) add(r *Resource) {
+	s.Resources++
+	s.ByExposure[r.Exposure]++
+	if r.Status == "unknown" {
+		s.Unknown++
 	}
-	d.Summary = s
+	for _, f := range r.Findings {
+		if f.Suppressed {
+			s.Suppressed++
+			continue
+		}
+		s.Findings++
+		s.BySeverity[f.Severity.String()]++
+	}
+}
+
+// clone copies the counts, maps included, so a document's summary never
+// aliases the spool's running one.
+func (s Summary) clone() Summary {
+	c := s
+	c.ByExposure = maps.Clone(s.ByExposure)
+	c.BySeverity = maps.Clone(s.BySeverity)
+	return c
 }
 
 // ExitCode applies CONTRACT.md: 1 when an unsuppressed finding is at or
 // above failOn, else 3 when something could not be read, else 0.
 func (d *Document) ExitCode(failOn finding.Severity) int {
+	if d.spool != nil {
+		// The spool's index has every finding's severity: no need to
+		// read a resource back.
+		for i := range d.spool.idx.items {
+			for _, h := range d.spool.idx.items[i].hits {
+				if !h.suppressed && h.severity >= failOn {
+					return 1
+				}
+			}
+		}
+		if d.spool.sum.Unknown > 0 || (d.Scan != nil && !d.Scan.Complete) {
+			return 3
+		}
+		return 0
+	}
 	for _, r := range d.Resources {
 		for _, f := range r.Findings {
 			if !f.Suppressed && f.Severity >= failOn {
@@ -129,4 +177,40 @@ func (d *Document) ExitCode(failOn finding.Severity) int {
 		return 3
 	}
 	return 0
+}
+
+// Len is the number of resources, in memory or spooled.
+func (d *Document) Len() int {
+	if d.spool != nil {
+		return len(d.spool.idx.items)
+	}
+	return len(d.Resources)
+}
+
+// Each calls fn for every resource in document order: the Resources
+// slice as it is, or a spooled scan's resources in ARN order. It stops at
+// the first error fn returns. It may be called any number of times. On a
+// document in memory fn gets a pointer into Resources, so changes stick;
+// a spooled resource is read afresh on every call and changes to it are
+// lost.
+func (d *Document) Each(fn func(*Resource) error) error {
+	if d.spool == nil {
+		for i := range d.Resources {
+			if err := fn(&d.Resources[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return d.spool.idx.each(nil, func(_ int, r *Resource) error { return fn(r) })
+}
+
+// Close releases a spooled document's spool (the temporary file is
+// removed); a document in memory has nothing to release. It is safe to
+// call more than once.
+func (d *Document) Close() error {
+	if d.spool == nil {
+		return nil
+	}
+	return d.spool.Close()
 }

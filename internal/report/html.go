@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	_ "embed"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,11 +39,17 @@ import (
 // writes it back, so a filtered view can be shared as a link. After the
 // script has run, <html> has data-lw-ready="1" and #lw-visible holds the
 // number of entries shown.
+//
+// A page lists at most htmlMaxResources resources (1000): past that it
+// shows the ones htmlPriority puts first (exposed and unknown ones, worst
+// first) and a paragraph, #lw-omitted, that says how many resources and
+// findings it leaves out and that the json report has them all. The
+// summary's counts are always the whole scan's.
 type htmlWriter struct{}
 
 func (htmlWriter) Name() string { return "html" }
 func (htmlWriter) Description() string {
-	return "one self-contained HTML page: summary, filterable findings, highlighted statements, fix commands with copy buttons"
+	return "one self-contained HTML page: summary, filterable findings, highlighted statements, fix commands with copy buttons; lists at most 1000 resources (exposed and unknown first, worst first) and counts the rest"
 }
 
 //go:embed html.tmpl
@@ -115,6 +123,63 @@ type htmlView struct {
 	Summary    Summary
 	Filters    []htmlFilter
 	Rows       []htmlRow
+	// Omitted says what the page leaves out, nil when it shows all.
+	Omitted *htmlOmitted
+}
+
+// htmlOmitted counts the resources past htmlMaxResources.
+type htmlOmitted struct {
+	Shown, Total, Resources, Findings int
+}
+
+// htmlMaxResources is how many resources the page shows in full. A page
+// of 100,000 resources helps no one and would not open; the page shows
+// the ones that matter most (htmlPriority) and says how many more there
+// are and which formats have them all.
+var htmlMaxResources = 1000
+
+// htmlPriority orders resources for the page when not all of them fit:
+// exposed (public, cross-account, service-unscoped, org) and unknown
+// ones first, by exposure class in that order and then by their worst
+// open finding; then the other resources with findings, worst first;
+// then the clean ones. Ties keep the report order.
+func htmlPriority(x *index, placed []int32) []int32 {
+	group := func(it *item) int {
+		switch {
+		case it.Status == "unknown" || it.Exposure != "private" && slices.Contains(exposureOrder, it.Exposure):
+			return 0
+		case len(it.hits) > 0:
+			return 1
+		default:
+			return 2
+		}
+	}
+	exposure := func(it *item) int {
+		if it.Status == "unknown" {
+			return slices.Index(exposureOrder, "unknown")
+		}
+		return slices.Index(exposureOrder, it.Exposure)
+	}
+	worst := func(it *item) int {
+		if sev, ok := it.worstOpen(); ok {
+			return int(sev)
+		}
+		return -1
+	}
+	order := slices.Clone(placed)
+	sort.SliceStable(order, func(a, b int) bool {
+		ia, ib := &x.items[order[a]], &x.items[order[b]]
+		if ga, gb := group(ia), group(ib); ga != gb {
+			return ga < gb
+		}
+		if group(ia) == 0 {
+			if ea, eb := exposure(ia), exposure(ib); ea != eb {
+				return ea < eb
+			}
+		}
+		return worst(ia) > worst(ib)
+	})
+	return order
 }
 
 var (
@@ -163,8 +228,30 @@ func (htmlWriter) Write(out io.Writer, d *Document, opt Options) error {
 		}
 	}
 
+	x := d.index()
+	shown := x.placed()
+	if len(shown) > htmlMaxResources {
+		chosen := htmlPriority(x, shown)[:htmlMaxResources]
+		keep := make(map[int32]bool, len(chosen))
+		for _, i := range chosen {
+			keep[i] = true
+		}
+		o := &htmlOmitted{Shown: len(chosen), Total: len(shown), Resources: len(shown) - len(chosen)}
+		for _, i := range shown {
+			if !keep[i] {
+				o.Findings += len(x.items[i].hits)
+			}
+		}
+		v.Omitted = o
+		shown = slices.DeleteFunc(slices.Clone(shown), func(i int32) bool { return !keep[i] })
+	}
+
 	var findingRows, unknownRows, cleanRows []htmlRow
-	for _, r := range sortedResources(d) {
+	for _, i := range shown {
+		r, err := x.load(int(i))
+		if err != nil {
+			return err
+		}
 		base := htmlRow{Account: r.Account, Region: r.Region, ARN: r.ARN, Kind: r.Kind, Exposure: r.Exposure, Notes: r.Notes}
 		switch {
 		case r.Status == "unknown":
@@ -221,12 +308,11 @@ func (htmlWriter) Write(out io.Writer, d *Document, opt Options) error {
 	}
 	v.Filters = htmlFilters(v.Rows)
 
-	var buf bytes.Buffer
-	if err := htmlTemplate.Execute(&buf, v); err != nil {
+	w := bufio.NewWriter(out)
+	if err := htmlTemplate.Execute(w, v); err != nil {
 		return fmt.Errorf("html: %w", err)
 	}
-	_, err := out.Write(buf.Bytes())
-	return err
+	return w.Flush()
 }
 
 func severityRank(s string) int {

@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/xml"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -102,11 +103,28 @@ type junitSkipped struct {
 	Message string `xml:"message,attr"`
 }
 
+// junitProperties is a suite's <properties> element on its own, for
+// writing suites a piece at a time.
+type junitProperties struct {
+	XMLName    xml.Name        `xml:"properties"`
+	Properties []junitProperty `xml:"property"`
+}
+
+// The junit writer takes two passes: the counts every suite and the root
+// carry as attributes come from the index alone, then the cases are
+// written suite by suite. A case is built from the index too, except a
+// failure, a skip or an error, which reads its resource back for the
+// findings or the reason.
 func (junitWriter) Write(out io.Writer, d *Document, opt Options) error {
 	stamp := reportTime(d, opt).Format(time.RFC3339)
+	x := d.index()
+	catalog, err := ruleCatalog(x)
+	if err != nil {
+		return err
+	}
+	placed := x.placed()
 	all := junitSuites{Name: toolName(d), Time: "0"}
-	resources := sortedResources(d)
-	for _, rule := range ruleCatalog(d) {
+	for _, rule := range catalog {
 		s := junitSuite{
 			Name: rule.ID, Time: "0", Timestamp: stamp,
 			Properties: []junitProperty{
@@ -115,69 +133,180 @@ func (junitWriter) Write(out io.Writer, d *Document, opt Options) error {
 				{Name: "hipaa", Value: strings.Join(rules.Compliance(rule.ID).IDs("HIPAA"), ", ")},
 			},
 		}
-		for _, r := range resources {
-			var hits []int
-			for i, f := range r.Findings {
-				if f.RuleID == rule.ID {
-					hits = append(hits, i)
-				}
-			}
-			if len(hits) == 0 && !rule.Applies(inventory.Kind(r.Kind)) {
+		for _, i := range placed {
+			switch junitOutcome(&x.items[i], rule) {
+			case junitNone:
 				continue
-			}
-			c := junitCase{Name: rule.ID + " " + r.ARN, Classname: "lambdawarden." + r.Account + "." + r.Region, Time: "0"}
-			switch {
-			case r.Status == "unknown":
-				c.Error = &junitProblem{Message: "could not assess: " + r.UnknownReason, Type: "unknown", Body: xmlText(r.ARN + " could not be read or parsed (" + r.UnknownReason + "); it is not counted as compliant.")}
+			case junitError:
 				s.Errors++
-			case len(hits) > 0:
-				var body []string
-				open := 0
-				worst := finding.Info
-				var why []string
-				for _, i := range hits {
-					f := &r.Findings[i]
-					if f.Suppressed {
-						why = append(why, f.SuppressedBy)
-					} else {
-						open++
-						worst = max(worst, f.Severity)
-					}
-					body = append(body, junitFindingText(f))
-				}
-				if open == 0 {
-					c.Skipped = &junitSkipped{Message: "suppressed: " + strings.Join(why, "; ")}
-					s.Skipped++
-					break
-				}
-				first := r.Findings[hits[0]]
-				c.Failure = &junitProblem{Message: first.Title, Type: worst.String(), Body: xmlText(strings.Join(body, "\n\n"))}
+			case junitFailure:
 				s.Failures++
+			case junitSkip:
+				s.Skipped++
 			}
-			s.Cases = append(s.Cases, c)
 			s.Tests++
 		}
 		all.add(s)
 	}
+	var scanErrors []string
 	if d.Scan != nil && len(d.Scan.Errors) > 0 {
+		scanErrors = d.Scan.Errors
 		s := junitSuite{Name: "lambdawarden-scan", Time: "0", Timestamp: stamp}
-		for _, e := range d.Scan.Errors {
-			s.Cases = append(s.Cases, junitCase{Name: "scan " + e, Classname: "lambdawarden.scan", Time: "0", Error: &junitProblem{Message: e, Type: "incomplete", Body: xmlText(e)}})
-			s.Tests++
-			s.Errors++
-		}
+		s.Tests, s.Errors = len(scanErrors), len(scanErrors)
 		all.add(s)
 	}
+
 	if _, err := io.WriteString(out, xml.Header); err != nil {
 		return err
 	}
 	enc := xml.NewEncoder(out)
 	enc.Indent("", "  ")
-	if err := enc.Encode(all); err != nil {
+	root := xml.StartElement{Name: xml.Name{Local: "testsuites"}, Attr: []xml.Attr{
+		{Name: xml.Name{Local: "name"}, Value: all.Name},
+		{Name: xml.Name{Local: "tests"}, Value: strconv.Itoa(all.Tests)},
+		{Name: xml.Name{Local: "failures"}, Value: strconv.Itoa(all.Failures)},
+		{Name: xml.Name{Local: "errors"}, Value: strconv.Itoa(all.Errors)},
+		{Name: xml.Name{Local: "skipped"}, Value: strconv.Itoa(all.Skipped)},
+		{Name: xml.Name{Local: "time"}, Value: all.Time},
+	}}
+	if err := enc.EncodeToken(root); err != nil {
 		return err
 	}
-	_, err := io.WriteString(out, "\n")
+	for si, s := range all.Suites {
+		start := xml.StartElement{Name: xml.Name{Local: "testsuite"}, Attr: []xml.Attr{
+			{Name: xml.Name{Local: "name"}, Value: s.Name},
+			{Name: xml.Name{Local: "tests"}, Value: strconv.Itoa(s.Tests)},
+			{Name: xml.Name{Local: "failures"}, Value: strconv.Itoa(s.Failures)},
+			{Name: xml.Name{Local: "errors"}, Value: strconv.Itoa(s.Errors)},
+			{Name: xml.Name{Local: "skipped"}, Value: strconv.Itoa(s.Skipped)},
+			{Name: xml.Name{Local: "time"}, Value: s.Time},
+			{Name: xml.Name{Local: "timestamp"}, Value: s.Timestamp},
+		}}
+		if err := enc.EncodeToken(start); err != nil {
+			return err
+		}
+		if len(s.Properties) > 0 {
+			if err := enc.Encode(junitProperties{Properties: s.Properties}); err != nil {
+				return err
+			}
+		}
+		testcase := xml.StartElement{Name: xml.Name{Local: "testcase"}}
+		if si < len(catalog) {
+			rule := catalog[si]
+			for _, i := range placed {
+				c, ok, err := junitCaseFor(x, int(i), rule)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					continue
+				}
+				if err := enc.EncodeElement(c, testcase); err != nil {
+					return err
+				}
+			}
+		} else {
+			for _, e := range scanErrors {
+				c := junitCase{Name: "scan " + e, Classname: "lambdawarden.scan", Time: "0", Error: &junitProblem{Message: e, Type: "incomplete", Body: xmlText(e)}}
+				if err := enc.EncodeElement(c, testcase); err != nil {
+					return err
+				}
+			}
+		}
+		if err := enc.EncodeToken(start.End()); err != nil {
+			return err
+		}
+	}
+	if err := enc.EncodeToken(root.End()); err != nil {
+		return err
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	_, err = io.WriteString(out, "\n")
 	return err
+}
+
+// junitResult is what a resource's test case for a rule says.
+type junitResult int
+
+const (
+	junitNone    junitResult = iota // no case: the rule does not look at this kind
+	junitPass                       // a plain pass
+	junitError                      // the resource could not be assessed
+	junitFailure                    // an unsuppressed finding
+	junitSkip                       // every finding of the rule is suppressed
+)
+
+// junitOutcome judges a resource's case for a rule from the index.
+func junitOutcome(it *item, rule *rules.Rule) junitResult {
+	hits, open := 0, 0
+	for _, h := range it.hits {
+		if h.rule == rule.ID {
+			hits++
+			if !h.suppressed {
+				open++
+			}
+		}
+	}
+	switch {
+	case hits == 0 && !rule.Applies(inventory.Kind(it.Kind)):
+		return junitNone
+	case it.Status == "unknown":
+		return junitError
+	case hits == 0:
+		return junitPass
+	case open == 0:
+		return junitSkip
+	default:
+		return junitFailure
+	}
+}
+
+// junitCaseFor builds item i's test case for a rule; ok is false when
+// there is none.
+func junitCaseFor(x *index, i int, rule *rules.Rule) (junitCase, bool, error) {
+	it := &x.items[i]
+	outcome := junitOutcome(it, rule)
+	if outcome == junitNone {
+		return junitCase{}, false, nil
+	}
+	c := junitCase{Name: rule.ID + " " + it.ARN, Classname: "lambdawarden." + it.Account + "." + it.Region, Time: "0"}
+	if outcome == junitPass {
+		return c, true, nil
+	}
+	r, err := x.load(i)
+	if err != nil {
+		return c, false, err
+	}
+	if outcome == junitError {
+		c.Error = &junitProblem{Message: "could not assess: " + r.UnknownReason, Type: "unknown", Body: xmlText(r.ARN + " could not be read or parsed (" + r.UnknownReason + "); it is not counted as compliant.")}
+		return c, true, nil
+	}
+	var body, why []string
+	worst := finding.Info
+	var first *finding.Finding
+	for j := range r.Findings {
+		f := &r.Findings[j]
+		if f.RuleID != rule.ID {
+			continue
+		}
+		if first == nil {
+			first = f
+		}
+		if f.Suppressed {
+			why = append(why, f.SuppressedBy)
+		} else {
+			worst = max(worst, f.Severity)
+		}
+		body = append(body, junitFindingText(f))
+	}
+	if outcome == junitSkip {
+		c.Skipped = &junitSkipped{Message: "suppressed: " + strings.Join(why, "; ")}
+		return c, true, nil
+	}
+	c.Failure = &junitProblem{Message: first.Title, Type: worst.String(), Body: xmlText(strings.Join(body, "\n\n"))}
+	return c, true, nil
 }
 
 func (a *junitSuites) add(s junitSuite) {

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"io"
 	"strconv"
 	"strings"
@@ -69,7 +68,7 @@ type ocsfEvent struct {
 	Cloud        *ocsfCloud       `json:"cloud,omitempty"`
 	FindingInfo  ocsfFindingInfo  `json:"finding_info"`
 	Compliance   *ocsfCompliance  `json:"compliance,omitempty"`
-	Resources    []ocsfResource   `json:"resources"`
+	Resources    any              `json:"resources"` // []ocsfResource, or a spliceMark
 	Remediation  *ocsfRemediation `json:"remediation,omitempty"`
 	Unmapped     map[string]any   `json:"unmapped,omitempty"`
 }
@@ -190,8 +189,9 @@ func (ocsfWriter) Write(out io.Writer, d *Document, opt Options) error {
 		return ocsfResource{UID: r.ARN, Name: resourceName(r.ARN), Type: ocsfResourceType(r.Kind), Region: r.Region, CloudPartition: partition(r.ARN), Data: base}
 	}
 
-	events := []ocsfEvent{}
-	for _, r := range sortedResources(d) {
+	events := newJSONArray(out, "")
+	x := d.index()
+	err := x.each(x.placed(), func(_ int, r *Resource) error {
 		if r.Status == "unknown" {
 			e := event(OCSFClassDetection, OCSFTypeDetection, "Detection Finding", r)
 			e.SeverityID, e.Severity = 0, "Unknown"
@@ -207,8 +207,7 @@ func (ocsfWriter) Write(out io.Writer, d *Document, opt Options) error {
 			}
 			e.Resources = []ocsfResource{resource(r, map[string]any{"unknown_reason": r.UnknownReason})}
 			e.Unmapped = map[string]any{"unknown_reason": r.UnknownReason}
-			events = append(events, e)
-			continue
+			return events.add(e)
 		}
 		for _, f := range r.Findings {
 			e := event(OCSFClassDetection, OCSFTypeDetection, "Detection Finding", r)
@@ -256,21 +255,33 @@ func (ocsfWriter) Write(out io.Writer, d *Document, opt Options) error {
 				um["note"] = f.Note
 			}
 			e.Unmapped = um
-			events = append(events, e)
+			if err := events.add(e); err != nil {
+				return err
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if opt.OCSFCompliance {
-		events = append(events, ocsfComplianceFindings(d, event, resource)...)
+		if err := ocsfComplianceFindings(d, x, events, event, resource); err != nil {
+			return err
+		}
 	}
-	enc := json.NewEncoder(out)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(events)
+	if err := events.close(); err != nil {
+		return err
+	}
+	_, err = io.WriteString(out, "\n")
+	return err
 }
 
-// ocsfComplianceFindings builds one Compliance Finding per requirement of
-// every framework, in the catalog's framework order.
-func ocsfComplianceFindings(d *Document, event func(int, int, string, *Resource) ocsfEvent, resource func(*Resource, map[string]any) ocsfResource) []ocsfEvent {
+// ocsfComplianceFindings writes one Compliance Finding per requirement
+// of every framework, in the catalog's framework order. It works from the
+// index: a requirement's failing resources are streamed into its event
+// from the index alone, and only unknown resources are read back (for
+// their reason).
+func ocsfComplianceFindings(d *Document, x *index, list *jsonArray, event func(int, int, string, *Resource) ocsfEvent, resource func(*Resource, map[string]any) ocsfResource) error {
 	type req struct {
 		framework, id string
 		rules         []*rules.Rule
@@ -292,7 +303,7 @@ func ocsfComplianceFindings(d *Document, event func(int, int, string, *Resource)
 		}
 	}
 	incomplete := d.Scan != nil && (!d.Scan.Complete || len(d.Scan.Errors) > 0)
-	var out []ocsfEvent
+	placed := x.placed()
 	for _, q := range reqs {
 		ruleSet := map[string]bool{}
 		var analytics []ocsfAnalytic
@@ -300,56 +311,102 @@ func ocsfComplianceFindings(d *Document, event func(int, int, string, *Resource)
 			ruleSet[r.ID] = true
 			analytics = append(analytics, ocsfAnalytic{UID: r.ID, Name: r.Title, Type: "Rule", TypeID: ocsfAnalyticTypeRule})
 		}
+		applies := func(it *item) bool {
+			for _, rule := range q.rules {
+				if rule.Applies(inventory.Kind(it.Kind)) {
+					return true
+				}
+			}
+			return false
+		}
+		// openHits are the requirement's rules that fired unsuppressed on
+		// an evaluated resource, in finding order.
+		openHits := func(it *item) []string {
+			var hits []string
+			for _, h := range it.hits {
+				if ruleSet[h.rule] && !h.suppressed {
+					hits = append(hits, h.rule)
+				}
+			}
+			return hits
+		}
 		e := event(OCSFClassCompliance, OCSFTypeCompliance, "Compliance Finding", nil)
-		var failing, unknown []ocsfResource
+		failing, unknown := 0, 0
 		worst := finding.Severity(-1)
 		findings, suppressed := 0, 0
-		for _, r := range sortedResources(d) {
-			if r.Status == "unknown" {
-				for _, rule := range q.rules {
-					if rule.Applies(inventory.Kind(r.Kind)) {
-						unknown = append(unknown, resource(r, map[string]any{"unknown_reason": r.UnknownReason}))
-						break
-					}
+		for _, i := range placed {
+			it := &x.items[i]
+			if it.Status == "unknown" {
+				if applies(it) {
+					unknown++
 				}
 				continue
 			}
-			var hits []string
-			for _, f := range r.Findings {
-				if !ruleSet[f.RuleID] {
+			open := false
+			for _, h := range it.hits {
+				if !ruleSet[h.rule] {
 					continue
 				}
-				if f.Suppressed {
+				if h.suppressed {
 					suppressed++
 					continue
 				}
 				findings++
-				hits = append(hits, f.RuleID)
-				if f.Severity > worst {
-					worst = f.Severity
+				open = true
+				if h.severity > worst {
+					worst = h.severity
 				}
 			}
-			if len(hits) > 0 {
-				failing = append(failing, resource(r, map[string]any{"rules": dedupe(hits)}))
+			if open {
+				failing++
 			}
 		}
+		var fill func(*jsonArray) error
 		c := ocsfCompliance{Standards: []string{q.framework}, Requirements: []string{q.id}, Control: q.framework + " " + q.id}
 		switch {
-		case len(failing) > 0:
+		case failing > 0:
 			c.Status, c.StatusID = "Fail", ocsfComplianceFail
-			c.StatusDetail = plural(len(failing), "resource") + " failing with " + plural(findings, "finding")
+			c.StatusDetail = plural(failing, "resource") + " failing with " + plural(findings, "finding")
 			e.SeverityID, e.Severity = ocsfSeverity(worst)
 			e.StatusID, e.Status = ocsfStatusNew, "New"
-			e.Resources = failing
-		case len(unknown) > 0 || incomplete:
+			fill = func(a *jsonArray) error {
+				for _, i := range placed {
+					it := &x.items[i]
+					if it.Status == "unknown" {
+						continue
+					}
+					if hits := openHits(it); len(hits) > 0 {
+						if err := a.add(resource(it.stub(), map[string]any{"rules": dedupe(hits)})); err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			}
+		case unknown > 0 || incomplete:
 			c.Status, c.StatusID = "Warning", ocsfComplianceWarning
-			c.StatusDetail = "no finding, but " + plural(len(unknown), "resource") + " could not be assessed"
+			c.StatusDetail = "no finding, but " + plural(unknown, "resource") + " could not be assessed"
 			if incomplete {
 				c.StatusDetail += " and the scan is incomplete"
 			}
 			e.SeverityID, e.Severity = 0, "Unknown"
 			e.StatusID, e.Status = ocsfStatusNew, "New"
-			e.Resources = append(e.Resources, unknown...)
+			fill = func(a *jsonArray) error {
+				for _, i := range placed {
+					it := &x.items[i]
+					if it.Status != "unknown" || !applies(it) {
+						continue
+					}
+					r, err := x.load(int(i))
+					if err != nil {
+						return err
+					}
+					if err := a.add(resource(r, map[string]any{"unknown_reason": r.UnknownReason})); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
 		default:
 			c.Status, c.StatusID = "Pass", ocsfCompliancePass
 			c.StatusDetail = "no resource fails"
@@ -368,9 +425,18 @@ func ocsfComplianceFindings(d *Document, event func(int, int, string, *Resource)
 			CreatedTime:      e.Time,
 			RelatedAnalytics: analytics,
 		}
-		out = append(out, e)
+		var err error
+		if fill == nil {
+			err = list.add(e)
+		} else {
+			e.Resources = spliceMark(0)
+			err = list.addSpliced(e, fill)
+		}
+		if err != nil {
+			return err
+		}
 	}
-	return out
+	return nil
 }
 
 // ocsfFindingUID is a stable id for one finding: rule, resource and

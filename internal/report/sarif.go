@@ -3,7 +3,6 @@ package report
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"io"
 	"strconv"
 	"strings"
@@ -45,8 +44,9 @@ type sarifRun struct {
 	Tool              sarifTool         `json:"tool"`
 	AutomationDetails sarifAutomation   `json:"automationDetails"`
 	Invocations       []sarifInvocation `json:"invocations"`
-	Results           []sarifResult     `json:"results"`
-	Properties        map[string]any    `json:"properties,omitempty"`
+	// Results is a spliceMark: the results are streamed.
+	Results    any            `json:"results"`
+	Properties map[string]any `json:"properties,omitempty"`
 }
 
 type sarifTool struct {
@@ -89,10 +89,12 @@ type sarifMessage struct {
 }
 
 type sarifInvocation struct {
-	ExecutionSuccessful        bool                `json:"executionSuccessful"`
-	StartTimeUTC               string              `json:"startTimeUtc,omitempty"`
-	EndTimeUTC                 string              `json:"endTimeUtc,omitempty"`
-	ToolExecutionNotifications []sarifNotification `json:"toolExecutionNotifications,omitempty"`
+	ExecutionSuccessful bool   `json:"executionSuccessful"`
+	StartTimeUTC        string `json:"startTimeUtc,omitempty"`
+	EndTimeUTC          string `json:"endTimeUtc,omitempty"`
+	// ToolExecutionNotifications is a spliceMark when there are any
+	// (one per unknown resource can be many), else nil.
+	ToolExecutionNotifications any `json:"toolExecutionNotifications,omitempty"`
 }
 
 type sarifNotification struct {
@@ -186,7 +188,11 @@ func sarifRuleHelp(r *rules.Rule) *sarifMessage {
 }
 
 func (sarifWriter) Write(out io.Writer, d *Document, opt Options) error {
-	catalog := ruleCatalog(d)
+	x := d.index()
+	catalog, err := ruleCatalog(x)
+	if err != nil {
+		return err
+	}
 	index := map[string]int{}
 	driver := sarifToolComponent{
 		Name:           toolName(d),
@@ -224,67 +230,103 @@ func (sarifWriter) Write(out io.Writer, d *Document, opt Options) error {
 		StartTimeUTC:        scanStart(d, opt).Format(time.RFC3339),
 		EndTimeUTC:          reportTime(d, opt).Format(time.RFC3339),
 	}
-	results := []sarifResult{}
-	for _, r := range sortedResources(d) {
-		loc := sarifLocation{LogicalLocations: []sarifLogicalLoc{{Name: resourceName(r.ARN), FullyQualifiedName: r.ARN, Kind: "resource"}}}
-		if r.Status == "unknown" {
-			inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{
+	// Notifications (one per unknown resource, then the scan errors) and
+	// results are streamed into the run in two passes: unknown resources
+	// carry no findings, so the first reads only them.
+	unknowns := 0
+	for i := range x.items {
+		if x.items[i].Status == "unknown" {
+			unknowns++
+		}
+	}
+	var scanErrors []string
+	if d.Scan != nil {
+		scanErrors = d.Scan.Errors
+	}
+	notifications := func(a *jsonArray) error {
+		for _, i := range x.placed() {
+			if x.items[i].Status != "unknown" {
+				continue
+			}
+			r, err := x.load(int(i))
+			if err != nil {
+				return err
+			}
+			err = a.add(sarifNotification{
 				Descriptor: &sarifDescriptorRef{ID: "resource-unknown"},
 				Level:      "error",
 				Message:    sarifMessage{Text: "Could not assess " + r.ARN + ": " + r.UnknownReason + ". It is not counted as compliant."},
-				Locations:  []sarifLocation{loc},
+				Locations:  []sarifLocation{sarifResourceLocation(r)},
 			})
+			if err != nil {
+				return err
+			}
 		}
-		for _, f := range r.Findings {
-			msg := f.Explanation
-			if f.Note != "" {
-				msg += " Note: " + f.Note
-			}
-			props := map[string]any{
-				"account":       r.Account,
-				"region":        r.Region,
-				"resourceKind":  r.Kind,
-				"severity":      f.Severity.String(),
-				"compliance":    f.Compliance,
-				"remediation":   f.Remediation.Text,
-				"fixCommands":   nonNil(f.Remediation.Commands),
-				"hipaa":         nonNil(f.Compliance.IDs("HIPAA")),
-				"resourceState": r.Exposure,
-			}
-			if f.Exposure != "" {
-				props["exposure"] = f.Exposure
-			}
-			if f.Statement != nil {
-				props["statement"] = f.Statement
-			}
-			if f.Note != "" {
-				props["note"] = f.Note
-			}
-			res := sarifResult{
-				RuleID:              f.RuleID,
-				RuleIndex:           index[f.RuleID],
-				Kind:                "fail",
-				Level:               sarifLevel(f.Severity),
-				Message:             sarifMessage{Text: msg},
-				Locations:           []sarifLocation{loc},
-				PartialFingerprints: map[string]string{"lambdawarden/v1": findingFingerprint(r, &f)},
-				Properties:          props,
-			}
-			if f.Suppressed {
-				res.Suppressions = []sarifSuppression{{Kind: "external", Status: "accepted", Justification: f.SuppressedBy}}
-				props["suppressedBy"] = f.SuppressedBy
-			}
-			results = append(results, res)
-		}
-	}
-	if d.Scan != nil {
-		for _, e := range d.Scan.Errors {
-			inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{
+		for _, e := range scanErrors {
+			err := a.add(sarifNotification{
 				Descriptor: &sarifDescriptorRef{ID: "scan-incomplete"},
 				Level:      "error",
 				Message:    sarifMessage{Text: e},
 			})
+			if err != nil {
+				return err
+			}
 		}
+		return nil
+	}
+	results := func(a *jsonArray) error {
+		return x.each(x.placed(), func(_ int, r *Resource) error {
+			loc := sarifResourceLocation(r)
+			for _, f := range r.Findings {
+				msg := f.Explanation
+				if f.Note != "" {
+					msg += " Note: " + f.Note
+				}
+				props := map[string]any{
+					"account":       r.Account,
+					"region":        r.Region,
+					"resourceKind":  r.Kind,
+					"severity":      f.Severity.String(),
+					"compliance":    f.Compliance,
+					"remediation":   f.Remediation.Text,
+					"fixCommands":   nonNil(f.Remediation.Commands),
+					"hipaa":         nonNil(f.Compliance.IDs("HIPAA")),
+					"resourceState": r.Exposure,
+				}
+				if f.Exposure != "" {
+					props["exposure"] = f.Exposure
+				}
+				if f.Statement != nil {
+					props["statement"] = f.Statement
+				}
+				if f.Note != "" {
+					props["note"] = f.Note
+				}
+				res := sarifResult{
+					RuleID:              f.RuleID,
+					RuleIndex:           index[f.RuleID],
+					Kind:                "fail",
+					Level:               sarifLevel(f.Severity),
+					Message:             sarifMessage{Text: msg},
+					Locations:           []sarifLocation{loc},
+					PartialFingerprints: map[string]string{"lambdawarden/v1": findingFingerprint(r, &f)},
+					Properties:          props,
+				}
+				if f.Suppressed {
+					res.Suppressions = []sarifSuppression{{Kind: "external", Status: "accepted", Justification: f.SuppressedBy}}
+					props["suppressedBy"] = f.SuppressedBy
+				}
+				if err := a.add(res); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	fills := []func(*jsonArray) error{}
+	if unknowns+len(scanErrors) > 0 {
+		inv.ToolExecutionNotifications = spliceMark(len(fills))
+		fills = append(fills, notifications)
 	}
 
 	run := sarifRun{
@@ -294,8 +336,9 @@ func (sarifWriter) Write(out io.Writer, d *Document, opt Options) error {
 		// each other instead of mixing with other tools' alerts.
 		AutomationDetails: sarifAutomation{ID: "lambdawarden/lambda-exposure/"},
 		Invocations:       []sarifInvocation{inv},
-		Results:           results,
+		Results:           spliceMark(len(fills)),
 	}
+	fills = append(fills, results)
 	if d.Scan != nil {
 		run.Properties = map[string]any{
 			"accounts": nonNil(d.Scan.Accounts),
@@ -303,10 +346,12 @@ func (sarifWriter) Write(out io.Writer, d *Document, opt Options) error {
 			"complete": d.Scan.Complete,
 		}
 	}
-	enc := json.NewEncoder(out)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(sarifLog{Schema: SARIFSchemaURI, Version: "2.1.0", Runs: []sarifRun{run}})
+	return writeSpliced(out, sarifLog{Schema: SARIFSchemaURI, Version: "2.1.0", Runs: []sarifRun{run}}, fills...)
+}
+
+// sarifResourceLocation is a resource as a SARIF logical location.
+func sarifResourceLocation(r *Resource) sarifLocation {
+	return sarifLocation{LogicalLocations: []sarifLogicalLoc{{Name: resourceName(r.ARN), FullyQualifiedName: r.ARN, Kind: "resource"}}}
 }
 
 // sarifProblemSeverity is the CodeQL-style problem.severity tag some

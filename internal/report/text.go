@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"container/heap"
 	"fmt"
 	"io"
 	"sort"
@@ -14,7 +15,7 @@ type textWriter struct{}
 
 func (textWriter) Name() string { return "text" }
 func (textWriter) Description() string {
-	return "human-readable findings grouped by severity, with a summary (default on a terminal)"
+	return "human-readable findings grouped by severity, with a summary (default on a terminal); prints at most 100 findings per severity and 100 unknown resources, and counts the rest"
 }
 
 const (
@@ -31,9 +32,75 @@ var severityColor = map[finding.Severity]string{
 	finding.Info:     "\x1b[2m",
 }
 
+// textMaxFindings is how many findings of one severity, and how many
+// unknown resources, the text report prints in full; the rest are
+// counted in one line that points to the complete formats. A person
+// reads the first hundred, and the cap keeps the report's memory bounded
+// on estates of 100,000 functions.
+var textMaxFindings = 100
+
+// textMore is the line that stands for what the text report leaves out.
+func textMore(n int, what string) string {
+	return fmt.Sprintf("… and %d more %s (all of them are in -o json/csv/sarif)", n, what)
+}
+
 type located struct {
 	res *Resource
 	f   *finding.Finding
+}
+
+// findingRef names one finding in the index: item i, finding j.
+type findingRef struct{ i, j int32 }
+
+// firstFindings keeps the first n findings in the text report's order
+// (rule, then ARN, then document order) out of any number: a max-heap
+// of at most n.
+type firstFindings struct {
+	x    *index
+	n    int
+	refs []findingRef
+}
+
+func (h *firstFindings) less(a, b findingRef) bool {
+	ia, ib := &h.x.items[a.i], &h.x.items[b.i]
+	if ra, rb := ia.hits[a.j].rule, ib.hits[b.j].rule; ra != rb {
+		return ra < rb
+	}
+	if ia.ARN != ib.ARN {
+		return ia.ARN < ib.ARN
+	}
+	if a.i != b.i {
+		return a.i < b.i
+	}
+	return a.j < b.j
+}
+
+func (h *firstFindings) Len() int           { return len(h.refs) }
+func (h *firstFindings) Less(i, j int) bool { return h.less(h.refs[j], h.refs[i]) }
+func (h *firstFindings) Swap(i, j int)      { h.refs[i], h.refs[j] = h.refs[j], h.refs[i] }
+func (h *firstFindings) Push(v any)         { h.refs = append(h.refs, v.(findingRef)) }
+func (h *firstFindings) Pop() any {
+	v := h.refs[len(h.refs)-1]
+	h.refs = h.refs[:len(h.refs)-1]
+	return v
+}
+
+func (h *firstFindings) offer(r findingRef) {
+	if len(h.refs) < h.n {
+		heap.Push(h, r)
+		return
+	}
+	if h.n > 0 && h.less(r, h.refs[0]) {
+		h.refs[0] = r
+		heap.Fix(h, 0)
+	}
+}
+
+// sorted returns the kept findings in order.
+func (h *firstFindings) sorted() []findingRef {
+	out := append([]findingRef(nil), h.refs...)
+	sort.Slice(out, func(a, b int) bool { return h.less(out[a], out[b]) })
+	return out
 }
 
 func (textWriter) Write(out io.Writer, d *Document, opt Options) error {
@@ -44,46 +111,86 @@ func (textWriter) Write(out io.Writer, d *Document, opt Options) error {
 		}
 		return code + s + ansiReset
 	}
-
-	if opt.Single && len(d.Resources) == 1 {
-		writeStatements(w, &d.Resources[0], paint)
+	x := d.index()
+	// Resources read back for the findings shown, by item; at most
+	// textMaxFindings per severity plus as many unknown ones.
+	loaded := map[int32]*Resource{}
+	load := func(i int32) (*Resource, error) {
+		if r, ok := loaded[i]; ok {
+			return r, nil
+		}
+		r, err := x.load(int(i))
+		if err != nil {
+			return nil, err
+		}
+		loaded[i] = r
+		return r, nil
 	}
 
-	bySev := map[finding.Severity][]located{}
-	for i := range d.Resources {
-		r := &d.Resources[i]
-		for j := range r.Findings {
-			f := &r.Findings[j]
-			bySev[f.Severity] = append(bySev[f.Severity], located{r, f})
+	if opt.Single && len(x.items) == 1 {
+		r, err := load(0)
+		if err != nil {
+			return err
+		}
+		writeStatements(w, r, paint)
+	}
+
+	count := map[finding.Severity]int{}
+	first := map[finding.Severity]*firstFindings{}
+	for i := range x.items {
+		for j, h := range x.items[i].hits {
+			count[h.severity]++
+			ff := first[h.severity]
+			if ff == nil {
+				ff = &firstFindings{x: x, n: textMaxFindings}
+				first[h.severity] = ff
+			}
+			ff.offer(findingRef{int32(i), int32(j)})
 		}
 	}
 	for sev := finding.Critical; sev >= finding.Info; sev-- {
-		list := bySev[sev]
-		if len(list) == 0 {
+		n := count[sev]
+		if n == 0 {
 			continue
 		}
-		sort.SliceStable(list, func(i, j int) bool {
-			if list[i].f.RuleID != list[j].f.RuleID {
-				return list[i].f.RuleID < list[j].f.RuleID
+		fmt.Fprintf(w, "%s\n", paint(severityColor[sev], fmt.Sprintf("== %s (%d) ==", strings.ToUpper(sev.String()), n)))
+		shown := first[sev].sorted()
+		for _, ref := range shown {
+			r, err := load(ref.i)
+			if err != nil {
+				return err
 			}
-			return list[i].res.ARN < list[j].res.ARN
-		})
-		fmt.Fprintf(w, "%s\n", paint(severityColor[sev], fmt.Sprintf("== %s (%d) ==", strings.ToUpper(sev.String()), len(list))))
-		for _, l := range list {
-			writeFinding(w, l, paint)
+			writeFinding(w, located{r, &r.Findings[ref.j]}, paint)
+		}
+		if more := n - len(shown); more > 0 {
+			fmt.Fprintf(w, "%s\n\n", paint(ansiDim, textMore(more, sev.String()+" findings")))
 		}
 	}
 
-	var unknowns []*Resource
-	for i := range d.Resources {
-		if d.Resources[i].Status == "unknown" {
-			unknowns = append(unknowns, &d.Resources[i])
+	unknowns, shownUnknown := 0, 0
+	for i := range x.items {
+		if x.items[i].Status == "unknown" {
+			unknowns++
 		}
 	}
-	if len(unknowns) > 0 {
-		fmt.Fprintf(w, "%s\n", paint(ansiBold, fmt.Sprintf("== UNKNOWN: could not be assessed (%d) ==", len(unknowns))))
-		for _, r := range unknowns {
+	if unknowns > 0 {
+		fmt.Fprintf(w, "%s\n", paint(ansiBold, fmt.Sprintf("== UNKNOWN: could not be assessed (%d) ==", unknowns)))
+		for i := range x.items {
+			if shownUnknown == textMaxFindings {
+				break
+			}
+			if x.items[i].Status != "unknown" {
+				continue
+			}
+			shownUnknown++
+			r, err := load(int32(i))
+			if err != nil {
+				return err
+			}
 			fmt.Fprintf(w, "  %s\n    reason  %s\n", r.ARN, r.UnknownReason)
+		}
+		if more := unknowns - shownUnknown; more > 0 {
+			fmt.Fprintf(w, "  %s\n", paint(ansiDim, textMore(more, "unknown resources")))
 		}
 		fmt.Fprintln(w)
 	}

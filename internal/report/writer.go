@@ -1,7 +1,9 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -28,7 +30,10 @@ type Options struct {
 }
 
 // Writer renders a document in one format. Writers name themselves; the
-// list of formats is built from them.
+// list of formats is built from them. A writer streams: it reads the
+// document's resources one at a time (a scan's are spooled on disk) and
+// writes as it goes, so its memory does not grow with the estate; the
+// text and html writers print a bounded selection and count the rest.
 type Writer interface {
 	Name() string
 	Description() string
@@ -71,14 +76,47 @@ func (jsonWriter) Description() string {
 }
 
 func (jsonWriter) Write(w io.Writer, d *Document, opt Options) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if opt.Single && len(d.Resources) == 1 {
+	if opt.Single && d.Len() == 1 {
+		r, err := d.index().load(0)
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
 		return enc.Encode(struct {
 			SchemaVersion string `json:"schema_version"`
 			Resource
-		}{d.SchemaVersion, d.Resources[0]})
+		}{d.SchemaVersion, *r})
 	}
-	return enc.Encode(d)
+	// The document without its resources is the skeleton; they are
+	// streamed into it one by one. A document with none keeps the
+	// encoder's own rendering (null for a nil slice, as before).
+	c := *d
+	c.spool = nil
+	if d.Len() == 0 {
+		c.Resources = d.Resources
+		return writeSpliced(w, &c)
+	}
+	c.Resources = []Resource{}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(&c); err != nil {
+		return err
+	}
+	empty := []byte("\n  \"resources\": []")
+	if bytes.Count(buf.Bytes(), empty) != 1 {
+		return errors.New("json: the document skeleton has no single resources list")
+	}
+	text := bytes.Replace(buf.Bytes(), empty, append([]byte("\n  \"resources\": "), spliceMark(0).text()...), 1)
+	return splice(w, text, []func(*jsonArray) error{func(a *jsonArray) error {
+		if d.spool != nil {
+			// The spool holds each resource as the encoder writes it:
+			// indenting the line is all the json format needs.
+			return d.spool.idx.eachRaw(a.addRaw)
+		}
+		return d.Each(func(r *Resource) error { return a.add(r) })
+	}})
 }

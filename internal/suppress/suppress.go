@@ -313,62 +313,101 @@ func (e Entry) describe() string {
 // an expired entry matches that the suppression expired, and recomputes
 // the document's summary. Findings are never removed.
 func (s *Set) Apply(d *report.Document, now time.Time) Outcome {
-	var out Outcome
 	if s == nil {
-		return out
+		return Outcome{}
 	}
-	used := make([]bool, len(s.Entries))
-	expiredSeen := make([]bool, len(s.Entries))
+	m := s.Marker(now)
 	for i := range d.Resources {
-		r := &d.Resources[i]
-		for j := range r.Findings {
-			f := &r.Findings[j]
-			if f.Suppressed {
+		m.Mark(&d.Resources[i])
+	}
+	d.Summarize()
+	return m.Outcome()
+}
+
+// Marker applies a set to one resource at a time, as a scan judges them
+// (before they are spooled, since a spooled report is counted as it is
+// written), and gathers what Apply would report.
+type Marker struct {
+	s           *Set
+	now         time.Time
+	used        []bool
+	expiredSeen []bool
+	out         Outcome
+}
+
+// Marker starts marking resources against the set; a nil set marks
+// nothing.
+func (s *Set) Marker(now time.Time) *Marker {
+	m := &Marker{s: s, now: now}
+	if s != nil {
+		m.used = make([]bool, len(s.Entries))
+		m.expiredSeen = make([]bool, len(s.Entries))
+	}
+	return m
+}
+
+// Mark applies the set to one resource's findings, as Apply does.
+func (m *Marker) Mark(r *report.Resource) {
+	if m.s == nil {
+		return
+	}
+	for j := range r.Findings {
+		f := &r.Findings[j]
+		if f.Suppressed {
+			continue
+		}
+		expired := -1
+		for k := range m.s.Entries {
+			e := &m.s.Entries[k]
+			if !e.Matches(r, f) {
 				continue
 			}
-			expired := -1
-			for k := range s.Entries {
-				e := &s.Entries[k]
-				if !e.Matches(r, f) {
-					continue
-				}
-				if e.Active(now) {
-					f.Suppressed = true
-					f.SuppressedBy = e.describe()
-					used[k] = true
-					expired = -1
-					break
-				}
-				if expired < 0 {
-					expired = k
-				}
+			if e.Active(m.now) {
+				f.Suppressed = true
+				f.SuppressedBy = e.describe()
+				m.used[k] = true
+				expired = -1
+				break
 			}
-			if f.Suppressed {
-				out.Suppressed++
-				continue
+			if expired < 0 {
+				expired = k
 			}
-			if expired >= 0 {
-				e := s.Entries[expired]
-				note := fmt.Sprintf("suppression expired on %s (%s, approved by %s): the finding counts again.", expiryDay(e), e.Where(), e.ApprovedBy)
-				if f.Note == "" {
-					f.Note = note
-				} else {
-					f.Note += " " + note
-				}
-				out.Expired++
-				if !expiredSeen[expired] {
-					expiredSeen[expired] = true
-					out.ExpiredEntries = append(out.ExpiredEntries, e)
-				}
+		}
+		if f.Suppressed {
+			m.out.Suppressed++
+			continue
+		}
+		if expired >= 0 {
+			e := m.s.Entries[expired]
+			note := fmt.Sprintf("suppression expired on %s (%s, approved by %s): the finding counts again.", expiryDay(e), e.Where(), e.ApprovedBy)
+			if f.Note == "" {
+				f.Note = note
+			} else {
+				f.Note += " " + note
+			}
+			m.out.Expired++
+			if !m.expiredSeen[expired] {
+				m.expiredSeen[expired] = true
+				m.out.ExpiredEntries = append(m.out.ExpiredEntries, e)
 			}
 		}
 	}
-	for k, e := range s.Entries {
-		if !used[k] && e.Active(now) {
+}
+
+// Outcome is what the resources marked so far add up to, with the active
+// entries that matched none of them.
+func (m *Marker) Outcome() Outcome {
+	out := m.out
+	out.ExpiredEntries = append([]Entry(nil), m.out.ExpiredEntries...)
+	out.Unused = nil
+	if m.s == nil {
+		return out
+	}
+	for k, e := range m.s.Entries {
+		if !m.used[k] && e.Active(m.now) {
 			out.Unused = append(out.Unused, e)
 		}
 	}
-	d.Summarize()
 	return out
 }
 

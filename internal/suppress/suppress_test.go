@@ -3,6 +3,7 @@ package suppress
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -340,4 +341,43 @@ func TestAnchors(t *testing.T) {
 	if s.Entries[1].Reason != "accepted by the risk board" || s.Entries[1].ApprovedBy != "ciso" {
 		t.Errorf("aliases not resolved: %+v", s.Entries[1])
 	}
+}
+
+// Marking resources one at a time, as a scan does, gives what Apply
+// gives on the whole document.
+func TestMarkerMatchesApply(t *testing.T) {
+	now := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	src := `suppressions:
+  - rule: lambda-public-access
+    reason: r
+    expires: 2027-01-01
+    approved_by: a
+  - sid: oops
+    reason: r
+    expires: 2020-01-01
+    approved_by: a
+  - rule: lambda-role-admin
+    resource: "arn:aws:lambda:*:000000000000:function:*"
+    reason: r
+    expires: 2027-01-01
+    approved_by: a
+`
+	whole := doc()
+	want := parse(t, src).Apply(whole, now)
+	one := doc()
+	m := parse(t, src).Marker(now)
+	for i := range one.Resources {
+		m.Mark(&one.Resources[i])
+	}
+	got := m.Outcome()
+	if got.Suppressed != want.Suppressed || got.Expired != want.Expired || len(got.ExpiredEntries) != len(want.ExpiredEntries) || len(got.Unused) != len(want.Unused) {
+		t.Errorf("Marker outcome %+v, Apply %+v", got, want)
+	}
+	for i := range whole.Resources {
+		if !reflect.DeepEqual(whole.Resources[i].Findings, one.Resources[i].Findings) {
+			t.Errorf("resource %d: Marker %+v, Apply %+v", i, one.Resources[i].Findings, whole.Resources[i].Findings)
+		}
+	}
+	var nilSet *Set
+	nilSet.Marker(now).Mark(&one.Resources[0])
 }
