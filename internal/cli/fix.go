@@ -163,23 +163,16 @@ type fixConn struct {
 
 func (e *env) fixConnection(sf scanFlags) (*fixConn, error) {
 	c := &fixConn{
-		collect: awscollect.Options{
-			Profile: sf.profile, EndpointURL: sf.endpointURL, Regions: sf.regions, AllRegions: sf.allRegions,
-			Accounts: sf.accounts, RoleName: sf.roleName, ExternalID: sf.externalID, Thorough: sf.thorough,
-			GetPolicyOnly: sf.getPolicy,
-			// fix acts on resource policies and URLs only.
-			SkipRoles: true,
-		},
-		exec:  awsexec.Config{Profile: sf.profile, EndpointURL: sf.endpointURL, RoleName: sf.roleName, ExternalID: sf.externalID},
-		org:   sf.org,
-		close: func() {},
+		collect: sf.collectOptions(),
+		exec:    awsexec.Config{Profile: sf.profile, EndpointURL: sf.endpointURL, RoleName: sf.roleName, ExternalID: sf.externalID},
+		org:     sf.org,
+		close:   func() {},
 	}
 	if len(sf.regions) > 0 {
 		c.exec.Region = sf.regions[0]
 	}
-	if sf.pace == "none" {
-		c.collect.Quotas = map[awscollect.Budget]float64{}
-	}
+	// fix acts on resource policies and URLs only.
+	c.collect.SkipRoles = true
 	if sf.demo {
 		est, err := demo.Start(emulator.Options{})
 		if err != nil {
@@ -244,17 +237,9 @@ func (e *env) runFix(sf scanFlags, ff fixFlags, trust trustFlags) error {
 	}
 	defer conn.close()
 	if conn.org {
-		org, err := awscollect.DiscoverOrganization(e.ctx, conn.collect)
-		if err != nil {
+		if err := e.joinOrganization(&conn.collect, &tr); err != nil {
 			return err
 		}
-		if len(conn.collect.Accounts) == 0 {
-			conn.collect.Accounts = org.Accounts
-		}
-		if tr.OrgID == "" {
-			tr.OrgID = org.ID
-		}
-		tr.Trusted = append(tr.Trusted, org.Accounts...)
 		opt.Trust = tr
 	}
 	if ff.narrowOrg && tr.OrgID == "" {

@@ -29,6 +29,7 @@ type scanFlags struct {
 	roleName    string
 	accounts    []string
 	externalID  string
+	sessionName string
 	thorough    bool
 	demo        bool
 	quiet       bool
@@ -47,6 +48,7 @@ func (f *scanFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.roleName, "role-name", "OrganizationAccountAccessRole", "role to assume in each scanned account")
 	fl.StringSliceVar(&f.accounts, "accounts", nil, "account ids to scan by assuming --role-name in each, comma-separated")
 	fl.StringVar(&f.externalID, "external-id", "", "external id for the assumed role")
+	fl.StringVar(&f.sessionName, "session-name", "lambdawarden", "role session name for the assumed role (shows in the accounts' CloudTrail)")
 	fl.BoolVar(&f.thorough, "thorough", false, "read every function URL config, not only those a policy could expose")
 	fl.BoolVar(&f.demo, "demo", false, "scan the built-in demo estate on a local emulator (no AWS account needed)")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress on the terminal")
@@ -75,6 +77,46 @@ func (f *scanFlags) validate() error {
 	if f.demo && (f.endpointURL != "" || f.profile != "") {
 		return usagef("--demo scans the built-in estate; it cannot be combined with --endpoint-url or --profile")
 	}
+	return nil
+}
+
+// collectOptions turns the scan flags into collector options; scan and
+// fix share it so they read the same estate the same way.
+func (f *scanFlags) collectOptions() awscollect.Options {
+	opt := awscollect.Options{
+		Profile:       f.profile,
+		EndpointURL:   f.endpointURL,
+		Regions:       f.regions,
+		AllRegions:    f.allRegions,
+		Accounts:      f.accounts,
+		RoleName:      f.roleName,
+		ExternalID:    f.externalID,
+		SessionName:   f.sessionName,
+		Thorough:      f.thorough,
+		GetPolicyOnly: f.getPolicy,
+		SkipRoles:     f.noRoles,
+	}
+	if f.pace == "none" {
+		opt.Quotas = map[awscollect.Budget]float64{}
+	}
+	return opt
+}
+
+// joinOrganization lists the organization's active accounts (unless
+// --accounts named some) and puts the organization and its accounts
+// inside the trust boundary.
+func (e *env) joinOrganization(opt *awscollect.Options, tr *rules.Trust) error {
+	org, err := awscollect.DiscoverOrganization(e.ctx, *opt)
+	if err != nil {
+		return err
+	}
+	if len(opt.Accounts) == 0 {
+		opt.Accounts = org.Accounts
+	}
+	if tr.OrgID == "" {
+		tr.OrgID = org.ID
+	}
+	tr.Trusted = append(tr.Trusted, org.Accounts...)
 	return nil
 }
 
@@ -149,21 +191,7 @@ exit code 3; it is never counted as compliant.`,
 // spool: the caller closes it. mark, when not nil, applies the
 // suppressions to each resource before it is spooled.
 func (e *env) runScan(sf scanFlags, tr rules.Trust, targets []outputTarget, mark *suppress.Marker) (*report.Document, error) {
-	opt := awscollect.Options{
-		Profile:       sf.profile,
-		EndpointURL:   sf.endpointURL,
-		Regions:       sf.regions,
-		AllRegions:    sf.allRegions,
-		Accounts:      sf.accounts,
-		RoleName:      sf.roleName,
-		ExternalID:    sf.externalID,
-		Thorough:      sf.thorough,
-		GetPolicyOnly: sf.getPolicy,
-		SkipRoles:     sf.noRoles,
-	}
-	if sf.pace == "none" {
-		opt.Quotas = map[awscollect.Budget]float64{}
-	}
+	opt := sf.collectOptions()
 	if sf.demo {
 		est, err := demo.Start(emulator.Options{})
 		if err != nil {
@@ -177,18 +205,9 @@ func (e *env) runScan(sf scanFlags, tr rules.Trust, targets []outputTarget, mark
 		sf.org = true
 	}
 	if sf.org {
-		org, err := awscollect.DiscoverOrganization(e.ctx, opt)
-		if err != nil {
+		if err := e.joinOrganization(&opt, &tr); err != nil {
 			return nil, err
 		}
-		if len(opt.Accounts) == 0 {
-			opt.Accounts = org.Accounts
-		}
-		if tr.OrgID == "" {
-			tr.OrgID = org.ID
-		}
-		// The organization's own accounts are inside the trust boundary.
-		tr.Trusted = append(tr.Trusted, org.Accounts...)
 	}
 	opt.NeedsURL = func(r *inventory.Resource) bool { return scan.URLReachable(r, tr) }
 	if !sf.quiet && isTerminal(e.stderr) {
