@@ -16,16 +16,15 @@
 package config
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/lambdawarden/lambdawarden/internal/yamldoc"
 
 	"github.com/lambdawarden/lambdawarden/internal/finding"
 	"github.com/lambdawarden/lambdawarden/internal/report"
@@ -55,10 +54,9 @@ type Config struct {
 }
 
 var (
-	accountRe  = regexp.MustCompile(`^\d{12}$`)
-	orgRe      = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
-	regionRe   = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
-	yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+	accountRe = regexp.MustCompile(`^\d{12}$`)
+	orgRe     = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+	regionRe  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
 )
 
 const knownFields = "trusted_accounts, org_id, regions, outputs, suppressions, fail_on"
@@ -88,25 +86,11 @@ func Parse(data []byte, name string) (*Config, error) {
 	errf := func(line int, format string, args ...any) error {
 		return fmt.Errorf("%s:%d: %s", name, line, fmt.Sprintf(format, args...))
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return c, nil
-		}
-		return nil, yamlError(name, err)
+	root, err := yamldoc.Root(data, name)
+	if err != nil {
+		return nil, err
 	}
-	var more yaml.Node
-	if err := dec.Decode(&more); err == nil {
-		return nil, errf(more.Line, "only one YAML document is allowed")
-	} else if !errors.Is(err, io.EOF) {
-		return nil, yamlError(name, err)
-	}
-	root := resolve(&doc)
-	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
-		root = resolve(root.Content[0])
-	}
-	if root.Kind == yaml.DocumentNode || root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+	if root == nil {
 		return c, nil
 	}
 	if root.Kind != yaml.MappingNode {
@@ -114,7 +98,7 @@ func Parse(data []byte, name string) (*Config, error) {
 	}
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
-		k, v := root.Content[i], resolve(root.Content[i+1])
+		k, v := root.Content[i], yamldoc.Resolve(root.Content[i+1])
 		field := k.Value
 		if seen[field] {
 			return nil, errf(k.Line, "field %q: given twice", field)
@@ -201,7 +185,7 @@ func list(v *yaml.Node, field string, errf func(int, string, ...any) error, chec
 	}
 	out := []string{}
 	for i, item := range v.Content {
-		item = resolve(item)
+		item = yamldoc.Resolve(item)
 		if item.Kind != yaml.ScalarNode {
 			return nil, errf(item.Line, "field %q: item %d: want a single value", field, i+1)
 		}
@@ -212,20 +196,4 @@ func list(v *yaml.Node, field string, errf func(int, string, ...any) error, chec
 		out = append(out, s)
 	}
 	return out, nil
-}
-
-func resolve(n *yaml.Node) *yaml.Node {
-	for n != nil && n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
-	return n
-}
-
-// yamlError turns a YAML syntax error into "file:line: ...".
-func yamlError(name string, err error) error {
-	msg := err.Error()
-	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
-		return fmt.Errorf("%s:%s: YAML syntax: %s", name, m[1], m[2])
-	}
-	return fmt.Errorf("%s: %s", name, strings.TrimPrefix(msg, "yaml: "))
 }

@@ -27,10 +27,8 @@
 package suppress
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"regexp"
 	"strconv"
@@ -38,6 +36,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/lambdawarden/lambdawarden/internal/yamldoc"
 
 	"github.com/lambdawarden/lambdawarden/internal/finding"
 	"github.com/lambdawarden/lambdawarden/internal/report"
@@ -92,8 +92,7 @@ func Load(path string) (*Set, error) {
 }
 
 var (
-	yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-	accountRe  = regexp.MustCompile(`^\d{12}$`)
+	accountRe = regexp.MustCompile(`^\d{12}$`)
 )
 
 const known = "rule, resource, account, sid, reason, expires, approved_by"
@@ -105,36 +104,19 @@ func Parse(data []byte, name string) (*Set, error) {
 	errf := func(line int, format string, args ...any) error {
 		return fmt.Errorf("%s:%d: %s", name, line, fmt.Sprintf(format, args...))
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return set, nil // an empty file suppresses nothing
-		}
-		return nil, yamlError(name, err)
+	root, err := yamldoc.Root(data, name)
+	if err != nil {
+		return nil, err
 	}
-	var more yaml.Node
-	if err := dec.Decode(&more); err == nil {
-		return nil, errf(more.Line, "only one YAML document is allowed")
-	} else if !errors.Is(err, io.EOF) {
-		return nil, yamlError(name, err)
-	}
-	root := resolve(&doc)
-	if root.Kind == yaml.DocumentNode {
-		if len(root.Content) == 0 {
-			return set, nil
-		}
-		root = resolve(root.Content[0])
-	}
-	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
-		return set, nil
+	if root == nil {
+		return set, nil // an empty file suppresses nothing
 	}
 	if root.Kind != yaml.MappingNode {
 		return nil, errf(root.Line, "want a mapping with a \"suppressions\" list at the top")
 	}
 	var list *yaml.Node
 	for i := 0; i+1 < len(root.Content); i += 2 {
-		k, v := root.Content[i], resolve(root.Content[i+1])
+		k, v := root.Content[i], yamldoc.Resolve(root.Content[i+1])
 		if k.Value != "suppressions" {
 			return nil, errf(k.Line, "field %q: unknown field (the top level has only \"suppressions\")", k.Value)
 		}
@@ -150,7 +132,7 @@ func Parse(data []byte, name string) (*Set, error) {
 		return nil, errf(list.Line, "field \"suppressions\": want a list of entries")
 	}
 	for n, item := range list.Content {
-		item = resolve(item)
+		item = yamldoc.Resolve(item)
 		e, err := parseEntry(item, n+1, name, errf)
 		if err != nil {
 			return nil, err
@@ -167,7 +149,7 @@ func parseEntry(item *yaml.Node, n int, name string, errf func(int, string, ...a
 	}
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(item.Content); i += 2 {
-		k, v := item.Content[i], resolve(item.Content[i+1])
+		k, v := item.Content[i], yamldoc.Resolve(item.Content[i+1])
 		field := k.Value
 		if seen[field] {
 			return e, errf(k.Line, "field %q: given twice", field)
@@ -252,22 +234,6 @@ func parseExpiry(s string) (time.Time, error) {
 		return t, nil
 	}
 	return time.Time{}, fmt.Errorf("%q is not a date (want YYYY-MM-DD, e.g. 2027-03-31)", s)
-}
-
-// yamlError turns a YAML syntax error into "file:line: ...".
-func yamlError(name string, err error) error {
-	msg := err.Error()
-	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
-		return fmt.Errorf("%s:%s: YAML syntax: %s", name, m[1], m[2])
-	}
-	return fmt.Errorf("%s: %s", name, strings.TrimPrefix(msg, "yaml: "))
-}
-
-func resolve(n *yaml.Node) *yaml.Node {
-	for n != nil && n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
-	return n
 }
 
 // Where names the entry for people: "suppressions.yaml:7".
