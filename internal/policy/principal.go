@@ -38,10 +38,15 @@ func (s *Statement) terms() []term {
 func (s *Statement) listed() []term {
 	if s.listedTerms == nil {
 		p := s.Principal
-		if p == nil {
+		switch {
+		case p != nil && s.grantees != nil:
+			s.listedTerms = s.grantees // the same principals, already expanded
+		case p == nil:
 			p = s.NotPrincipal
+			fallthrough
+		default:
+			s.listedTerms = (&Statement{Principal: p}).expandTerms()
 		}
-		s.listedTerms = (&Statement{Principal: p}).expandTerms()
 	}
 	return s.listedTerms
 }
@@ -110,11 +115,17 @@ func awsTerm(v string) term {
 // parseARNParts splits an ARN into exactly six parts.
 func parseARNParts(s string) ([6]string, error) {
 	var out [6]string
-	parts := strings.SplitN(s, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" {
+	if !strings.HasPrefix(s, "arn:") {
 		return out, errNotARN
 	}
-	copy(out[:], parts)
+	for i := 0; i < 5; i++ {
+		j := strings.IndexByte(s, ':')
+		if j < 0 {
+			return out, errNotARN
+		}
+		out[i], s = s[:j], s[j+1:]
+	}
+	out[5] = s
 	return out, nil
 }
 

@@ -184,7 +184,11 @@ func TestPropertyAddingConditionToAllowNeverWidens(t *testing.T) {
 		}
 		target := rapid.SampledFrom(allows).Draw(t, "target")
 		c := rapid.SampledFrom(genConds).Draw(t, "pin")
-		conds, err := parseConditions([]byte(`{"` + c[0] + `":{"` + c[1] + `":` + c[2] + `}}`))
+		n, err := readTree([]byte(`{"` + c[0] + `":{"` + c[1] + `":` + c[2] + `}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		conds, err := parseConditions(n)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -105,7 +105,6 @@ var verdictCases = []verdictCase{
 
 	// Section 3: conditions, missing keys and operators.
 	{name: "condition key names are case-insensitive", section: "3", policy: doc(allow("s", svc("s3.amazonaws.com"), invoke, fn, cond("StringEquals", "aws:sourceaccount", owner))), want: Private, flagged: "s"},
-	{name: "condition operator names are case-insensitive", section: "3", policy: doc(allow("s", svc("s3.amazonaws.com"), invoke, fn, cond("stringequals", "AWS:SourceAccount", owner))), want: Private, flagged: "s"},
 	{name: "values of one key are ORed", section: "3", policy: doc(allow("s", star, invoke, fn, cond("StringEquals", "aws:SourceAccount", `["`+owner+`","`+foreign+`"]`))), want: CrossAccount, flagged: "s"},
 	{name: "negated operator does not pin", section: "4", policy: doc(allow("n", star, invoke, fn, cond("StringNotEquals", "aws:SourceAccount", foreign))), want: Public, flagged: "n"},
 	{name: "IfExists does not pin", section: "4", policy: doc(allow("ie", star, invoke, fn, cond("StringEqualsIfExists", "aws:SourceAccount", owner))), want: Public, flagged: "ie"},
