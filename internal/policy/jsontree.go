@@ -339,3 +339,13 @@ func readablePointer(p jsontext.Pointer) string {
 	}
 	return b.String()
 }
+
+// CheckJSON reports whether data is one JSON value that every reader
+// reads alike: no name repeated in an object, valid UTF-8, nothing after
+// it. Callers that unwrap an envelope before Parse (the {"Policy": "..."}
+// the AWS CLI prints) check it first, so the envelope is not ambiguous
+// either.
+func CheckJSON(data []byte) error {
+	_, err := readTree(bytes.TrimSpace(data))
+	return err
+}

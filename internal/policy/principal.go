@@ -135,8 +135,12 @@ func (notARNError) Error() string { return "not an ARN" }
 
 var errNotARN error = notARNError{}
 
+// isAccountID reports whether s is a bare account id. Any run of digits
+// is read as one, whatever its length, and compared with the owner as a
+// string (SEMANTICS.md section 4): IAM unique ids start with letters, so
+// nothing else is lost by it.
 func isAccountID(s string) bool {
-	if len(s) != 12 {
+	if s == "" {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
