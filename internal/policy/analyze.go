@@ -300,7 +300,9 @@ func (a *analyzer) term(tr *termResult, s *Statement, t term, acts actionSet) {
 		for i := range s.Conditions {
 			c := &s.Conditions[i]
 			aud, ok := a.pinOf(c, true, nullFalse)
-			if !ok || aud.class == Public {
+			// A network limit pins no identity; on a service grant it
+			// leaves the service's callers in every account.
+			if !ok || aud.class == Public || (aud.network && base == ServiceUnscoped) {
 				if !(c.Op.Base == "Null" && nullFalse[c.key] && c.pin != pinNone) {
 					tr.loose = append(tr.loose, c)
 				}

@@ -31,6 +31,7 @@ func TestForeignAccountPins(t *testing.T) {
 		{"a trusted account pin stays private", doc(allow("sns", svc("sns.amazonaws.com"), invoke, fn, cond("StringEquals", "AWS:SourceAccount", trusted))), Private, nil},
 		{"a bucket name alone stays service-unscoped", doc(allow("s3", svc("s3.amazonaws.com"), invoke, fn, cond("ArnLike", "AWS:SourceArn", "arn:aws:s3:::partner-drop"))), ServiceUnscoped, nil},
 		{"a wildcard account pins nothing", doc(allow("sns", svc("sns.amazonaws.com"), invoke, fn, cond("ArnLike", "AWS:SourceArn", "arn:aws:sns:us-east-1:*:alerts"))), ServiceUnscoped, nil},
+		{"a network limit on a service grant pins no account", doc(allow("sns", svc("sns.amazonaws.com"), invoke, fn, cond("IpAddress", "aws:SourceIp", "10.0.0.0/8"))), ServiceUnscoped, nil},
 		{"foreign pin and owner pin together (ANDed) is private", doc(allow("s3", svc("s3.amazonaws.com"), invoke, fn, `{"ArnLike":{"AWS:SourceArn":"arn:aws:sns:us-east-1:`+foreign+`:t"},"StringEquals":{"AWS:SourceAccount":"`+owner+`"}}`)), Private, nil},
 	}
 	for _, c := range cases {
