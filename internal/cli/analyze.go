@@ -112,6 +112,11 @@ Without --resource-arn the resource is read from the statements' Resource.`,
 			if err != nil {
 				return usagef("%s: %s", displayName(args[0]), err)
 			}
+			if resourceARN != "" {
+				if _, err := inventory.ParseLambdaARN(resourceARN); err != nil {
+					return usagef("--resource-arn: %s", err)
+				}
+			}
 			if resourceARN != "" && !parsed.AppliesTo(resourceARN) {
 				named := "no Resource"
 				if rs := parsed.NamedResources(); len(rs) > 0 {
