@@ -322,6 +322,12 @@ func (a *analyzer) term(tr *termResult, s *Statement, t term, acts actionSet) {
 		}
 	}
 	tr.segments = append(tr.segBuf[:0], segment{tr.class, acts})
+	a.applyDenies(tr, t)
+}
+
+// applyDenies narrows or removes the segments of a principal's verdict
+// that the Deny statements cover, and sets its class to the worst left.
+func (a *analyzer) applyDenies(tr *termResult, t term) {
 	for _, d := range a.denies {
 		ex, applies := a.denyEffect(d, t)
 		if !applies {

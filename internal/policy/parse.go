@@ -2,7 +2,10 @@
 // and layers and reasons about them: a concrete evaluator (Evaluate) that
 // answers one request the way IAM does, and an exposure analysis (Analyze)
 // that answers "who outside the owner's trust boundary can do what" for
-// every request at once, with a sentence a person can check.
+// every request at once, with a sentence a person can check. For access
+// paths through roles it also reads identity policies, permission
+// boundaries and SCPs (PermissionSet) and judges who outside the trust
+// boundary may assume a role (JudgeTrust).
 //
 // The package is pure: no AWS SDK, no network, no database, no processes.
 // A test enforces it.
