@@ -4,8 +4,8 @@
 // (GetCallerIdentity, AssumeRole), Organizations (DescribeOrganization,
 // ListAccounts), the Account service (ListRegions) and a few read-only IAM
 // actions (GetRole, ListAttachedRolePolicies, ListRolePolicies,
-// GetRolePolicy, GetPolicy, GetPolicyVersion), all on one plain net/http
-// listener.
+// GetRolePolicy, GetPolicy, GetPolicyVersion, GetAccountAuthorizationDetails),
+// all on one plain net/http listener.
 //
 // The unmodified aws-sdk-go-v2 clients (BaseEndpoint set to the server's URL,
 // any static credentials) and the aws CLI (--endpoint-url) work against it.
@@ -52,4 +52,7 @@
 //   - Markers and NextTokens are opaque strings encoding an offset.
 //   - Organizations ListAccounts is for the management account only (as in
 //     AWS), 20 accounts a page at most.
+//   - GetAccountAuthorizationDetails pages roles first, then managed
+//     policies (every seeded one, AWS managed included), MaxItems counting
+//     both; there are no users or groups.
 package emulator

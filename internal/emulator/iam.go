@@ -22,6 +22,7 @@ type iamRole struct {
 	trust    []byte
 	attached []*iamManaged
 	inline   []iamInline // sorted by name
+	boundary *iamManaged // nil: none
 }
 
 type iamInline struct {
@@ -36,6 +37,7 @@ type iamManaged struct {
 	id          string
 	doc         []byte
 	attachments int
+	boundaries  int // roles using it as their permission boundary
 }
 
 // iamID derives a stable IAM unique id (prefix + 17 characters).
@@ -72,6 +74,10 @@ func (a *account) buildIAM(sa *SeedAccount) {
 				m.attachments++
 			}
 		}
+		if m := a.policyByARN[sr.PermissionsBoundary]; m != nil {
+			r.boundary = m
+			m.boundaries++
+		}
 		for name, doc := range sr.InlinePolicies {
 			r.inline = append(r.inline, iamInline{name: name, doc: compactJSON(doc)})
 		}
@@ -83,7 +89,7 @@ func (a *account) buildIAM(sa *SeedAccount) {
 
 // iamActions lists the IAM actions served (op names "iam:ACTION").
 func iamActions() []string {
-	return []string{"GetRole", "ListAttachedRolePolicies", "ListRolePolicies", "GetRolePolicy", "GetPolicy", "GetPolicyVersion"}
+	return []string{"GetRole", "ListAttachedRolePolicies", "ListRolePolicies", "GetRolePolicy", "GetPolicy", "GetPolicyVersion", "GetAccountAuthorizationDetails"}
 }
 
 func iamHandler(action string) handler {
@@ -100,6 +106,8 @@ func iamHandler(action string) handler {
 		return iamGetPolicy
 	case "GetPolicyVersion":
 		return iamGetPolicyVersion
+	case "GetAccountAuthorizationDetails":
+		return iamGetAccountAuthorizationDetails
 	}
 	return nil
 }
@@ -148,11 +156,12 @@ func iamGetRole(c *call) {
 		CreateDate               string
 		AssumeRolePolicyDocument string
 		MaxSessionDuration       int
+		PermissionsBoundary      *permissionsBoundary `xml:",omitempty"`
 	}
 	c.queryRespond("GetRole", struct {
 		XMLName xml.Name
 		Role    role
-	}{xml.Name{Local: "GetRoleResult"}, role{r.path, r.name, r.id, r.arn, seedEpoch.Format(iamTime), iamDocument(r.trust), 3600}})
+	}{xml.Name{Local: "GetRoleResult"}, role{r.path, r.name, r.id, r.arn, seedEpoch.Format(iamTime), iamDocument(r.trust), 3600, r.boundaryXML()}})
 }
 
 // iamPage pages an IAM list with Marker/MaxItems (default 100, at most 1000).

@@ -75,7 +75,8 @@ type SeedAccount struct {
 	// PutResourcePolicy refuse public statements with PublicPolicyException.
 	PublicAccessBlock *SeedPublicAccessBlock `json:"public_access_block,omitempty"`
 	// Roles are IAM roles served by the read-only IAM actions (GetRole,
-	// ListAttachedRolePolicies, ListRolePolicies, GetRolePolicy). When an
+	// ListAttachedRolePolicies, ListRolePolicies, GetRolePolicy,
+	// GetAccountAuthorizationDetails). When an
 	// account lists roles, sts:AssumeRole only succeeds for one of them;
 	// without roles any role name can be assumed.
 	Roles []SeedRole `json:"roles,omitempty"`
@@ -224,6 +225,9 @@ type SeedRole struct {
 	AttachedPolicies []string `json:"attached_policies,omitempty"`
 	// InlinePolicies maps an inline policy name to its document.
 	InlinePolicies map[string]json.RawMessage `json:"inline_policies,omitempty"`
+	// PermissionsBoundary is the ARN of one of the account's
+	// ManagedPolicies, set as the role's permission boundary.
+	PermissionsBoundary string `json:"permissions_boundary,omitempty"`
 }
 
 // SeedManagedPolicy is a managed IAM policy (addition).

@@ -249,6 +249,9 @@ func validateIAM(p string, a *SeedAccount) error {
 				return fmt.Errorf("%s.attached_policies[%d]: %q is not one of the account's managed_policies", rp, j, arn)
 			}
 		}
+		if b := r.PermissionsBoundary; b != "" && !policies[b] {
+			return fmt.Errorf("%s.permissions_boundary: %q is not one of the account's managed_policies", rp, b)
+		}
 		for name, doc := range r.InlinePolicies {
 			if !reIAMName.MatchString(name) || isNullJSON(doc) || validatePolicy("", doc, "") != nil {
 				return fmt.Errorf("%s: inline policy %q needs a valid name and a policy document (a JSON object)", join(rp+".inline_policies", name), name)
