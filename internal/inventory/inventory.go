@@ -145,6 +145,12 @@ type Resource struct {
 	// functions only; nil when role posture was not collected).
 	ExecutionRole *ExecutionRole `json:"execution_role,omitempty"`
 
+	// AccountIAM is the owner account's roles, shared by all its function
+	// resources, for access paths through assumable roles (nil when they
+	// were not collected). Not serialized: it is the account's, not the
+	// resource's.
+	AccountIAM *AccountIAM `json:"-"`
+
 	// ARNInferred is true when ARN was read from the policy's own
 	// statements (a pasted policy without --resource-arn): every statement
 	// then counts, whatever its Resource.

@@ -68,6 +68,12 @@ type Options struct {
 	Quotas map[Budget]float64
 	// SkipRoles leaves out execution-role posture (IAM reads).
 	SkipRoles bool
+	// Paths reads each account's roles, trust policies, permissions
+	// policies and boundaries once (iam:GetAccountAuthorizationDetails)
+	// for access paths through assumable roles, and attaches them to every
+	// function, alias and version. Execution roles then come from the same
+	// read instead of per-role calls.
+	Paths bool
 	// GetPolicyOnly reads every function policy with GetPolicy. By
 	// default reads also go through GetResourcePolicy when the shared
 	// budget has room, which nearly doubles policy throughput.
@@ -157,6 +163,7 @@ func Collect(ctx context.Context, opt Options, emit func(*inventory.Resource)) (
 	}
 	var lanes []*lane
 	var readers []*roleReader
+	var auths []*authReader
 	var setupErrors []string
 	for _, target := range accounts {
 		tcfg := cfg
@@ -172,13 +179,26 @@ func Collect(ctx context.Context, opt Options, emit func(*inventory.Resource)) (
 			}
 		}
 		var roles *roleReader
-		if !opt.SkipRoles {
+		var auth *authReader
+		if !opt.SkipRoles || opt.Paths {
 			client := iam.NewFromConfig(tcfg, func(o *iam.Options) {
 				setEndpoint(&o.BaseEndpoint, opt.EndpointURL)
 				o.Region = "us-east-1" // IAM is global
 			})
-			roles = newRoleReader(target, client, st, opt.Retry, opt.Now, len(opt.Quotas) > 0)
-			readers = append(readers, roles)
+			// One budget for every IAM read of the account.
+			var bk *bucket
+			if len(opt.Quotas) > 0 {
+				bk = newBucket(IAMRate, opt.Now)
+			}
+			if !opt.SkipRoles {
+				roles = newRoleReader(target, client, st, opt.Retry, bk)
+				readers = append(readers, roles)
+			}
+			if opt.Paths {
+				auth = newAuthReader(target, client, bk, st, opt.Retry)
+				auth.start(ctx)
+				auths = append(auths, auth)
+			}
 		}
 		for _, region := range regions {
 			client := lambda.NewFromConfig(tcfg, func(o *lambda.Options) {
@@ -186,7 +206,7 @@ func Collect(ctx context.Context, opt Options, emit func(*inventory.Resource)) (
 				setEndpoint(&o.BaseEndpoint, opt.EndpointURL)
 			})
 			lanes = append(lanes, &lane{
-				account: target, region: region, partition: partition, roles: roles,
+				account: target, region: region, partition: partition, roles: roles, auth: auth,
 				client: client, pacer: newPacer(opt.Quotas, opt.Now), stats: st, retry: opt.Retry, opt: &opt, emit: safeEmit,
 			})
 		}
@@ -200,6 +220,9 @@ func Collect(ctx context.Context, opt Options, emit func(*inventory.Resource)) (
 	}
 	for _, r := range readers {
 		sum.Errors = append(sum.Errors, r.errors()...)
+	}
+	for _, a := range auths {
+		sum.Errors = append(sum.Errors, a.errors()...)
 	}
 	if err := ctx.Err(); err != nil {
 		sum.Errors = append(sum.Errors, "the scan was interrupted: "+err.Error())

@@ -47,6 +47,7 @@ type lane struct {
 
 	sched    *scheduler
 	roles    *roleReader // nil when role posture is not collected
+	auth     *authReader // nil when access paths are not collected
 	inFlight *limiter    // functions listed but not yet emitted
 
 	fnMu      sync.Mutex
@@ -125,17 +126,49 @@ func (l *lane) run(ctx context.Context) {
 
 // emitWithRole emits a resource; an unqualified function first gets its
 // execution role from IAM, off the lane's workers so Lambda budgets keep
-// flowing while IAM answers.
+// flowing while IAM answers. With access paths on, the role comes from
+// the account's one read of every role, and only when that read failed
+// from the per-role calls.
 func (l *lane) emitWithRole(ctx context.Context, r *inventory.Resource) {
 	if l.roles == nil || r.Kind != inventory.KindFunction || r.Role == "" {
-		l.emitResource(r)
+		l.emitResource(ctx, r)
 		return
 	}
 	l.sched.pending.Add(1)
 	go func() {
 		defer l.sched.pending.Done()
-		r.ExecutionRole = l.roles.get(ctx, r.Role)
-		l.emitResource(r)
+		if l.auth != nil {
+			r.AccountIAM = l.auth.wait(ctx)
+			if r.AccountIAM.Unknown == "" {
+				r.ExecutionRole = r.AccountIAM.ExecutionRole(r.Role)
+			}
+		}
+		if r.ExecutionRole == nil || r.ExecutionRole.Unknown != "" {
+			r.ExecutionRole = l.roles.get(ctx, r.Role)
+		}
+		l.emitResource(ctx, r)
+	}()
+}
+
+// emitResource emits a resource once what it needs of IAM is in: a
+// function, alias or version waits (off the workers) for its account's
+// roles when access paths are collected.
+func (l *lane) emitResource(ctx context.Context, r *inventory.Resource) {
+	if l.auth == nil || r.AccountIAM != nil || r.Unknown != "" ||
+		r.Kind != inventory.KindFunction && r.Kind != inventory.KindAlias && r.Kind != inventory.KindVersion {
+		l.emitNow(r)
+		return
+	}
+	if l.auth.ready() {
+		r.AccountIAM = l.auth.wait(ctx)
+		l.emitNow(r)
+		return
+	}
+	l.sched.pending.Add(1)
+	go func() {
+		defer l.sched.pending.Done()
+		r.AccountIAM = l.auth.wait(ctx)
+		l.emitNow(r)
 	}()
 }
 
@@ -168,7 +201,7 @@ func (l *limiter) release() {
 	}
 }
 
-func (l *lane) emitResource(r *inventory.Resource) {
+func (l *lane) emitNow(r *inventory.Resource) {
 	l.done.Add(1)
 	l.emit(r)
 }
@@ -245,7 +278,7 @@ func (l *lane) function(ctx context.Context, name string) *fnState {
 		st.mu.Unlock()
 		for _, w := range waiting {
 			l.withFunctionPolicy(st, w)
-			l.emitResource(w)
+			l.emitResource(ctx, w)
 			l.versionEmitted(st)
 		}
 		l.maybeURLStage(ctx, st)
@@ -281,7 +314,7 @@ func (l *lane) attachToFunction(ctx context.Context, st *fnState, r *inventory.R
 			fn := &inventory.Resource{ARN: st.unqualified, Name: st.name}
 			l.readPolicy(ctx, fn, via)
 			r.FunctionPolicy, r.FunctionPolicyUnknown = fn.Policy, fn.PolicyUnknown
-			l.emitResource(r)
+			l.emitResource(ctx, r)
 		})
 		return
 	case !st.policyDone:
@@ -291,7 +324,7 @@ func (l *lane) attachToFunction(ctx context.Context, st *fnState, r *inventory.R
 	}
 	st.mu.Unlock()
 	l.withFunctionPolicy(st, r)
-	l.emitResource(r)
+	l.emitResource(ctx, r)
 	l.versionEmitted(st)
 }
 
@@ -364,7 +397,7 @@ func (l *lane) listAliases(ctx context.Context, st *fnState, marker *string) {
 		why := reason("ListAliases", err)
 		l.fail("aliases of " + st.name + " could not be listed: " + why)
 		l.found.Add(1)
-		l.emitResource(&inventory.Resource{ARN: st.unqualified + ":*", Kind: inventory.KindAlias, Account: l.account, Region: l.region, Name: st.name, Qualifier: "*",
+		l.emitResource(ctx, &inventory.Resource{ARN: st.unqualified + ":*", Kind: inventory.KindAlias, Account: l.account, Region: l.region, Name: st.name, Qualifier: "*",
 			Unknown: "the function's aliases could not be listed, so their policies were not read: " + why})
 		st.mu.Lock()
 		st.aliasesListed = true
@@ -521,7 +554,7 @@ func (l *lane) listLayerVersions(ctx context.Context, name string, marker *strin
 		why := reason("ListLayerVersions", err)
 		l.fail("versions of layer " + name + " could not be listed: " + why)
 		l.found.Add(1)
-		l.emitResource(&inventory.Resource{ARN: "arn:" + l.partition + ":lambda:" + l.region + ":" + l.account + ":layer:" + name + ":*", Kind: inventory.KindLayerVersion,
+		l.emitResource(ctx, &inventory.Resource{ARN: "arn:" + l.partition + ":lambda:" + l.region + ":" + l.account + ":layer:" + name + ":*", Kind: inventory.KindLayerVersion,
 			Account: l.account, Region: l.region, Name: name, Qualifier: "*", Unknown: "the layer's versions could not be listed: " + why})
 		return
 	}
@@ -535,7 +568,7 @@ func (l *lane) listLayerVersions(ctx context.Context, name string, marker *strin
 		l.found.Add(1)
 		l.sched.shared(false, func() {
 			l.readLayerPolicy(ctx, r)
-			l.emitResource(r)
+			l.emitResource(ctx, r)
 		})
 	}
 	if out.NextMarker != nil && *out.NextMarker != "" {

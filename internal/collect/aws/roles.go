@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -60,12 +59,10 @@ type managedEntry struct {
 	err  error
 }
 
-func newRoleReader(account string, client iamAPI, st *stats, retry RetryPolicy, now func() time.Time, paced bool) *roleReader {
-	r := &roleReader{account: account, client: client, stats: st, retry: retry, roles: map[string]*roleEntry{}, managed: map[string]*managedEntry{}}
-	if paced {
-		r.bucket = newBucket(IAMRate, now)
-	}
-	return r
+// newRoleReader makes a reader paced by bk (nil: unpaced), the account's
+// IAM budget.
+func newRoleReader(account string, client iamAPI, st *stats, retry RetryPolicy, bk *bucket) *roleReader {
+	return &roleReader{account: account, client: client, bucket: bk, stats: st, retry: retry, roles: map[string]*roleEntry{}, managed: map[string]*managedEntry{}}
 }
 
 func (r *roleReader) bucketFor(string) *bucket { return r.bucket }
