@@ -155,4 +155,57 @@ type Finding struct {
 	// Note carries context a reader needs, e.g. that the account's
 	// public-access block restricts public resources.
 	Note string `json:"note,omitempty"`
+	// Path is set on findings about an access path from outside through
+	// an assumable role (lambda-external-path-via-role).
+	Path *Path `json:"path,omitempty"`
+}
+
+// Path is one hop from outside the trust boundary to a resource: outside
+// principals assume a role of the owner account whose permissions reach
+// the resource.
+type Path struct {
+	// From lists every outside principal that may assume the role, worst
+	// first.
+	From []PathPrincipal `json:"from"`
+	// ViaRole is the role's ARN.
+	ViaRole string `json:"via_role"`
+	// TrustStatement is the trust policy statement that lets the first
+	// (worst) principal of From assume the role.
+	TrustStatement StatementRef `json:"trust_statement"`
+	// PermissionStatement is the first statement that grants the actions
+	// on the resource.
+	PermissionStatement PermissionRef `json:"permission_statement"`
+	// Actions are what the role may do to the resource after its
+	// boundary, the SCPs and every Deny are applied.
+	Actions []string `json:"actions"`
+	// ConditionalActions are those of Actions that rest on conditions not
+	// known at scan time (counted, as they may hold).
+	ConditionalActions []string `json:"conditional_actions,omitempty"`
+}
+
+// PathPrincipal is one outside principal that may assume the role.
+type PathPrincipal struct {
+	// Principal is the value as written in the trust policy.
+	Principal string `json:"principal"`
+	// Kind is account, everyone, oidc, saml or opaque.
+	Kind string `json:"kind"`
+	// Account is the foreign account, for kind account.
+	Account string `json:"account,omitempty"`
+	// Exposure is public or cross-account.
+	Exposure       string       `json:"exposure"`
+	TrustStatement StatementRef `json:"trust_statement"`
+	// Narrowed says what narrows the principal without making it trusted
+	// (an sts:ExternalId condition).
+	Narrowed string `json:"narrowed,omitempty"`
+}
+
+// PermissionRef points at a statement of one of the role's policies (or
+// of the resource's own policy, when it names the role).
+type PermissionRef struct {
+	// Policy names the policy: an inline policy's name, a managed
+	// policy's ARN, or "resource" / "function" for the resource's own
+	// policy and the unqualified function's.
+	Policy string `json:"policy"`
+	Sid    string `json:"sid"`
+	Index  int    `json:"index"`
 }

@@ -11,7 +11,10 @@ import (
 // policy's ARN, an SCP file).
 type IdentityPolicy struct {
 	Name string
-	Doc  *Document
+	// ID identifies the policy for machines (an inline policy's name, a
+	// managed policy's ARN, a file); Name is for people.
+	ID  string
+	Doc *Document
 }
 
 // PermissionSet is everything that decides what a principal of the owner
@@ -60,7 +63,10 @@ type Effective struct {
 
 // PermissionGrant is one Allow statement that grants actions.
 type PermissionGrant struct {
-	Policy    string
+	Policy string
+	// PolicyID is the policy's ID, or "resource" / "function" for the
+	// resource's own policy and the unqualified function's.
+	PolicyID  string
 	Statement *Statement
 	// Conditional lists the statement's conditions that cannot be decided
 	// at scan time; the grant is counted, as it may hold.
@@ -171,7 +177,7 @@ func (ps *PermissionSet) read(e *Effective, pol IdentityPolicy, arn string, mask
 			st.allow = st.allow.or(acts)
 		}
 		if grants {
-			e.Grants = append(e.Grants, PermissionGrant{Policy: pol.Name, Statement: s, Conditional: unknown, actions: acts})
+			e.Grants = append(e.Grants, PermissionGrant{Policy: pol.Name, PolicyID: pol.ID, Statement: s, Conditional: unknown, actions: acts})
 		}
 	}
 }
@@ -230,7 +236,7 @@ func (ps *PermissionSet) Evaluate(arn string) *Effective {
 // readResourcePolicies adds the resource policy statements that name the
 // caller (Allow) or cover it (Deny).
 func (ps *PermissionSet) readResourcePolicies(e *Effective, arn string, mask actionSet, allow, deny *stage) {
-	read := func(d *Document, name string, inherited bool) {
+	read := func(d *Document, name, id string, inherited bool) {
 		for _, s := range d.Statements {
 			acts := s.actions.and(mask)
 			if acts.empty() || inherited && (s.Effect == Deny || !s.HasResource) {
@@ -258,16 +264,16 @@ func (ps *PermissionSet) readResourcePolicies(e *Effective, arn string, mask act
 				if state == triTrue {
 					allow.allow = allow.allow.or(acts)
 				}
-				e.Grants = append(e.Grants, PermissionGrant{Policy: name, Statement: s, Conditional: unknown, actions: acts})
+				e.Grants = append(e.Grants, PermissionGrant{Policy: name, PolicyID: id, Statement: s, Conditional: unknown, actions: acts})
 			}
 		}
 	}
 	if ps.Own != nil {
-		read(ps.Own, "the resource's own policy", false)
+		read(ps.Own, "the resource's own policy", "resource", false)
 	}
 	if ps.Function != nil {
 		if a, err := inventory.ParseLambdaARN(arn); err == nil && a.Qualifier != "" {
-			read(ps.Function, "the function's policy", true)
+			read(ps.Function, "the function's policy", "function", true)
 		}
 	}
 }

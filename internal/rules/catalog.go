@@ -10,10 +10,18 @@ import (
 	"github.com/lambdawarden/lambdawarden/internal/policy"
 )
 
-// Trust is the owner's trust boundary beyond the resource's own account.
+// Trust is the owner's trust boundary beyond the resource's own account,
+// and what else decides who can reach a resource through a role.
 type Trust struct {
 	Trusted []string
 	OrgID   string
+	// SCPs are the organization's service control policies (--scp), one
+	// per level; they apply to every account but ManagementAccount.
+	SCPs              []SCP
+	ManagementAccount string
+	// Paths, when set, judges each account's roles once for all its
+	// resources and collects what could not be judged.
+	Paths *PathCache
 }
 
 // NewSubject parses a resource's policies and judges them. A policy that
@@ -52,6 +60,9 @@ func NewSubject(res *inventory.Resource, trust Trust) (*Subject, error) {
 	}
 	s.Result = policy.Analyze(s.Own, s.Function, ctx)
 	s.judgeRole(trust)
+	if !res.ARNInferred {
+		s.judgePaths(trust)
+	}
 	return s, nil
 }
 
@@ -134,7 +145,7 @@ func urlNone(s *Subject) bool {
 	return s.Resource.URL != nil && strings.EqualFold(s.Resource.URL.AuthType, "NONE")
 }
 
-var catalog = append(resourcePolicyChecks, roleChecks...)
+var catalog = append(append(append([]*Rule(nil), resourcePolicyChecks...), roleChecks...), pathChecks...)
 
 var resourcePolicyChecks = []*Rule{
 	{

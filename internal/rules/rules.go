@@ -31,6 +31,9 @@ type Subject struct {
 	// Notes say what could not be judged (a role document that does not
 	// parse).
 	Notes []string
+	// Paths are the outside access paths to the resource through roles
+	// of its account (nil when the account's roles were not read).
+	Paths []RolePath
 }
 
 // Hit is one thing a rule found on a subject.
@@ -39,6 +42,10 @@ type Hit struct {
 	Exposure    policy.Class
 	Explanation string
 	Remediation finding.Remediation
+	// Path is the access path a path finding rests on.
+	Path *finding.Path
+	// Actions overrides the grant's actions (a path's actions).
+	Actions []string
 }
 
 // Rule is one check with its metadata.
@@ -52,6 +59,9 @@ type Rule struct {
 	Kinds []inventory.Kind
 	// Check returns what the rule finds; nil means the resource passes.
 	Check func(*Subject) []Hit
+	// SeverityOf, when set, grades each hit (Severity is then the worst
+	// it gives).
+	SeverityOf func(Hit) finding.Severity
 	// Examples are resources the rule must flag (Bad) or pass.
 	Examples []Example
 }
@@ -182,6 +192,15 @@ func (r *Rule) Findings(s *Subject) []finding.Finding {
 			}
 			f.Statement = ref
 			f.Actions = g.Actions()
+		}
+		if h.Path != nil {
+			f.Path = h.Path
+		}
+		if h.Actions != nil {
+			f.Actions = h.Actions
+		}
+		if r.SeverityOf != nil {
+			f.Severity = r.SeverityOf(h)
 		}
 		if f.Remediation.Text == "" {
 			f.Remediation.Text = r.Remediation
