@@ -172,7 +172,7 @@ func (e *env) fixConnection(sf scanFlags) (*fixConn, error) {
 		c.exec.Region = sf.regions[0]
 	}
 	// fix acts on resource policies and URLs only.
-	c.collect.SkipRoles = true
+	c.collect.SkipRoles, c.collect.Paths = true, false
 	if sf.demo {
 		est, err := demo.Start(emulator.Options{})
 		if err != nil {

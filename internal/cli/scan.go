@@ -36,6 +36,10 @@ type scanFlags struct {
 	getPolicy   bool
 	noRoles     bool
 	pace        string
+	// paths are the access-path flags (registered by scan and paths).
+	paths pathFlags
+	// rules, when set, limits the rules run (paths runs only its own).
+	rules []*rules.Rule
 }
 
 func (f *scanFlags) register(cmd *cobra.Command) {
@@ -95,6 +99,7 @@ func (f *scanFlags) collectOptions() awscollect.Options {
 		Thorough:      f.thorough,
 		GetPolicyOnly: f.getPolicy,
 		SkipRoles:     f.noRoles,
+		Paths:         !f.paths.noPaths,
 	}
 	if f.pace == "none" {
 		opt.Quotas = map[awscollect.Budget]float64{}
@@ -116,6 +121,7 @@ func (e *env) joinOrganization(opt *awscollect.Options, tr *rules.Trust) error {
 	if tr.OrgID == "" {
 		tr.OrgID = org.ID
 	}
+	tr.ManagementAccount = org.ManagementAccount
 	tr.Trusted = append(tr.Trusted, org.Accounts...)
 	return nil
 }
@@ -164,6 +170,9 @@ exit code 3; it is never counted as compliant.`,
 			if err := sf.validate(); err != nil {
 				return err
 			}
+			if tr.SCPs, err = sf.paths.load(); err != nil {
+				return err
+			}
 			mark := st.marker()
 			d, err := e.runScan(sf, tr, targets, mark)
 			if err != nil {
@@ -181,6 +190,7 @@ exit code 3; it is never counted as compliant.`,
 		},
 	}
 	sf.register(cmd)
+	sf.paths.register(cmd, true)
 	out.register(cmd)
 	trust.register(cmd)
 	files.register(cmd)
@@ -220,7 +230,11 @@ func (e *env) runScan(sf scanFlags, tr rules.Trust, targets []outputTarget, mark
 			keepPolicy = true
 		}
 	}
-	sopt := scan.Options{Trust: tr, OmitPolicyText: !keepPolicy}
+	if opt.Paths {
+		// Each account's roles are judged once, for all its resources.
+		tr.Paths = rules.NewPathCache()
+	}
+	sopt := scan.Options{Trust: tr, OmitPolicyText: !keepPolicy, Rules: sf.rules}
 	d := &report.Document{SchemaVersion: report.SchemaVersion, Tool: toolInfo()}
 	// Judged resources go to a spool on disk as they come, not to memory:
 	// a scan of 100,000 functions would otherwise hold them all until the
@@ -265,8 +279,8 @@ func (e *env) runScan(sf scanFlags, tr rules.Trust, targets []outputTarget, mark
 		Accounts:   sum.Accounts,
 		Regions:    sum.Regions,
 		APICalls:   int(sum.APICalls),
-		Complete:   sum.Complete(),
-		Errors:     sum.Errors,
+		Complete:   sum.Complete() && len(tr.Paths.Problems()) == 0,
+		Errors:     append(sum.Errors, tr.Paths.Problems()...),
 	}
 	d.Summarize()
 	d.Scan.Complete = d.Scan.Complete && d.Summary.Unknown == 0

@@ -284,9 +284,11 @@ func pathExplanation(res *inventory.Resource, p *RolePath) string {
 	b.WriteString(": its trust policy ")
 	first := as[0]
 	b.WriteString(stmtRefLabel(first.Statement))
-	b.WriteString(" lets ")
-	b.WriteString(first.Who)
-	b.WriteString(" call ")
+	if len(as) == 1 {
+		b.WriteString(" lets them call ")
+	} else {
+		b.WriteString(" lets " + first.Who + " call ")
+	}
 	b.WriteString(strings.Join(first.Actions(), ", "))
 	b.WriteString(" (")
 	b.WriteString(first.Reason)

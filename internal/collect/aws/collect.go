@@ -278,7 +278,10 @@ func shortError(err error) string {
 // Organization is what AWS Organizations says about the caller's
 // organization.
 type Organization struct {
-	ID       string
+	ID string
+	// ManagementAccount is the organization's management account: SCPs do
+	// not restrict it.
+	ManagementAccount string
 	Accounts []string // active member accounts
 	Skipped  []string // suspended or otherwise inactive accounts
 }
@@ -300,7 +303,7 @@ func DiscoverOrganization(ctx context.Context, opt Options) (*Organization, erro
 	if err != nil {
 		return nil, fmt.Errorf("--org: cannot describe the organization: %s", shortError(err))
 	}
-	org := &Organization{ID: aws.ToString(desc.Organization.Id)}
+	org := &Organization{ID: aws.ToString(desc.Organization.Id), ManagementAccount: aws.ToString(desc.Organization.MasterAccountId)}
 	p := organizations.NewListAccountsPaginator(client, &organizations.ListAccountsInput{})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
