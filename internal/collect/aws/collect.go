@@ -282,8 +282,8 @@ type Organization struct {
 	// ManagementAccount is the organization's management account: SCPs do
 	// not restrict it.
 	ManagementAccount string
-	Accounts []string // active member accounts
-	Skipped  []string // suspended or otherwise inactive accounts
+	Accounts          []string // active member accounts
+	Skipped           []string // suspended or otherwise inactive accounts
 }
 
 // DiscoverOrganization lists the organization's active accounts; it must
