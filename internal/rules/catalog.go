@@ -83,7 +83,15 @@ func (s *Subject) judgeRole(trust Trust) {
 		if err != nil {
 			s.Notes = append(s.Notes, "The trust policy of "+role.ARN+" does not parse ("+err.Error()+"); who may assume it is unknown.")
 		} else {
-			s.RoleTrust = policy.Analyze(d, nil, policy.Context{Resource: role.ARN, Kind: inventory.KindExecutionRole, Owner: s.Resource.Account, Trusted: trust.Trusted, OrgID: trust.OrgID})
+			ctx := policy.Context{Resource: role.ARN, Kind: inventory.KindExecutionRole, Owner: s.Resource.Account, Trusted: trust.Trusted, OrgID: trust.OrgID}
+			s.RoleTrust = policy.Analyze(d, nil, ctx)
+			// Web identity and SAML providers are IAM resources of the
+			// owner account, but their users are not the owner's.
+			for _, a := range policy.JudgeTrust(d, role.ARN, ctx).Assumers {
+				if a.Kind == policy.AssumerOIDC || a.Kind == policy.AssumerSAML {
+					s.roleFederated = append(s.roleFederated, a)
+				}
+			}
 		}
 	}
 	s.RolePolicies = make([]*policy.Document, len(role.Policies))
@@ -341,17 +349,23 @@ var roleChecks = []*Rule{
 					// policy, not in the resource policy a statement ref names.
 					out = append(out, Hit{Exposure: p.Class,
 						Explanation: "The execution role " + role.ARN + " can be assumed by " + p.Who + " (" + p.Class.String() + "): " + g.Explanation(),
-						Remediation: finding.Remediation{
-							Text:     "Rewrite the trust policy so that only lambda.amazonaws.com can assume the role.",
-							Commands: []string{"aws iam update-assume-role-policy --role-name " + ShellQuote(roleNameOf(role.ARN)) + ` --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'`},
-						}})
+						Remediation: lambdaOnlyTrust(role.ARN)})
 					break
 				}
+			}
+			for _, a := range s.roleFederated {
+				if a.Kind == policy.AssumerOIDC && a.Principal != "" && !strings.Contains(a.Principal, ":oidc-provider/") {
+					continue // a bare provider host, classed above already
+				}
+				out = append(out, Hit{Exposure: a.Class,
+					Explanation: "The execution role " + role.ARN + " can be assumed by " + a.Who + " (" + a.Class.String() + "): its trust policy " + stmtRefLabel(a.Statement) + " lets them call " + strings.Join(a.Actions(), ", ") + " (" + a.Reason + ").",
+					Remediation: lambdaOnlyTrust(role.ARN)})
 			}
 			return out
 		},
 		Examples: []Example{
 			withRole("foreign account may assume", true, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"sts:AssumeRole"}]}`),
+			withRole("GitHub OIDC without sub may assume", true, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity"}]}`),
 			withRole("only Lambda", false, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
 		},
 	},
@@ -402,6 +416,13 @@ var roleChecks = []*Rule{
 			withRolePolicy("scoped policy", false, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::phi/*"}]}`),
 		},
 	},
+}
+
+func lambdaOnlyTrust(roleARN string) finding.Remediation {
+	return finding.Remediation{
+		Text:     "Rewrite the trust policy so that only lambda.amazonaws.com can assume the role.",
+		Commands: []string{"aws iam update-assume-role-policy --role-name " + ShellQuote(roleNameOf(roleARN)) + ` --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'`},
+	}
 }
 
 func withRole(name string, bad bool, trust string) Example {

@@ -28,6 +28,9 @@ type Subject struct {
 	// is known by name). Nil when the role was not read.
 	RoleTrust    *policy.Result
 	RolePolicies []*policy.Document
+	// roleFederated are the role's web identity and SAML assumers, which
+	// RoleTrust classes by the provider's (the owner's) account.
+	roleFederated []policy.Assumer
 	// Notes say what could not be judged (a role document that does not
 	// parse).
 	Notes []string
