@@ -82,6 +82,11 @@ func (r *authReader) errors() []string {
 	return []string{"account " + r.account + ": its roles could not be read (" + r.result.Unknown + "); access paths through assumable roles are unknown (grant iam:GetAccountAuthorizationDetails, or pass --no-paths to skip them)"}
 }
 
+// maxAuthPages bounds the paging: IAM allows 5,000 roles and 5,000
+// customer managed policies per account (and AWS has about 1,500 managed
+// policies), which is a few dozen pages even at a hundred items each.
+const maxAuthPages = 1000
+
 // AuthDetailsPage is the page size asked of GetAccountAuthorizationDetails
 // (IAM's maximum; it may answer with fewer).
 const AuthDetailsPage = 1000
@@ -91,7 +96,12 @@ func (r *authReader) read(ctx context.Context) *inventory.AccountIAM {
 	var roles []iamtypes.RoleDetail
 	docs := map[string]string{} // managed policy ARN -> default version's document
 	var marker *string
-	for {
+	for pages := 1; ; pages++ {
+		if pages > maxAuthPages {
+			// A marker that never ends is a broken answer, not an empty one.
+			out.Unknown = fmt.Sprintf("iam:GetAccountAuthorizationDetails: still truncated after %d pages", maxAuthPages)
+			return out
+		}
 		page, err := call(ctx, r, "GetAccountAuthorizationDetails", func(c context.Context) (*iam.GetAccountAuthorizationDetailsOutput, error) {
 			return r.client.GetAccountAuthorizationDetails(c, &iam.GetAccountAuthorizationDetailsInput{
 				Filter:   []iamtypes.EntityType{iamtypes.EntityTypeRole, iamtypes.EntityTypeLocalManagedPolicy, iamtypes.EntityTypeAWSManagedPolicy},
