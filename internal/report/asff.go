@@ -199,6 +199,23 @@ func (asffWriter) Write(out io.Writer, d *Document, opt Options) error {
 			if seen[rule.ID] {
 				continue
 			}
+			if g := r.gap(rule.ID); g != nil {
+				if !g.Unknown {
+					continue // not run: no verdict, and never a pass
+				}
+				f := base(ASFFID(rule.ID, r.ARN), rule.ID)
+				f.Severity = asffSeverity{Label: "MEDIUM", Original: "unknown"}
+				f.Title = truncate(rule.Title, asffMaxTitle)
+				f.Description = truncate("Not assessed: "+rule.Title+". "+g.Reason+"; it is not counted as compliant.", asffMaxDescription)
+				f.Remediation.Recommendation.Text = truncate(rule.Remediation, asffMaxRemediation)
+				f.Compliance = asffCompliance{Status: "NOT_AVAILABLE", RelatedRequirements: asffRequirements(rules.Compliance(rule.ID))}
+				f.ProductFields = map[string]string{"lambdawarden/unknown_reason": truncate(g.Reason, asffMaxFieldValue)}
+				f.FindingProviderFields = asffProviderFields{Severity: f.Severity, Types: f.Types}
+				if err := list.add(f); err != nil {
+					return err
+				}
+				continue
+			}
 			f := base(ASFFID(rule.ID, r.ARN), rule.ID)
 			f.Severity = asffSeverity{Label: "INFORMATIONAL", Original: rule.Severity.String()}
 			f.Title = truncate(rule.Title, asffMaxTitle)

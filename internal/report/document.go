@@ -68,12 +68,35 @@ type Resource struct {
 	Grants   []Grant           `json:"grants,omitempty"`
 	Notes    []string          `json:"notes,omitempty"`
 	Findings []finding.Finding `json:"findings"`
+	// RulesNotJudged are the rules that gave no verdict on this resource:
+	// not run (their input was not collected) or unknown (it could not be
+	// read). Writers never report them as passed.
+	RulesNotJudged []RuleGap `json:"rules_not_judged,omitempty"`
 	// Policy is the resource's own policy text, for writers that show the
 	// offending statement; FunctionPolicy likewise for aliases/versions.
 	Policy         string `json:"policy,omitempty"`
 	FunctionPolicy string `json:"function_policy,omitempty"`
 	// RevisionID is the policy's revision when it was read.
 	RevisionID string `json:"revision_id,omitempty"`
+}
+
+// RuleGap is a rule that could not judge a resource.
+type RuleGap struct {
+	Rule   string `json:"rule"`
+	Reason string `json:"reason"`
+	// Unknown is true when the input could not be read (an error, not a
+	// skip).
+	Unknown bool `json:"unknown,omitempty"`
+}
+
+// gap returns the resource's gap for a rule, if any.
+func (r *Resource) gap(rule string) *RuleGap {
+	for i := range r.RulesNotJudged {
+		if r.RulesNotJudged[i].Rule == rule {
+			return &r.RulesNotJudged[i]
+		}
+	}
+	return nil
 }
 
 // FunctionURL is a function URL on the resource.

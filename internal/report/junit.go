@@ -249,11 +249,14 @@ func junitOutcome(it *item, rule *rules.Rule) junitResult {
 			}
 		}
 	}
+	gap, gapUnknown := it.gap(rule.ID)
 	switch {
 	case hits == 0 && !rule.Applies(inventory.Kind(it.Kind)):
 		return junitNone
-	case it.Status == "unknown":
+	case it.Status == "unknown", hits == 0 && gapUnknown:
 		return junitError
+	case hits == 0 && gap:
+		return junitNone // not run: no verdict to report
 	case hits == 0:
 		return junitPass
 	case open == 0:
@@ -280,7 +283,11 @@ func junitCaseFor(x *index, i int, rule *rules.Rule) (junitCase, bool, error) {
 		return c, false, err
 	}
 	if outcome == junitError {
-		c.Error = &junitProblem{Message: "could not assess: " + r.UnknownReason, Type: "unknown", Body: xmlText(r.ARN + " could not be read or parsed (" + r.UnknownReason + "); it is not counted as compliant.")}
+		why := r.UnknownReason
+		if g := r.gap(rule.ID); r.Status != "unknown" && g != nil {
+			why = g.Reason
+		}
+		c.Error = &junitProblem{Message: "could not assess: " + why, Type: "unknown", Body: xmlText(r.ARN + " could not be read or parsed (" + why + "); it is not counted as compliant.")}
 		return c, true, nil
 	}
 	var body, why []string

@@ -334,6 +334,16 @@ func ocsfComplianceFindings(d *Document, x *index, list *jsonArray, event func(i
 		failing, unknown := 0, 0
 		worst := finding.Severity(-1)
 		findings, suppressed := 0, 0
+		// gapUnknown reports whether a rule of the requirement could not
+		// read its input on an evaluated resource.
+		gapUnknown := func(it *item) (string, bool) {
+			for _, g := range it.gaps {
+				if g.unknown && ruleSet[g.rule] {
+					return g.rule, true
+				}
+			}
+			return "", false
+		}
 		for _, i := range placed {
 			it := &x.items[i]
 			if it.Status == "unknown" {
@@ -341,6 +351,9 @@ func ocsfComplianceFindings(d *Document, x *index, list *jsonArray, event func(i
 					unknown++
 				}
 				continue
+			}
+			if _, ok := gapUnknown(it); ok {
+				unknown++
 			}
 			open := false
 			for _, h := range it.hits {
@@ -394,14 +407,19 @@ func ocsfComplianceFindings(d *Document, x *index, list *jsonArray, event func(i
 			fill = func(a *jsonArray) error {
 				for _, i := range placed {
 					it := &x.items[i]
-					if it.Status != "unknown" || !applies(it) {
+					rule, gap := gapUnknown(it)
+					if !(it.Status == "unknown" && applies(it)) && !(it.Status != "unknown" && gap) {
 						continue
 					}
 					r, err := x.load(int(i))
 					if err != nil {
 						return err
 					}
-					if err := a.add(resource(r, map[string]any{"unknown_reason": r.UnknownReason})); err != nil {
+					why := r.UnknownReason
+					if it.Status != "unknown" {
+						why = rule + ": " + r.gap(rule).Reason
+					}
+					if err := a.add(resource(r, map[string]any{"unknown_reason": why})); err != nil {
 						return err
 					}
 				}

@@ -155,9 +155,27 @@ func (d *Document) UseSpool(s *Spool) error {
 type item struct {
 	ARN, Kind, Account, Region, Status, Exposure string
 	hits                                         []hit
+	gaps                                         []itemGap
 	off                                          int64
 	size                                         int32
 	res                                          *Resource
+}
+
+// itemGap is a rule that gave no verdict on the item.
+type itemGap struct {
+	rule    string
+	unknown bool
+}
+
+// gap reports whether rule gave no verdict on the item, and whether that
+// is because its input could not be read.
+func (it *item) gap(rule string) (gap, unknown bool) {
+	for _, g := range it.gaps {
+		if g.rule == rule {
+			return true, g.unknown
+		}
+	}
+	return false, false
 }
 
 // hit is one finding as the index keeps it.
@@ -171,6 +189,9 @@ func newItem(r *Resource, intern func(string) string) item {
 	it := item{
 		ARN: r.ARN, Kind: intern(r.Kind), Account: intern(r.Account), Region: intern(r.Region),
 		Status: intern(r.Status), Exposure: intern(r.Exposure),
+	}
+	for _, g := range r.RulesNotJudged {
+		it.gaps = append(it.gaps, itemGap{rule: intern(g.Rule), unknown: g.Unknown})
 	}
 	if len(r.Findings) > 0 {
 		it.hits = make([]hit, len(r.Findings))

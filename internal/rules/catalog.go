@@ -60,9 +60,7 @@ func NewSubject(res *inventory.Resource, trust Trust) (*Subject, error) {
 	}
 	s.Result = policy.Analyze(s.Own, s.Function, ctx)
 	s.judgeRole(trust)
-	if !res.ARNInferred {
-		s.judgePaths(trust)
-	}
+	s.judgePaths(trust)
 	return s, nil
 }
 
@@ -72,16 +70,23 @@ func NewSubject(res *inventory.Resource, trust Trust) (*Subject, error) {
 func (s *Subject) judgeRole(trust Trust) {
 	role := s.Resource.ExecutionRole
 	if role == nil {
+		if s.Resource.Kind == inventory.KindFunction {
+			s.gap("lambda-role-trust-broad", "the execution role was not read", false)
+			s.gap("lambda-role-admin", "the execution role was not read", false)
+		}
 		return
 	}
 	if role.Unknown != "" {
 		s.Notes = append(s.Notes, "The execution role "+role.ARN+" could not be read ("+role.Unknown+"); role checks were not run.")
+		s.gap("lambda-role-trust-broad", "the execution role could not be read: "+role.Unknown, true)
+		s.gap("lambda-role-admin", "the execution role could not be read: "+role.Unknown, true)
 		return
 	}
 	if role.TrustPolicy != "" {
 		d, err := policy.Parse([]byte(role.TrustPolicy))
 		if err != nil {
 			s.Notes = append(s.Notes, "The trust policy of "+role.ARN+" does not parse ("+err.Error()+"); who may assume it is unknown.")
+			s.gap("lambda-role-trust-broad", "the execution role's trust policy does not parse: "+err.Error(), true)
 		} else {
 			ctx := policy.Context{Resource: role.ARN, Kind: inventory.KindExecutionRole, Owner: s.Resource.Account, Trusted: trust.Trusted, OrgID: trust.OrgID}
 			s.RoleTrust = policy.Analyze(d, nil, ctx)
@@ -102,6 +107,7 @@ func (s *Subject) judgeRole(trust Trust) {
 		d, err := policy.ParseIdentity([]byte(p.Document))
 		if err != nil {
 			s.Notes = append(s.Notes, "The policy "+p.Name+" of "+role.ARN+" does not parse ("+err.Error()+"); it was not checked for administrative access.")
+			s.gap("lambda-role-admin", "the execution role's policy "+p.Name+" does not parse: "+err.Error(), true)
 			continue
 		}
 		s.RolePolicies[i] = d

@@ -203,16 +203,24 @@ func (p *RolePath) Class() policy.Class {
 func (s *Subject) judgePaths(trust Trust) {
 	res := s.Resource
 	a := res.AccountIAM
-	if a == nil || !isFunctionKind(res.Kind) {
+	if !isFunctionKind(res.Kind) {
+		return
+	}
+	if a == nil {
+		s.gap(pathRuleID, "access paths through roles were not collected", false)
 		return
 	}
 	if a.Unknown != "" {
 		s.Notes = append(s.Notes, "Access paths through assumable roles are unknown: the account's roles could not be read ("+a.Unknown+").")
+		s.gap(pathRuleID, "the account's roles could not be read: "+a.Unknown, true)
 		return
 	}
 	j := trust.Paths.judged(a, trust)
 	for _, u := range j.unknown {
 		s.Notes = append(s.Notes, "Access paths through the "+u+".")
+	}
+	if len(j.unknown) > 0 {
+		s.gap(pathRuleID, "paths through "+joinAnd(j.unknown, 2), true)
 	}
 	for _, or := range j.outside {
 		set := or.set
@@ -224,6 +232,8 @@ func (s *Subject) judgePaths(trust Trust) {
 		s.Paths = append(s.Paths, RolePath{RoleARN: or.arn, Assumers: or.assumers, Effective: e})
 	}
 }
+
+const pathRuleID = "lambda-external-path-via-role"
 
 func isFunctionKind(k inventory.Kind) bool {
 	return k == inventory.KindFunction || k == inventory.KindAlias || k == inventory.KindVersion

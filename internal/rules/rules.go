@@ -37,6 +37,28 @@ type Subject struct {
 	// Paths are the outside access paths to the resource through roles
 	// of its account (nil when the account's roles were not read).
 	Paths []RolePath
+	// Gaps are the rules that could not give a verdict on the resource.
+	Gaps []Gap
+}
+
+// Gap is a rule that could not judge a resource: it was not run (its
+// input was not collected) or its input could not be read (Unknown). A
+// rule with a gap has no findings there, and must not be reported as
+// passed.
+type Gap struct {
+	Rule    string `json:"rule"`
+	Reason  string `json:"reason"`
+	Unknown bool   `json:"unknown,omitempty"`
+}
+
+func (s *Subject) gap(rule, reason string, unknown bool) {
+	for i := range s.Gaps {
+		if s.Gaps[i].Rule == rule {
+			s.Gaps[i].Unknown = s.Gaps[i].Unknown || unknown
+			return
+		}
+	}
+	s.Gaps = append(s.Gaps, Gap{Rule: rule, Reason: reason, Unknown: unknown})
 }
 
 // Hit is one thing a rule found on a subject.

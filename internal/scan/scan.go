@@ -67,6 +67,9 @@ func Assess(res *inventory.Resource, opt Options) report.Resource {
 		out.Grants = append(out.Grants, ref)
 	}
 	out.Notes = append(subj.Result.Notes, subj.Notes...)
+	for _, g := range subj.Gaps {
+		out.RulesNotJudged = append(out.RulesNotJudged, report.RuleGap{Rule: g.Rule, Reason: g.Reason, Unknown: g.Unknown})
+	}
 	if res.URLUnknown != "" {
 		out.Notes = append(out.Notes, "The function URL configuration could not be read ("+res.URLUnknown+"); URL rules were not applied.")
 	}
