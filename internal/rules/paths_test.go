@@ -146,3 +146,29 @@ func TestPathCacheJudgesAnAccountOnce(t *testing.T) {
 		t.Errorf("function ARN :* misses the version: %+v", fs)
 	}
 }
+
+func TestGapsSayWhichRulesGaveNoVerdict(t *testing.T) {
+	gaps := func(s *Subject) map[string]bool {
+		out := map[string]bool{}
+		for _, g := range s.Gaps {
+			out[g.Rule] = g.Unknown
+		}
+		return out
+	}
+	_, s := pathFindings(t, baseResource(), Trust{})
+	if g := gaps(s); len(g) != 3 || g["lambda-external-path-via-role"] || g["lambda-role-admin"] {
+		t.Errorf("nothing collected: not run, not unknown: %+v", s.Gaps)
+	}
+	res := baseResource()
+	res.AccountIAM = &inventory.AccountIAM{Account: "111122223333", Unknown: "AccessDenied"}
+	res.ExecutionRole = &inventory.ExecutionRole{ARN: "arn:aws:iam::111122223333:role/intake", Unknown: "iam:GetRole: AccessDenied"}
+	_, s = pathFindings(t, res, Trust{})
+	if g := gaps(s); !g["lambda-external-path-via-role"] || !g["lambda-role-admin"] || !g["lambda-role-trust-broad"] {
+		t.Errorf("unreadable input is unknown: %+v", s.Gaps)
+	}
+	e := withPath("x", true, trustAWS("444455556666"), `{"Effect":"Allow","Action":"lambda:InvokeFunction","Resource":"*"}`, "")
+	_, s = pathFindings(t, e.Resource, Trust{})
+	if g, ok := gaps(s)["lambda-external-path-via-role"]; ok {
+		t.Errorf("judged paths leave no gap: %v", g)
+	}
+}
