@@ -142,7 +142,7 @@ Exit codes: 0 plan printed or everything applied; 1 something failed;
   lambdawarden fix --org --narrow-to-org --url-auth aws-iam --apply --yes`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return e.runFix(sf, ff, trust)
+			return e.runFix(sf, ff, trust, cmd.Flags().Changed)
 		},
 	}
 	sf.register(cmd)
@@ -196,12 +196,12 @@ type fixInput struct {
 	exec       *awsexec.Executor
 }
 
-func (e *env) runFix(sf scanFlags, ff fixFlags, trust trustFlags) error {
+func (e *env) runFix(sf scanFlags, ff fixFlags, trust trustFlags, changed func(string) bool) error {
 	tr, err := trust.parse()
 	if err != nil {
 		return err
 	}
-	if err := sf.validate(); err != nil {
+	if err := sf.validate(e, changed); err != nil {
 		return err
 	}
 	opt, err := ff.options(tr)
@@ -312,6 +312,9 @@ func (e *env) runFix(sf scanFlags, ff fixFlags, trust trustFlags) error {
 	}
 	sum := remediate.Apply(e.ctx, in.exec, plan, remediate.ApplyOptions{Store: store, Tool: "lambdawarden " + version(), Progress: progress})
 	doc.attach(sum)
+	if e.ctx.Err() != nil {
+		return interrupted("fix was stopped while applying: %d applied, %d failed, the rest not started; what changed is backed up (lambdawarden restore %s)", sum.Applied, sum.Failed, dir)
+	}
 	if format == "text" {
 		fmt.Fprintf(e.stdout, "\nSummary: %d applied, %d skipped, %d failed", sum.Applied, sum.Skipped, sum.Failed)
 		if sum.Applied+sum.Failed > 0 {
@@ -347,11 +350,17 @@ func withCollectorCredentials(c *fixConn) awsexec.Config {
 func (e *env) fixFromScan(c *fixConn, tr rules.Trust, quiet bool) (*fixInput, error) {
 	opt := c.collect
 	opt.NeedsURL = func(r *inventory.Resource) bool { return scan.URLReachable(r, tr) }
-	if !quiet && isTerminal(e.stderr) {
-		opt.Progress = e.stderr
-	}
+	prog := e.startProgress(quiet)
+	opt.LaneDone = prog.laneDone
 	var resources []*inventory.Resource
-	sum, err := awscollect.Collect(e.ctx, opt, func(r *inventory.Resource) { resources = append(resources, r) })
+	sum, err := awscollect.Collect(e.ctx, opt, func(r *inventory.Resource) {
+		prog.resource(r.Account, r.Region)
+		resources = append(resources, r)
+	})
+	prog.finish()
+	if e.ctx.Err() != nil {
+		return nil, interrupted("the scan was stopped before it read everything; nothing was planned or changed")
+	}
 	if err != nil {
 		if errors.Is(err, awscollect.ErrNoCredentials) {
 			return nil, usagef("%s", err)
