@@ -84,7 +84,7 @@ Without --resource-arn the resource is read from the statements' Resource.`,
   lambdawarden analyze policy.json --resource-arn arn:aws:lambda:us-east-1:111122223333:function:intake:prod -o json`,
 		Args: exactArgs(1, "a policy file, or - for standard input"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := files.load(cmd, &out, &trust, nil)
+			st, err := files.load(e, cmd, &out, &trust, nil, false)
 			if err != nil {
 				return err
 			}

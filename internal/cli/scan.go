@@ -182,7 +182,7 @@ exit code 3; it is never counted as compliant.`,
   lambdawarden scan --org --role-name SecurityAudit --regions us-east-1,eu-west-1`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := files.load(cmd, &out, &trust, &sf.regions)
+			st, err := files.load(e, cmd, &out, &trust, &sf.regions, true)
 			if err != nil {
 				return err
 			}
