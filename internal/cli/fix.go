@@ -45,7 +45,7 @@ type fixFlags struct {
 	narrowOrg     bool
 	narrowAccount bool
 	urlAuth       string
-	output        string
+	output        docOutput
 }
 
 func (f *fixFlags) register(cmd *cobra.Command) {
@@ -62,7 +62,7 @@ func (f *fixFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.narrowOrg, "narrow-to-org", false, "narrow grants to everyone with a StringEquals aws:PrincipalOrgID condition instead of removing them")
 	fl.BoolVar(&f.narrowAccount, "narrow-to-account", false, "narrow grants to everyone or to a service with a StringEquals AWS:SourceAccount (owner) condition instead of removing them")
 	fl.StringVar(&f.urlAuth, "url-auth", "", "aws-iam: switch function URLs with AuthType NONE and a public grant to AWS_IAM (breaks unsigned callers); without it they are only reported")
-	fl.StringVarP(&f.output, "output", "o", "", "text or json (default: text on a terminal, json otherwise)")
+	f.output.register(cmd, false)
 }
 
 // options turns the filters into planner options.
@@ -208,16 +208,10 @@ func (e *env) runFix(sf scanFlags, ff fixFlags, trust trustFlags, changed func(s
 	if err != nil {
 		return err
 	}
-	format := strings.ToLower(ff.output)
-	if format == "" {
-		format = "json"
-		if e.isTerminal {
-			format = "text"
-		}
+	if err := ff.output.parse(e); err != nil {
+		return err
 	}
-	if format != "text" && format != "json" {
-		return usagef("fix -o %q: want text or json", ff.output)
-	}
+	format := ff.output.format
 	if ff.apply && ff.dryRun {
 		return usagef("--apply and --dry-run are exclusive (--dry-run is the default)")
 	}

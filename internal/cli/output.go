@@ -116,10 +116,16 @@ func (o *outputFlags) parse(e *env) ([]outputTarget, finding.Severity, error) {
 // writeOutputFile). When a target fails the others are still written,
 // and each failure is named: never a silent partial set.
 func (e *env) write(targets []outputTarget, d *report.Document, base report.Options) error {
+	return e.writeViews(targets, func(report.Writer) *report.Document { return d }, base)
+}
+
+// writeViews is write with a document per writer (analyze's text output
+// is capped; the other formats have everything).
+func (e *env) writeViews(targets []outputTarget, view func(report.Writer) *report.Document, base report.Options) error {
 	var failed []string
 	var last error
 	for _, t := range targets {
-		err := e.writeTarget(t, d, base)
+		err := e.writeTarget(t, view(t.writer), base)
 		if err == nil {
 			continue
 		}
@@ -162,7 +168,7 @@ func (e *env) writeTarget(t outputTarget, d *report.Document, base report.Option
 	err := writeOutputFile(t.file, func(w io.Writer) error { return t.writer.Write(w, d, opt) })
 	var fe *fileError
 	if errors.As(err, &fe) {
-		return usagef("%s: cannot write %s: %s", t.label(), t.file, fe.err)
+		return usagef("%s: cannot write %s: %s", t.label(), t.file, unwrapPathError(fe.err))
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", t.label(), err)

@@ -95,8 +95,15 @@ func (e *env) checkEndpoint(raw string) error {
 // ($TMPDIR) exists and takes files.
 func (e *env) checkSpool() error {
 	dir := os.TempDir()
+	fi, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return usagef("TMPDIR=%s: the folder for the scan's spool file does not exist; set TMPDIR to a writable folder", dir)
+	case !fi.IsDir():
+		return usagef("TMPDIR=%s is not a folder; set TMPDIR to a writable folder", dir)
+	}
 	if err := checkFolder(dir, false); err != nil {
-		return usagef("TMPDIR=%s: the spool folder is not usable: %s; set TMPDIR to a writable folder", dir, err)
+		return usagef("TMPDIR=%s: %s; set TMPDIR to a writable folder", dir, err)
 	}
 	return nil
 }

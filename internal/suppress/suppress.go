@@ -51,9 +51,9 @@ import (
 type Entry struct {
 	Rules      []string // rule ids; empty for any rule
 	AnyRule    bool     // rule: "*" was written
-	Resource   string // ARN pattern with * and ?, or "" for any resource
-	Account    string // 12-digit account id, or "" for any account
-	Sid        string // statement Sid, or "" for any statement
+	Resource   string   // ARN pattern with * and ?, or "" for any resource
+	Account    string   // 12-digit account id, or "" for any account
+	Sid        string   // statement Sid, or "" for any statement
 	Reason     string
 	ApprovedBy string
 	// Expires is the first instant the entry no longer applies.
