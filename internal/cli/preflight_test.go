@@ -197,7 +197,7 @@ func TestSeveralOutputsSayWhichWereNotWritten(t *testing.T) {
 		t.Skip("needs /dev/full (a device every write to fails) to fail after the checks")
 	}
 	path := filepath.Join(t.TempDir(), "r.json")
-	code, out, errOut := runCLI(t, "", "scan", "--demo", "-o", "json="+path, "-o", "csv=/dev/full", "-o", "text")
+	code, out, errOut := runCLI(t, "", "scan", "--demo", "--pace", "none", "-o", "json="+path, "-o", "csv=/dev/full", "-o", "text")
 	if code != exitUsage {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}

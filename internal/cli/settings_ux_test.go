@@ -17,7 +17,7 @@ import (
 // suppressed findings as "rule on ARN" and the report's count.
 func demoSuppressed(t *testing.T, file string) ([]string, int, string) {
 	t.Helper()
-	code, out, errOut := runCLI(t, "", "scan", "--demo", "--suppressions", file, "-o", "json")
+	code, out, errOut := runCLI(t, "", "scan", "--demo", "--pace", "none", "--suppressions", file, "-o", "json")
 	if code != exitFindings {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -82,12 +82,12 @@ func TestSuppressionsThroughTheCLI(t *testing.T) {
 	}
 
 	badIndent := writeFile(t, dir, "indent.yaml", "suppressions:\n  - rule: lambda-public-access\n    reason: r\n   expires: 2099-01-01\n    approved_by: a\n")
-	code, _, errOut := runCLI(t, "", "scan", "--demo", "--suppressions", badIndent)
+	code, _, errOut := runCLI(t, "", "scan", "--demo", "--pace", "none", "--suppressions", badIndent)
 	if code != exitUsage || !strings.HasPrefix(errOut, "lambdawarden: "+badIndent+":4: YAML syntax:") {
 		t.Errorf("mis-indented line 4: exit %d, %q", code, errOut)
 	}
 	starAlone := writeFile(t, dir, "star-alone.yaml", "suppressions:\n  - rule: \"*\"\n"+entry)
-	code, _, errOut = runCLI(t, "", "scan", "--demo", "--suppressions", starAlone)
+	code, _, errOut = runCLI(t, "", "scan", "--demo", "--pace", "none", "--suppressions", starAlone)
 	if code != exitUsage || !strings.Contains(errOut, `star-alone.yaml:2: suppression 1: rule "*" matches every rule, so name the statement too`) {
 		t.Errorf(`rule "*" alone: exit %d, %q`, code, errOut)
 	}
@@ -101,7 +101,7 @@ func TestConfigOutputs(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "reports"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errOut := runCLI(t, "", "scan", "--demo", "--config", cfg)
+	code, out, errOut := runCLI(t, "", "scan", "--demo", "--pace", "none", "--config", cfg)
 	if code != exitFindings || out != "" {
 		t.Fatalf("exit %d, stdout %.200q, stderr %s", code, out, errOut)
 	}
@@ -112,7 +112,7 @@ func TestConfigOutputs(t *testing.T) {
 		}
 	}
 	// -o on the command line replaces them.
-	code, out, _ = runCLI(t, "", "scan", "--demo", "--config", cfg, "-o", "text")
+	code, out, _ = runCLI(t, "", "scan", "--demo", "--pace", "none", "--config", cfg, "-o", "text")
 	if code != exitFindings || !strings.Contains(out, "Result: FAIL") {
 		t.Errorf("-o must override the config's outputs: exit %d", code)
 	}
