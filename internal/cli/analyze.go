@@ -119,6 +119,18 @@ Without --resource-arn the resource is read from the statements' Resource.`,
 			if err != nil {
 				return usagef("%s: %s", displayName(args[0]), err)
 			}
+			if resourceARN != "" {
+				if _, err := inventory.ParseLambdaARN(resourceARN); err != nil {
+					return usagef("--resource-arn: %s", err)
+				}
+			}
+			if resourceARN != "" && !parsed.AppliesTo(resourceARN) {
+				named := "no Resource"
+				if rs := parsed.NamedResources(); len(rs) > 0 {
+					named = strings.Join(capList(rs, 5), ", ")
+				}
+				return usagef("--resource-arn %s: no statement of the policy applies to it (they name %s); check the ARN for a typo, or give the one the policy is attached to (an alias's policy names function:NAME:ALIAS)", resourceARN, named)
+			}
 			res, err := analyzedResource(parsed, doc, resourceARN)
 			if err != nil {
 				return err
@@ -200,6 +212,9 @@ func unwrapPolicy(data []byte) ([]byte, error) {
 	if len(trimmed) == 0 {
 		return nil, fmt.Errorf("the input is empty; expected a policy document")
 	}
+	if err := policy.CheckJSON(trimmed); err != nil {
+		return trimmed, nil // policy.Parse reports the JSON error
+	}
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(trimmed, &probe); err != nil {
 		return trimmed, nil // policy.Parse reports the JSON error
@@ -207,6 +222,9 @@ func unwrapPolicy(data []byte) ([]byte, error) {
 	var inner json.RawMessage
 	for k, v := range probe {
 		if strings.EqualFold(k, "Policy") {
+			if inner != nil {
+				return nil, fmt.Errorf("the envelope holds the Policy field twice (in different case); which one AWS returned is ambiguous")
+			}
 			inner = v
 		}
 	}
@@ -287,3 +305,11 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 }
 
 func toolInfo() report.Tool { return report.Tool{Name: "lambdawarden", Version: version()} }
+
+// capList keeps at most n items and says how many more there were.
+func capList(items []string, n int) []string {
+	if len(items) <= n {
+		return items
+	}
+	return append(items[:n:n], fmt.Sprintf("and %d more", len(items)-n))
+}

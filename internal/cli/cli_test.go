@@ -95,7 +95,7 @@ func TestCLI(t *testing.T) {
 		{name: "trusted partner is private", args: []string{"analyze", p("cross-account.json"), "--trusted-account", "444455556666", "-o", "text"}, code: 0},
 		{name: "public layer", args: []string{"analyze", p("layer-public.json"), "-o", "text"}, code: 1, golden: "analyze-layer.txt"},
 		{name: "URL with auth NONE", args: []string{"analyze", p("url-none.json"), "--url-auth-type", "NONE", "-o", "text"}, code: 1, golden: "analyze-url-none.txt"},
-		{name: "explicit resource ARN", args: []string{"analyze", p("url-none.json"), "--resource-arn", "arn:aws:lambda:us-east-1:111122223333:function:other", "-o", "text"}, code: 0},
+		{name: "explicit resource ARN", args: []string{"analyze", p("url-none.json"), "--resource-arn", "arn:aws:lambda:us-east-1:111122223333:function:portal", "-o", "text"}, code: 1},
 		{name: "rules as json", args: []string{"rules", "-o", "json"}, code: 0, golden: "rules.json"},
 		{name: "rules as text", args: []string{"rules", "-o", "text"}, code: 0, golden: "rules.txt"},
 

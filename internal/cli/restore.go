@@ -238,11 +238,3 @@ func backupsIn(backups []*remediate.Backup, files, regions []string, path string
 	}
 	return kb, kf, nil
 }
-
-// capList keeps the first n names and counts the rest.
-func capList(names []string, n int) []string {
-	if len(names) <= n {
-		return names
-	}
-	return append(names[:n:n], fmt.Sprintf("and %d more", len(names)-n))
-}
