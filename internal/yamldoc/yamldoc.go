@@ -73,7 +73,7 @@ func Resolve(n *yaml.Node) *yaml.Node {
 var lineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // maxLinesSearched bounds the search for the line of a syntax error.
-const maxLinesSearched = 5000
+const maxLinesSearched = 2000
 
 // syntaxError turns a YAML syntax error into "file:line: ...". The YAML
 // library names the line where the enclosing construct began (line 1
@@ -103,7 +103,7 @@ func parseYAMLError(err error) (int, string) {
 // problemLine returns the smallest n such that the first n lines fail
 // with the message what, or 0.
 func problemLine(data []byte, what string) int {
-	lines := bytes.SplitAfter(data, []byte("\n"))
+	lines := splitLines(data)
 	if len(lines) > maxLinesSearched {
 		return 0
 	}
@@ -117,4 +117,25 @@ func problemLine(data []byte, what string) int {
 		}
 	}
 	return 0
+}
+
+// splitLines splits data after each line break as YAML counts them: "\n",
+// "\r\n", or a lone "\r".
+func splitLines(data []byte) [][]byte {
+	var out [][]byte
+	start := 0
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '\n':
+			out = append(out, data[start:i+1])
+			start = i + 1
+		case '\r':
+			if i+1 < len(data) && data[i+1] == '\n' {
+				continue
+			}
+			out = append(out, data[start:i+1])
+			start = i + 1
+		}
+	}
+	return append(out, data[start:])
 }
