@@ -53,7 +53,7 @@ func (f *scanFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.sessionName, "session-name", "lambdawarden", "role session name for the assumed role (shows in the accounts' CloudTrail)")
 	fl.BoolVar(&f.thorough, "thorough", false, "read every function URL config, not only those a policy could expose")
 	fl.BoolVar(&f.demo, "demo", false, "scan the built-in demo estate on a local emulator (no AWS account needed)")
-	fl.BoolVar(&f.quiet, "quiet", false, "no progress on the terminal")
+	fl.BoolVar(&f.quiet, "quiet", false, "no progress lines on stderr")
 	fl.StringVar(&f.pace, "pace", "aws", "client-side pacing: aws (Lambda's quotas per account and Region) or none (only for an emulator without quotas)")
 	fl.BoolVar(&f.noRoles, "no-roles", false, "skip execution-role posture (IAM reads of each function's role)")
 	fl.BoolVar(&f.getPolicy, "getpolicy-only", false, "read policies only with GetPolicy (by default GetResourcePolicy also carries reads when its quota is free)")
