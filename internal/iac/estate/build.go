@@ -2,7 +2,7 @@ package estate
 
 import (
 	"encoding/json"
-		"strconv"
+	"strconv"
 	"strings"
 
 	"github.com/lambdawarden/lambdawarden/internal/inventory"

@@ -103,7 +103,7 @@ type resource struct {
 
 // instance is one count/for_each instance of a resource.
 type instance struct {
-	addr  string
+	addr   string
 	key    cty.Value // NilVal without count/for_each
 	scope  *scope
 	body   *bodyVals
