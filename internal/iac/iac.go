@@ -228,4 +228,3 @@ func guessNamed(p string) kind {
 	}
 	return kindNone
 }
-

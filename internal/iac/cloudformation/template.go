@@ -357,4 +357,3 @@ func (t *template) function(p *props, loc estate.Loc, id string) estate.Function
 	fn.Unknown = p.reason()
 	return fn
 }
-

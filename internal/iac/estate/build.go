@@ -37,6 +37,9 @@ type node struct {
 	layer     bool
 	// failedAt is the first declaration that made the node unknown.
 	failedAt *Loc
+	// fullUnknown says why a full resource policy on the node could not
+	// be read: it may reach the function's aliases and versions too.
+	fullUnknown []string
 }
 
 func (n *node) fail(l Loc, why string) {
@@ -214,11 +217,14 @@ func Build(e *Estate, opt Options) []*inventory.Resource {
 		}
 		if rp.Unknown != "" {
 			n.fail(rp.Loc, rp.Unknown)
+			n.fullUnknown = append(n.fullUnknown, rp.Loc.Where()+": "+rp.Unknown)
 			continue
 		}
 		version, stmts, err := splitPolicy(rp.Document)
 		if err != nil {
-			n.fail(rp.Loc, "the policy is not a valid policy document: "+err.Error())
+			why := "the policy is not a valid policy document: " + err.Error()
+			n.fail(rp.Loc, why)
+			n.fullUnknown = append(n.fullUnknown, rp.Loc.Where()+": "+why)
 			continue
 		}
 		n.full = append(n.full, fullPolicy{loc: rp.Loc, version: version, stmts: stmts})
@@ -370,7 +376,7 @@ func (b *builder) attachPolicy(n *node, r *inventory.Resource) {
 		srcs = append(srcs, p.src)
 	}
 	inherited := 0
-	if fn := b.function(n.name); !n.layer && n.qualifier != "" && fn != nil && len(fn.unknown) == 0 {
+	if fn := b.function(n.name); !n.layer && n.qualifier != "" && fn != nil && len(fn.fullUnknown) == 0 {
 		for _, fp := range fn.full {
 			for _, s := range fp.stmts {
 				f, ok := readFacts(s)
@@ -382,8 +388,8 @@ func (b *builder) attachPolicy(n *node, r *inventory.Resource) {
 				inherited++
 			}
 		}
-	} else if fn != nil && len(fn.unknown) > 0 && n.qualifier != "" && !n.layer {
-		r.FunctionPolicyUnknown = strings.Join(fn.unknown, "; ")
+	} else if fn != nil && n.qualifier != "" && !n.layer {
+		r.FunctionPolicyUnknown = strings.Join(fn.fullUnknown, "; ")
 	}
 	if len(stmts) == 0 {
 		return
