@@ -26,7 +26,11 @@ type template struct {
 	generated map[string]string
 	// generatedAlias holds each generated alias's function and name.
 	generatedAlias map[string]string
+	depth          int
 }
+
+// maxDepth bounds evaluation: nesting and chains of references.
+const maxDepth = 64
 
 // eval resolves a node: intrinsics are applied, pseudo parameters and
 // parameters with defaults substituted; what only a deployment knows
@@ -36,18 +40,21 @@ func (t *template) eval(n *yaml.Node) any {
 	if n == nil {
 		return nil
 	}
+	// Refs can go in circles (a name that refers to itself) and YAML can
+	// nest without end: both stop here, unresolved.
+	t.depth++
+	defer func() { t.depth-- }()
+	if t.depth > maxDepth {
+		return unknown{fmt.Sprintf("line %d: the value nests too deeply or refers to itself", n.Line)}
+	}
 	if long, ok := shortTags[n.Tag]; ok {
-		var arg any
-		switch n.Kind {
-		case yaml.ScalarNode:
-			arg = n.Value
-			if long == "Fn::GetAtt" {
-				return t.getAtt(n, strings.SplitN(n.Value, ".", 2))
-			}
-			return t.intrinsic(long, n, arg, n)
-		default:
-			return t.intrinsic(long, n, nil, n)
+		if n.Kind == yaml.ScalarNode && long == "Fn::GetAtt" {
+			return t.getAtt(n, strings.SplitN(n.Value, ".", 2))
 		}
+		// The argument is the node itself without its tag.
+		arg := *n
+		arg.Tag = ""
+		return t.intrinsic(long, n, nil, &arg)
 	}
 	switch n.Kind {
 	case yaml.ScalarNode:
