@@ -128,6 +128,7 @@ func loadIaC(args []string, account string) (*estate.Estate, iac.Stats, error) {
 			dir, root = filepath.Dir(arg), filepath.Base(arg)
 			prefix = filepath.ToSlash(filepath.Clean(filepath.Dir(arg)))
 		}
+		prefix = repoRelative(prefix)
 		if prefix == "." {
 			prefix = ""
 		}
@@ -212,4 +213,22 @@ func regionsOf(rs []*inventory.Resource) []string {
 		}
 	}
 	return out
+}
+
+// repoRelative writes a path relative to the working directory when it is
+// under it, so reports (SARIF above all) name files as the repository
+// does; a path outside stays as given.
+func repoRelative(p string) string {
+	if !filepath.IsAbs(p) {
+		return p
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return p
+	}
+	rel, err := filepath.Rel(wd, p)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return p
+	}
+	return filepath.ToSlash(rel)
 }
