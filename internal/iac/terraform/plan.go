@@ -123,7 +123,7 @@ func ReadPlan(data []byte, file string, opt Options) *estate.Estate {
 			}
 			items = append(items, &planned{address: c.Address, typ: c.Type, values: c.Change.After, unknown: c.Change.AfterUnknown, refs: refs[configAddress(c.Address)]})
 		}
-	} else {
+	} else if p.PlannedValues != nil {
 		var walk func(m planModule)
 		walk = func(m planModule) {
 			for _, r := range m.Resources {
