@@ -32,6 +32,9 @@ type Source struct {
 	API  string `json:"api,omitempty"`  // e.g. "GetPolicy"
 	File string `json:"file,omitempty"` // IaC or pasted file
 	Line int    `json:"line,omitempty"`
+	// Address is the Terraform address or CloudFormation logical id of
+	// the declaration (IaC only).
+	Address string `json:"address,omitempty"`
 }
 
 // PolicyOrigin tells how a policy was written, which decides how it can be
@@ -52,6 +55,10 @@ type Policy struct {
 	RevisionID string       `json:"revision_id,omitempty"`
 	Origin     PolicyOrigin `json:"origin,omitempty"`
 	Source     Source       `json:"source"`
+	// Statements, when set, says where each statement of Document was
+	// declared (IaC: the aws_lambda_permission block that writes it),
+	// index-aligned with the document's Statement list.
+	Statements []Source `json:"statements,omitempty"`
 }
 
 // CORS is the subset of a function URL's CORS settings that affects

@@ -74,6 +74,9 @@ type Resource struct {
 	FunctionPolicy string `json:"function_policy,omitempty"`
 	// RevisionID is the policy's revision when it was read.
 	RevisionID string `json:"revision_id,omitempty"`
+	// Source is where infrastructure code declares the resource (for
+	// an unknown one, what could not be read); nil for live resources.
+	Source *finding.Location `json:"source,omitempty"`
 }
 
 // FunctionURL is a function URL on the resource.

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -117,7 +118,24 @@ type sarifResult struct {
 }
 
 type sarifLocation struct {
+	// PhysicalLocation is set for infrastructure code: the file (relative
+	// to the repository root) and line code scanning annotates.
+	PhysicalLocation *sarifPhysicalLoc `json:"physicalLocation,omitempty"`
 	LogicalLocations []sarifLogicalLoc `json:"logicalLocations"`
+}
+
+type sarifPhysicalLoc struct {
+	ArtifactLocation sarifArtifactLoc `json:"artifactLocation"`
+	Region           *sarifRegion     `json:"region,omitempty"`
+}
+
+type sarifArtifactLoc struct {
+	URI       string `json:"uri"`
+	URIBaseID string `json:"uriBaseId,omitempty"`
+}
+
+type sarifRegion struct {
+	StartLine int `json:"startLine"`
 }
 
 type sarifLogicalLoc struct {
@@ -256,7 +274,7 @@ func (sarifWriter) Write(out io.Writer, d *Document, opt Options) error {
 				Descriptor: &sarifDescriptorRef{ID: "resource-unknown"},
 				Level:      "error",
 				Message:    sarifMessage{Text: "Could not assess " + r.ARN + ": " + r.UnknownReason + ". It is not counted as compliant."},
-				Locations:  []sarifLocation{sarifResourceLocation(r)},
+				Locations:  []sarifLocation{withPhysical(sarifResourceLocation(r), r.Source)},
 			})
 			if err != nil {
 				return err
@@ -308,7 +326,7 @@ func (sarifWriter) Write(out io.Writer, d *Document, opt Options) error {
 					Kind:                "fail",
 					Level:               sarifLevel(f.Severity),
 					Message:             sarifMessage{Text: msg},
-					Locations:           []sarifLocation{loc},
+					Locations:           []sarifLocation{withPhysical(loc, f.Source)},
 					PartialFingerprints: map[string]string{"lambdawarden/v1": findingFingerprint(r, &f)},
 					Properties:          props,
 				}
@@ -352,6 +370,31 @@ func (sarifWriter) Write(out io.Writer, d *Document, opt Options) error {
 // sarifResourceLocation is a resource as a SARIF logical location.
 func sarifResourceLocation(r *Resource) sarifLocation {
 	return sarifLocation{LogicalLocations: []sarifLogicalLoc{{Name: resourceName(r.ARN), FullyQualifiedName: r.ARN, Kind: "resource"}}}
+}
+
+// withPhysical adds the code location of an IaC resource or finding:
+// the path relative to the repository root (where the run started) and
+// the line, which GitHub code scanning annotates in the pull request.
+func withPhysical(loc sarifLocation, src *finding.Location) sarifLocation {
+	if src == nil || src.File == "" {
+		return loc
+	}
+	p := &sarifPhysicalLoc{ArtifactLocation: sarifArtifactLoc{URI: sarifURI(src.File), URIBaseID: "%SRCROOT%"}}
+	if src.Line > 0 {
+		p.Region = &sarifRegion{StartLine: src.Line}
+	}
+	loc.PhysicalLocation = p
+	return loc
+}
+
+// sarifURI writes a file path as a relative URI reference: forward
+// slashes, no leading "./", reserved characters escaped.
+func sarifURI(p string) string {
+	p = strings.ReplaceAll(p, "\\", "/")
+	for strings.HasPrefix(p, "./") {
+		p = p[2:]
+	}
+	return (&url.URL{Path: p}).EscapedPath()
 }
 
 // sarifProblemSeverity is the CodeQL-style problem.severity tag some

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/lambdawarden/lambdawarden/internal/finding"
@@ -188,6 +189,9 @@ func (textWriter) Write(out io.Writer, d *Document, opt Options) error {
 				return err
 			}
 			fmt.Fprintf(w, "  %s\n    reason  %s\n", r.ARN, r.UnknownReason)
+			if r.Source != nil {
+				fmt.Fprintf(w, "    source  %s\n", sourceText(r.Source))
+			}
 		}
 		if more := unknowns - shownUnknown; more > 0 {
 			fmt.Fprintf(w, "  %s\n", paint(ansiDim, textMore(more, "unknown resources")))
@@ -236,6 +240,9 @@ func writeFinding(w io.Writer, l located, paint func(string, string) string) {
 		where += ", " + l.res.Region
 	}
 	fmt.Fprintf(w, "  resource  %s (%s)\n", l.res.ARN, where)
+	if src := l.f.Source; src != nil {
+		fmt.Fprintf(w, "  source    %s\n", sourceText(src))
+	}
 	if f.Statement != nil {
 		s := fmt.Sprintf("index %d", f.Statement.Index)
 		if f.Statement.Sid != "" {
@@ -303,4 +310,17 @@ func writeSummary(w io.Writer, d *Document, paint func(string, string) string) {
 			fmt.Fprintln(w, paint(ansiBold, fmt.Sprintf("Result: PASS (nothing at or above %s)", d.FailOn)))
 		}
 	}
+}
+
+// sourceText renders a code location as file:line (address), the form
+// editors and terminals turn into a link.
+func sourceText(l *finding.Location) string {
+	s := l.File
+	if l.Line > 0 {
+		s += ":" + strconv.Itoa(l.Line)
+	}
+	if l.Address != "" {
+		s += " (" + l.Address + ")"
+	}
+	return s
 }

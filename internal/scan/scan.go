@@ -35,6 +35,9 @@ func Assess(res *inventory.Resource, opt Options) report.Resource {
 		Status:   "evaluated",
 		Findings: []finding.Finding{},
 	}
+	if res.Source.File != "" {
+		out.Source = &finding.Location{File: res.Source.File, Line: res.Source.Line, Address: res.Source.Address}
+	}
 	if res.URL != nil {
 		out.FunctionURL = &report.FunctionURL{AuthType: res.URL.AuthType, URL: res.URL.URL}
 	}
@@ -78,7 +81,26 @@ func Assess(res *inventory.Resource, opt Options) report.Resource {
 		out.Findings = append(out.Findings, r.Findings(subj)...)
 	}
 	sort.SliceStable(out.Findings, func(i, j int) bool { return out.Findings[i].Severity > out.Findings[j].Severity })
+	if out.Source != nil {
+		for i := range out.Findings {
+			out.Findings[i].Source = statementSource(res, out.Findings[i].Statement, out.Source)
+		}
+	}
 	return out
+}
+
+// statementSource is where code declares the statement a finding rests
+// on (the aws_lambda_permission block, say), else the resource's place.
+func statementSource(res *inventory.Resource, st *finding.StatementRef, def *finding.Location) *finding.Location {
+	p := res.Policy
+	if st != nil && st.Policy == "function" {
+		p = res.FunctionPolicy
+	}
+	if st == nil || p == nil || st.Index < 0 || st.Index >= len(p.Statements) || p.Statements[st.Index].File == "" {
+		return def
+	}
+	s := p.Statements[st.Index]
+	return &finding.Location{File: s.File, Line: s.Line, Address: s.Address}
 }
 
 // URLReachable reports whether a resource's policies let anyone beyond
