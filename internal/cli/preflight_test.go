@@ -117,7 +117,7 @@ func TestUsageErrorsBeforeTheFirstCall(t *testing.T) {
 		{"prefix of a flag", []string{"scan", "--all"}, nil, "unknown flag: --all; did you mean --all-regions?"},
 		{"typo in fix", []string{"fix", "--demo", "--aply"}, nil, "did you mean --apply?"},
 		{"nothing near", []string{"scan", "--frobnicate"}, nil, "unknown flag: --frobnicate (see 'lambdawarden scan --help')"},
-		{"typo in a command", []string{"sacn", "--demo"}, nil, `unknown command "sacn" for "lambdawarden"; did you mean scan?`},
+		{"typo in a command", []string{"sacn", "--demo"}, nil, `unknown command "sacn" for "lambdawarden"; did you mean scan`},
 		{"rules -o", []string{"rules", "-o", "yaml"}, nil, `rules -o "yaml": want text or json`},
 		{"guardrails -o", []string{"guardrails", "-o", "xml"}, nil, `guardrails -o "xml": want text or json`},
 	}
