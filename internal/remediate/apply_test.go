@@ -153,7 +153,7 @@ func (h *hooked) RemoveLayerVersionPermission(ctx context.Context, ref remediate
 	return h.Executor.RemoveLayerVersionPermission(ctx, ref, sid, rev)
 }
 
-func (h *hooked) AddPermission(ctx context.Context, ref remediate.Ref, p remediate.Permission, rev string) error {
+func (h *hooked) AddPermission(ctx context.Context, ref remediate.Ref, p remediate.Permission, rev string) (string, error) {
 	h.before("AddPermission", ref)
 	return h.Executor.AddPermission(ctx, ref, p, rev)
 }
