@@ -125,7 +125,11 @@ func (a *Action) removeImpact(st *policy.Statement, before map[string]*rules.Sub
 	if g != nil {
 		who = upperFirst(g.Who())
 	}
-	return fmt.Sprintf("%s can no longer call %s; principals of account %s keep what their own IAM policies allow.", who, actions, a.Target.Account)
+	out := fmt.Sprintf("%s can no longer call %s; principals of account %s keep what their own IAM policies allow.", who, actions, a.Target.Account)
+	if u := a.state.URL; u != nil && strings.EqualFold(u.AuthType, "NONE") && g != nil && g.HasGroup(policy.GroupURLInvoke) {
+		out += " Without it the function URL (AuthType NONE) answers 403 to unsigned callers."
+	}
+	return out
 }
 
 func orgImpact(org string, st *policy.Statement) string {

@@ -10,8 +10,8 @@ import (
 // statement by statement, the way Lambda changes such policies: a removal
 // is remove-permission, a narrowing is remove-permission then
 // add-permission of the narrowed statement under the same Sid. That needs
-// every changed statement to have the shape AddPermission writes, a Sid
-// no other statement shares (RemovePermission deletes by Sid) and, for a
+// every statement to have the shape AddPermission writes and a Sid no
+// other statement shares (RemovePermission deletes by Sid) and, for a
 // narrowing, a replacement AddPermission can write. Otherwise the policy
 // is rewritten in one PutResourcePolicy, or deleted with
 // DeleteResourcePolicy when nothing is left. Guarded policy writes come
@@ -60,15 +60,16 @@ func (a *Action) byPermission() bool {
 	if a.state.Policy.Origin == inventory.OriginResourcePolicy {
 		return false
 	}
+	// A policy is AddPermission's only when every statement has its shape
+	// and its own Sid; one Deny or one statement without a Sid makes it a
+	// full JSON policy.
 	sids := map[string]int{}
 	for _, st := range a.doc.Statements {
-		sids[st.Sid]++
-	}
-	for _, ch := range a.Changes {
-		st := a.doc.Statements[ch.Index]
-		if !addPermissionShaped(st) || sids[st.Sid] != 1 {
+		if sids[st.Sid]++; !addPermissionShaped(st) || sids[st.Sid] > 1 {
 			return false
 		}
+	}
+	for _, ch := range a.Changes {
 		if _, ok := a.addPerm[ch.Index]; ch.Kind == Narrow && !ok {
 			return false
 		}
