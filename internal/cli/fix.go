@@ -501,7 +501,6 @@ func confirm(in io.Reader, out io.Writer, prompt string) (bool, error) {
 	return strings.EqualFold(strings.TrimSpace(line), "yes"), nil
 }
 
-
 func (e *env) writeFix(format string, d *fixdoc.Document, backupDir string) error {
 	if format == "json" {
 		return fixdoc.WriteJSON(e.stdout, d)

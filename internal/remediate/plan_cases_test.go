@@ -108,18 +108,24 @@ func TestFixClosesWhatItReports(t *testing.T) {
 		want  want
 	}{
 		{name: "function-level Allow * on function:NAME:* with a Deny outside the organization leaves aliases public",
-			fn:    doc(allowFnAndAliases, denyOutsideOrg),
-			views: func(fn *inventory.Resource) []*inventory.Resource { return []*inventory.Resource{alias("prod", "", fn), version("1", fn)} },
+			fn: doc(allowFnAndAliases, denyOutsideOrg),
+			views: func(fn *inventory.Resource) []*inventory.Resource {
+				return []*inventory.Resource{alias("prod", "", fn), version("1", fn)}
+			},
 			want: want{kind: Narrow, ops: []Op{OpPutResourcePolicy}, replHas: []string{`"StringEquals":{"aws:PrincipalOrgID":"o-abc123def4"}`, fnARN + `:*`},
 				impactHas: "the function itself keeps exactly the access it has today"}},
 		{name: "the same with a Deny whose condition cannot be turned around narrows the Resource",
-			fn:    doc(stmt("allow", `"*"`, "lambda:InvokeFunction", fnARN+"*", looseOrg), denyOutsideOrg),
-			views: func(fn *inventory.Resource) []*inventory.Resource { return []*inventory.Resource{alias("prod", "", fn)} },
-			want:  want{kind: Narrow, ops: []Op{OpPutResourcePolicy}, replHas: []string{`"Resource":"` + fnARN + `"`}, impactHas: "no longer covers " + fnARN + ":prod"}},
+			fn: doc(stmt("allow", `"*"`, "lambda:InvokeFunction", fnARN+"*", looseOrg), denyOutsideOrg),
+			views: func(fn *inventory.Resource) []*inventory.Resource {
+				return []*inventory.Resource{alias("prod", "", fn)}
+			},
+			want: want{kind: Narrow, ops: []Op{OpPutResourcePolicy}, replHas: []string{`"Resource":"` + fnARN + `"`}, impactHas: "no longer covers " + fnARN + ":prod"}},
 		{name: "an org grant for the function that nothing can narrow is unresolved, never removed",
-			fn:    doc(notResource, denyOutsideOrg),
-			views: func(fn *inventory.Resource) []*inventory.Resource { return []*inventory.Resource{alias("prod", "", fn)} },
-			want:  want{unresolved: 1}},
+			fn: doc(notResource, denyOutsideOrg),
+			views: func(fn *inventory.Resource) []*inventory.Resource {
+				return []*inventory.Resource{alias("prod", "", fn)}
+			},
+			want: want{unresolved: 1}},
 		{name: "S3 grant without a pin is pinned to the owner with remove-permission + add-permission",
 			fn:   doc(apigw, s3Unpinned),
 			want: want{kind: Narrow, ops: []Op{OpRemovePermission, OpAddPermission}, replHas: []string{`"StringEquals":{"AWS:SourceAccount":"111122223333"}`, `"ArnLike":{"AWS:SourceArn":"arn:aws:s3:::phi-scans-uploads"}`}, impactHas: "S3 events from bucket phi-scans-uploads keep arriving; buckets of other accounts no longer can"}},

@@ -40,22 +40,22 @@ type Document struct {
 
 // Action is one resource's plan and, after an apply, its result.
 type Action struct {
-	Resource       string                  `json:"resource"`
-	Kind           inventory.Kind          `json:"kind"`
-	Account        string                  `json:"account"`
-	Region         string                  `json:"region"`
-	RevisionID     string                  `json:"revision_id,omitempty"`
-	Changes        []remediate.Change      `json:"changes"`
-	URL            *remediate.URLChange    `json:"function_url,omitempty"`
-	Calls          []remediate.Step        `json:"calls"`
-	AfterPolicy    string                  `json:"after_policy,omitempty"`
-	PolicyDeleted  bool                    `json:"policy_deleted,omitempty"`
-	StatementsKept int                     `json:"statements_kept"`
-	Exposure       []remediate.Effect      `json:"exposure"`
-	NotChanged     []remediate.Skip        `json:"not_changed,omitempty"`
-	Unresolved     []remediate.Unresolved  `json:"unresolved,omitempty"`
-	Notes          []string                `json:"notes,omitempty"`
-	Result         *remediate.Result       `json:"result,omitempty"`
+	Resource       string                 `json:"resource"`
+	Kind           inventory.Kind         `json:"kind"`
+	Account        string                 `json:"account"`
+	Region         string                 `json:"region"`
+	RevisionID     string                 `json:"revision_id,omitempty"`
+	Changes        []remediate.Change     `json:"changes"`
+	URL            *remediate.URLChange   `json:"function_url,omitempty"`
+	Calls          []remediate.Step       `json:"calls"`
+	AfterPolicy    string                 `json:"after_policy,omitempty"`
+	PolicyDeleted  bool                   `json:"policy_deleted,omitempty"`
+	StatementsKept int                    `json:"statements_kept"`
+	Exposure       []remediate.Effect     `json:"exposure"`
+	NotChanged     []remediate.Skip       `json:"not_changed,omitempty"`
+	Unresolved     []remediate.Unresolved `json:"unresolved,omitempty"`
+	Notes          []string               `json:"notes,omitempty"`
+	Result         *remediate.Result      `json:"result,omitempty"`
 	action         *remediate.Action
 }
 
