@@ -9,41 +9,59 @@ import (
 	"github.com/lambdawarden/lambdawarden/internal/rules"
 )
 
-// plannedState is every view as it will be once the action is carried
-// out, whichever calls it makes: the rewritten document, or for the
-// statement-by-statement calls the policy without the removed statements
-// and with the narrowed ones added at the end, as AddPermission does.
-func plannedState(t *testing.T, a *Action) []*inventory.Resource {
+// fataler is what the helpers need of *testing.T and *rapid.T.
+type fataler interface {
+	Helper()
+	Fatal(args ...any)
+}
+
+// plannedPolicy is the target's policy as it will be once the action is
+// carried out, whichever calls it makes: the rewritten document, or for
+// the statement-by-statement calls the policy without the removed
+// statements and with the narrowed ones added at the end, as AddPermission
+// does. Nil when no policy is left.
+func plannedPolicy(t fataler, a *Action) *inventory.Policy {
 	t.Helper()
-	var pol *inventory.Policy
 	switch {
+	case !a.HasWork():
+		return a.state.Policy
 	case a.Deleted:
+		return nil
 	case a.After != "":
-		pol = &inventory.Policy{Document: a.After}
-	case a.state.Policy != nil:
-		remove := map[int]bool{}
-		var added [][]byte
-		for _, c := range a.Changes {
-			remove[c.Index] = true
-			if c.Kind == Narrow {
-				added = append(added, c.Replacement)
-			}
-		}
-		doc, empty := a.layout.rewrite(remove, nil)
-		if empty && len(added) > 0 {
-			doc, empty = []byte(`{"Version":"2012-10-17","Statement":[]}`), false
-		}
-		if !empty {
-			for _, s := range added {
-				lay, err := layoutOf(doc)
-				if err != nil {
-					t.Fatal(err)
-				}
-				doc = lay.insert(len(lay.elems), s)
-			}
-			pol = &inventory.Policy{Document: string(doc)}
+		return &inventory.Policy{Document: a.After}
+	case a.state.Policy == nil || len(a.Changes) == 0:
+		return a.state.Policy
+	}
+	remove := map[int]bool{}
+	var added [][]byte
+	for _, c := range a.Changes {
+		remove[c.Index] = true
+		if c.Kind == Narrow {
+			added = append(added, c.Replacement)
 		}
 	}
+	doc, empty := a.layout.rewrite(remove, nil)
+	if empty && len(added) == 0 {
+		return nil
+	}
+	if empty {
+		doc = []byte(`{"Version":"2012-10-17","Statement":[]}`)
+	}
+	for _, s := range added {
+		lay, err := layoutOf(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc = lay.insert(len(lay.elems), s)
+	}
+	return &inventory.Policy{Document: string(doc)}
+}
+
+// plannedState is every view of the action as it will be once the action
+// is carried out.
+func plannedState(t fataler, a *Action) []*inventory.Resource {
+	t.Helper()
+	pol := plannedPolicy(t, a)
 	var out []*inventory.Resource
 	for _, v := range a.views {
 		c := *v
