@@ -374,7 +374,7 @@ func readReport(path string) (*report.Document, error) {
 	if err != nil {
 		return nil, usagef("--from: cannot read %s: %s", path, unwrapPathError(err))
 	}
-	if what := notAReport(data); what != "" {
+	if what := fixdoc.NotAReport(data); what != "" {
 		return nil, usagef("--from %s: this is %s, not a scan report; write one with 'lambdawarden scan -o json=report.json'", path, what)
 	}
 	var d report.Document
@@ -385,58 +385,6 @@ func readReport(path string) (*report.Document, error) {
 		return nil, usagef("--from %s: schema_version %q is not %q (write the report with scan -o json)", path, d.SchemaVersion, report.SchemaVersion)
 	}
 	return &d, nil
-}
-
-// notAReport names what a --from document is when it is not a scan
-// report (scan -o json): a report has a scan section and a resources
-// list, and nothing else lambdawarden writes has both.
-func notAReport(data []byte) string {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil {
-		var list []json.RawMessage
-		if json.Unmarshal(data, &list) == nil {
-			return "a JSON array (ASFF or OCSF findings?)"
-		}
-		return "" // not JSON at all: the decoder's own error says more
-	}
-	has := func(keys ...string) bool {
-		for _, k := range keys {
-			if _, ok := top[k]; !ok {
-				return false
-			}
-		}
-		return true
-	}
-	switch {
-	case has("resources", "summary"):
-		if _, ok := top["scan"]; ok || has("schema_version") {
-			return ""
-		}
-		return "a JSON document with resources but no schema_version"
-	case has("arn", "grants"), has("arn", "exposure"):
-		return "the verdict on one policy ('lambdawarden analyze -o json')"
-	case has("format") && strings.Contains(string(top["format"]), remediate.BackupFormat):
-		return "a fix backup (give it to 'lambdawarden restore')"
-	case has("mode", "actions"):
-		return "a fix plan ('lambdawarden fix -o json')"
-	case has("results", "summary"):
-		return "a restore result ('lambdawarden restore -o json')"
-	case has("runs"):
-		return "a SARIF log ('scan -o sarif')"
-	case has("Findings"):
-		return "ASFF findings ('scan -o asff')"
-	case has("Statement"):
-		return "a policy document (check it with 'lambdawarden analyze')"
-	}
-	keys := make([]string, 0, len(top))
-	for k := range top {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	if len(keys) > 6 {
-		keys = append(keys[:6], "...")
-	}
-	return "a JSON document with keys " + strings.Join(keys, ", ")
 }
 
 // fixFromReport reads again every resource the report flagged, and limits

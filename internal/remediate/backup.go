@@ -272,6 +272,12 @@ func readBackup(path string) (*Backup, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseBackup(path, data)
+}
+
+// parseBackup reads a backup file's content; path only names it in
+// errors.
+func parseBackup(path string, data []byte) (*Backup, error) {
 	var b Backup
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.DisallowUnknownFields()
