@@ -62,7 +62,7 @@ func MakePlan(resources []*inventory.Resource, opt Options) *Plan {
 	}
 	for _, t := range targets {
 		a := PlanTarget(t, opt)
-		if !a.HasWork() && len(a.Skipped) == 0 {
+		if !a.HasWork() && len(a.Skipped) == 0 && len(a.Unresolved) == 0 {
 			continue
 		}
 		if a.Target.Kind == inventory.KindFunction && len(a.Changes) > 0 {

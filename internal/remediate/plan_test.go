@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -341,5 +342,25 @@ func TestPlannerIsPure(t *testing.T) {
 	}
 	if seen == 0 {
 		t.Fatal("no planner imports read; the check would prove nothing")
+	}
+}
+
+// TestFilesStaySmall keeps each file of the package to one idea (issue
+// 10 item 11): none grows past 600 lines.
+func TestFilesStaySmall(t *testing.T) {
+	for _, dir := range []string{".", "fixdoc", "awsexec", "guardrails"} {
+		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("%s: no Go files (%v)", dir, err)
+		}
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := strings.Count(string(data), "\n"); n > 600 {
+				t.Errorf("%s has %d lines; split it by idea", f, n)
+			}
+		}
 	}
 }

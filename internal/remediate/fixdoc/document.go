@@ -6,6 +6,7 @@ package fixdoc
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 
 	"github.com/lambdawarden/lambdawarden/internal/inventory"
@@ -137,12 +138,43 @@ func (d *Document) Attach(sum *remediate.Summary) {
 			continue
 		}
 		if r.Action != nil && r.Action != d.Actions[i].action {
+			// The re-plan looks only at what the reviewed plan changed;
+			// what that plan could not close is still open.
+			prev := d.Actions[i]
 			d.Actions[i] = actionDoc(r.Action)
+			d.Actions[i].Unresolved = mergeUnresolved(prev.Unresolved, d.Actions[i].Unresolved)
+			d.Actions[i].NotChanged = mergeSkips(prev.NotChanged, d.Actions[i].NotChanged)
 		}
 		d.Actions[i].Result = r
 	}
 	d.count()
 	d.Summary.Applied, d.Summary.Skipped, d.Summary.Failed = &sum.Applied, &sum.Skipped, &sum.Failed
+}
+
+func mergeUnresolved(a, b []remediate.Unresolved) []remediate.Unresolved {
+	seen := map[string]bool{}
+	var out []remediate.Unresolved
+	for _, u := range append(append([]remediate.Unresolved(nil), a...), b...) {
+		k := fmt.Sprintf("%s\x00%s\x00%d", u.Resource, u.RuleID, u.Index)
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+func mergeSkips(a, b []remediate.Skip) []remediate.Skip {
+	seen := map[string]bool{}
+	var out []remediate.Skip
+	for _, s := range append(append([]remediate.Skip(nil), a...), b...) {
+		k := fmt.Sprintf("%s\x00%s\x00%d\x00%s", s.Resource, s.RuleID, s.Index, s.Reason)
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // WriteJSON writes v indented, without HTML escaping (policies hold '<'
