@@ -86,7 +86,19 @@ func conditionValue(st *policy.Statement, key string) string {
 // changes: the owner's triggers keep working, other accounts' stop.
 func serviceImpact(st *policy.Statement, owner string) string {
 	var parts []string
-	for _, svc := range st.Principal.Service {
+	services := []string{}
+	if st.Principal != nil {
+		services = st.Principal.Service
+	}
+	if len(services) == 0 {
+		// Principal "*" limited by a source: name the source's service.
+		if a, err := inventory.ParseARN(conditionValue(st, "aws:SourceArn")); err == nil && a.Service != "" {
+			services = []string{a.Service + ".amazonaws.com"}
+		} else {
+			services = []string{"AWS services"}
+		}
+	}
+	for _, svc := range services {
 		src := sourceOf(svc)
 		from := "account " + owner
 		if n := sourceName(conditionValue(st, "aws:SourceArn")); n != "" {
@@ -117,9 +129,13 @@ func (a *Action) removeImpact(st *policy.Statement, before map[string]*rules.Sub
 			if n := sourceName(conditionValue(st, "aws:SourceArn")); n != "" {
 				from = src.one + " " + n
 			}
-			parts = append(parts, fmt.Sprintf("%s from %s stop invoking it (the trigger is removed, not pinned: --remove)", src.what, from))
+			parts = append(parts, fmt.Sprintf("%s from %s stop invoking it", src.what, from))
 		}
-		return upperFirst(strings.Join(parts, "; ")) + "."
+		out := upperFirst(strings.Join(parts, "; ")) + "."
+		if a.opt.Remove {
+			out += " The trigger is removed, not pinned (--remove)."
+		}
+		return out
 	}
 	who := "The callers it names"
 	if g != nil {

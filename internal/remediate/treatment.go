@@ -130,6 +130,12 @@ func (a *Action) narrowings(st *policy.Statement, raw []byte, before map[string]
 
 	everyone := st.NotPrincipal != nil || st.Principal != nil && (st.Principal.Everyone || contains(st.Principal.AWS, "*"))
 	service := st.Principal != nil && len(st.Principal.Service) > 0 && len(st.Principal.AWS) == 0 && !st.Principal.Everyone
+	// A grant to everyone that only a service's request can meet (limited
+	// by aws:SourceArn) is a trigger too: the engine classes it
+	// service-unscoped, not public.
+	if everyone && a.worstClass(st, before) == policy.ServiceUnscoped {
+		everyone, service = false, true
+	}
 	switch {
 	case everyone && a.opt.NarrowToOrg && a.opt.Trust.OrgID != "":
 		t, err := a.withCondition(st, raw, "StringEquals", "aws:PrincipalOrgID", []string{a.opt.Trust.OrgID})
@@ -138,7 +144,10 @@ func (a *Action) narrowings(st *policy.Statement, raw []byte, before map[string]
 	case everyone && a.opt.NarrowToOrg:
 		notes = append(notes, "no organization id to narrow to")
 	}
+	foreign := a.foreignSource(st)
 	switch {
+	case service && !a.opt.Remove && foreign != "":
+		notes = append(notes, "its source is in account "+foreign+", so pinning it to the owner account would stop it as surely as removing it")
 	case everyone && a.opt.NarrowToAccount, service && !a.opt.Remove:
 		t, err := a.withCondition(st, raw, "StringEquals", "AWS:SourceAccount", []string{a.Target.Account})
 		t.how = "adds StringEquals AWS:SourceAccount " + a.Target.Account
@@ -259,6 +268,37 @@ func (a *Action) scopeResource(st *policy.Statement, raw []byte, before map[stri
 		return treatment{}, false
 	}
 	return treatment{kind: Narrow, repl: repl, how: "limits Resource to " + strings.Join(res, ", "), impact: scopeImpact(drop, keep)}, true
+}
+
+// foreignSource returns the account of an aws:SourceArn value that names
+// one outside the owner and the trusted accounts, or "".
+func (a *Action) foreignSource(st *policy.Statement) string {
+	for _, c := range st.Conditions {
+		if c.KeyLower() != "aws:sourcearn" {
+			continue
+		}
+		for _, v := range c.Values {
+			arn, err := inventory.ParseARN(v)
+			if err != nil || arn.Account == "" || strings.ContainsAny(arn.Account, "*?$") {
+				continue
+			}
+			if arn.Account != a.Target.Account && !contains(a.opt.Trust.Trusted, arn.Account) {
+				return arn.Account
+			}
+		}
+	}
+	return ""
+}
+
+// worstClass is the worst class the statement reaches on any view.
+func (a *Action) worstClass(st *policy.Statement, before map[string]*rules.Subject) policy.Class {
+	worst := policy.ClassNone
+	for _, v := range a.views {
+		if g := grantOf(before[v.ARN], st.Index, v.ARN != a.Target.ARN); g != nil && g.Class > worst {
+			worst = g.Class
+		}
+	}
+	return worst
 }
 
 // inheritingViews lists the aliases and versions that inherit the
