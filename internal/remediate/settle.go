@@ -46,8 +46,12 @@ func (a *Action) settle(pend map[int]*picking, before map[string]*rules.Subject)
 			p.tried = append(p.tried, treatmentLabel(p.current())+" "+failed[idx])
 			p.pos++
 			if p.pos == len(p.opts) {
+				why := append([]string(nil), p.tried...)
+				if n := p.opts[len(p.opts)-1].note; n != "" {
+					why = append(why, strings.TrimSuffix(n, "; removed instead"))
+				}
 				a.Skipped = append(a.Skipped, Skip{Resource: a.Target.ARN, Sid: p.base.Sid, Index: idx,
-					Reason: "no change closes it without taking away access that is not a finding: " + strings.Join(p.tried, "; ") + " (fix it by hand)"})
+					Reason: "no change closes it without taking away access that is not a finding (" + strings.Join(why, "; ") + "); fix it by hand"})
 				delete(pend, idx)
 			}
 		}
@@ -177,7 +181,7 @@ func (a *Action) reject(idx int, t *treatment, newIndex map[int]int, before, aft
 			return fmt.Sprintf("leaves it %s for %s", ga.Class, v.ARN)
 		}
 		if gb != nil && gb.Class > policy.ClassNone && !gb.Class.Exposed() && (ga == nil || ga.Class != gb.Class) {
-			return fmt.Sprintf("would take away access that is not a finding: the statement is a %s grant for %s", gb.Class, v.ARN)
+			return fmt.Sprintf("takes away the %s grant it gives %s", gb.Class, v.ARN)
 		}
 	}
 	return ""
