@@ -2,6 +2,7 @@ package remediate_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -83,5 +84,39 @@ func TestRestoreReversesRemoveAndAdd(t *testing.T) {
 	rr = remediate.Restore(context.Background(), e.exec, backups[0])
 	if rr.Failed() || rr.Items[0].Status != remediate.AlreadyThere {
 		t.Errorf("second restore %+v", rr.Items)
+	}
+}
+
+// failFirstAdd fails the first AddPermission as a 5xx would.
+type failFirstAdd struct {
+	remediate.Executor
+	failed bool
+}
+
+func (f *failFirstAdd) AddPermission(ctx context.Context, ref remediate.Ref, p remediate.Permission, rev string) (string, error) {
+	if !f.failed {
+		f.failed = true
+		return "", errors.New("ServiceException: injected")
+	}
+	return f.Executor.AddPermission(ctx, ref, p, rev)
+}
+
+// TestFailedAddAfterRemoveIsRolledBack: when the add-permission half of a
+// narrowing fails, the removed statement is put back: the resource ends
+// as it was, never without its trigger.
+func TestFailedAddAfterRemoveIsRolledBack(t *testing.T) {
+	const ingest = "arn:aws:lambda:us-east-1:111122223333:function:scan-ingest"
+	e := startEstate(t, emulator.Options{})
+	original := e.policy(t, ingest)
+	sum := remediate.Apply(context.Background(), &failFirstAdd{Executor: e.exec}, planFor(e.collect(t), ingest), remediate.ApplyOptions{Store: &remediate.DirStore{Dir: t.TempDir()}})
+	if sum.Failed != 1 {
+		t.Fatalf("want the resource failed, got %+v", sum)
+	}
+	r := sum.Results[0]
+	if !strings.Contains(strings.Join(r.Messages, "\n"), "rolled back") {
+		t.Errorf("the result must say it rolled back: %q", r.Messages)
+	}
+	if got := e.policy(t, ingest); got != original {
+		t.Errorf("the trigger is not back as it was:\n%s\nwant\n%s", got, original)
 	}
 }
