@@ -83,3 +83,38 @@ func TestTextIsInert(t *testing.T) {
 		t.Errorf("a long value is not cut: %d bytes", len(got))
 	}
 }
+
+// TestJSONListsEveryAttempt: after a 412 re-plan, fix's JSON lists every
+// attempt's changes, not only the last (issue 10 item 10).
+func TestJSONListsEveryAttempt(t *testing.T) {
+	plan, _ := mixedPlan(t)
+	a := plan.Actions[0]
+	d := New(plan, report.Tool{Name: "lambdawarden"}, nil, ModeApply)
+	res := &remediate.Result{Target: a.Target, Status: remediate.Applied, Action: a, Calls: []string{"c1", "c2"}, Attempts: []remediate.Attempt{
+		{Attempt: 1, RevisionID: "rev-1", Changes: a.Changes, Planned: a.Steps, Calls: []string{"c1"}, Outcome: "the policy was changed by someone else during the fix: PutResourcePolicy answered 412 PreconditionFailed"},
+		{Attempt: 2, RevisionID: "rev-2", Changes: a.Changes, Planned: a.Steps, Calls: []string{"c2"}, Outcome: "applied"},
+	}}
+	d.Attach(&remediate.Summary{Applied: 1, Results: []*remediate.Result{res}})
+	var b bytes.Buffer
+	if err := WriteJSON(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		Actions []struct {
+			Result struct {
+				Attempts []struct {
+					Attempt int               `json:"attempt"`
+					Changes []json.RawMessage `json:"changes"`
+					Outcome string            `json:"outcome"`
+				} `json:"attempts"`
+			} `json:"result"`
+		} `json:"actions"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	at := back.Actions[0].Result.Attempts
+	if len(at) != 2 || len(at[0].Changes) == 0 || len(at[1].Changes) == 0 || !strings.Contains(at[0].Outcome, "412") {
+		t.Errorf("attempts in the JSON: %+v", at)
+	}
+}
