@@ -22,7 +22,14 @@ func (a *Action) steps(newDoc []byte, empty bool) {
 	if len(a.Changes) > 0 {
 		switch {
 		case a.byPermission():
-			for _, ch := range a.Changes {
+			for i, ch := range a.Changes {
+				if ch.Kind == Narrow {
+					const why = "made as remove-permission then add-permission under the same Sid (Lambda cannot edit an AddPermission statement in place): between the two calls the grant is briefly absent"
+					if a.Changes[i].Note != "" {
+						a.Changes[i].Note += "; "
+					}
+					a.Changes[i].Note += why
+				}
 				op := OpRemovePermission
 				if ref.Kind == inventory.KindLayerVersion {
 					op = OpRemoveLayerVersionPermission
