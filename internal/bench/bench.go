@@ -36,9 +36,20 @@ type Shape struct {
 	// Skewed gives the other accounts 5 to 50 functions per region
 	// instead of Functions.
 	Skewed bool
+	// RegionNames, when set, are the Regions served (Regions is then
+	// their count); otherwise the first Regions of a fixed list.
+	RegionNames []string
 }
 
 var regionNames = []string{"us-east-1", "eu-west-1", "us-west-2", "eu-central-1", "ap-southeast-2", "ca-central-1"}
+
+// regionList is the Regions the estate has.
+func (s Shape) regionList() []string {
+	if len(s.RegionNames) > 0 {
+		return s.RegionNames
+	}
+	return regionNames[:min(max(s.Regions, 0), len(regionNames))]
+}
 
 func accountID(i int) string { return fmt.Sprintf("%012d", 100000000000+i*1111) }
 
@@ -64,14 +75,10 @@ func (s Shape) Policies() int {
 // account, one in ten aliases is public, and the organization spans all
 // accounts.
 func (s Shape) Seed() *emulator.Seed {
-	if s.Regions > len(regionNames) {
-		s.Regions = len(regionNames)
-	}
 	seed := &emulator.Seed{Organization: &emulator.SeedOrganization{ID: "o-benchmark01", ManagementAccount: accountID(0)}}
 	for a := 0; a < s.Accounts; a++ {
 		acct := emulator.SeedAccount{ID: accountID(a), Regions: map[string]emulator.SeedRegion{}}
-		for r := 0; r < s.Regions; r++ {
-			region := regionNames[r]
+		for _, region := range s.regionList() {
 			var sr emulator.SeedRegion
 			for f := 0; f < s.functionsIn(a); f++ {
 				name := fmt.Sprintf("fn-%05d", f)
@@ -146,7 +153,11 @@ type Result struct {
 // Spec renders the shape for the emulator's hidden --bench-shape flag,
 // so a child process builds the estate and the scanner never holds it.
 func (s Shape) Spec() string {
-	return fmt.Sprintf("%d,%d,%d,%d,%d,%t", s.Accounts, s.Regions, s.Functions, s.Aliases, s.Versions, s.Skewed)
+	spec := fmt.Sprintf("%d,%d,%d,%d,%d,%t", s.Accounts, s.Regions, s.Functions, s.Aliases, s.Versions, s.Skewed)
+	if len(s.RegionNames) > 0 {
+		spec += "," + strings.Join(s.RegionNames, ";")
+	}
+	return spec
 }
 
 // ParseSpec reads what Spec wrote.
@@ -154,8 +165,12 @@ func ParseSpec(spec string) (Shape, error) {
 	var s Shape
 	var skewed string
 	parts := strings.Split(spec, ",")
+	if len(parts) == 7 {
+		s.RegionNames = strings.Split(parts[6], ";")
+		parts = parts[:6]
+	}
 	if len(parts) != 6 {
-		return s, fmt.Errorf("bench shape %q: want accounts,regions,functions,aliases,versions,skewed", spec)
+		return s, fmt.Errorf("bench shape %q: want accounts,regions,functions,aliases,versions,skewed[,region;region...]", spec)
 	}
 	nums := []*int{&s.Accounts, &s.Regions, &s.Functions, &s.Aliases, &s.Versions}
 	for i, p := range nums {
@@ -183,9 +198,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for a := 0; a < cfg.Accounts; a++ {
 		accounts = append(accounts, accountID(a))
 	}
-	for r := 0; r < cfg.Regions && r < len(regionNames); r++ {
-		regions = append(regions, regionNames[r])
-	}
+	regions = append(regions, cfg.regionList()...)
 	opt := awscollect.Options{
 		EndpointURL:   url,
 		Credentials:   credentials.NewStaticCredentialsProvider("AKIA"+mgmt, "bench", ""),

@@ -3,6 +3,9 @@ package cli
 import (
 	"fmt"
 	"os"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,6 +21,8 @@ func (e *env) benchCommand() *cobra.Command {
 		getPolicyOnly bool
 		inProcess     bool
 		org           bool
+		region        string
+		regions       string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -35,6 +40,9 @@ emulator runs as a child process unless --in-process).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if org {
 				shape = bench.Shape{Accounts: 20, Regions: 3, Functions: 300, Aliases: 2, Versions: 3, Skewed: true}
+			}
+			if err := benchRegions(&shape, region, regions, cmd.Flags().Changed); err != nil {
+				return err
 			}
 			if shape.Accounts < 1 || shape.Regions < 1 || shape.Regions > 6 || shape.Functions < 0 || shape.Aliases < 0 || shape.Versions < 0 {
 				return usagef("bench: need at least 1 account, 1 to 6 regions and non-negative counts")
@@ -61,7 +69,8 @@ emulator runs as a child process unless --in-process).`,
 	}
 	fl := cmd.Flags()
 	fl.IntVar(&shape.Accounts, "accounts", 1, "accounts in the estate")
-	fl.IntVar(&shape.Regions, "regions", 1, "regions per account (1-6)")
+	fl.StringVar(&regions, "regions", "1", "Regions per account: a count (1-6) or names, comma-separated")
+	fl.StringVar(&region, "region", "", "serve and scan this one Region")
 	fl.IntVar(&shape.Functions, "functions", 200, "functions per region (in the largest account)")
 	fl.IntVar(&shape.Aliases, "aliases", 2, "aliases per function")
 	fl.IntVar(&shape.Versions, "versions", 3, "published versions per function")
@@ -72,4 +81,36 @@ emulator runs as a child process unless --in-process).`,
 	fl.BoolVar(&getPolicyOnly, "getpolicy-only", false, "read every policy with GetPolicy, as most scanners do")
 	fl.BoolVar(&inProcess, "in-process", false, "run the emulator inside this process (RSS then includes it)")
 	return cmd
+}
+
+// benchRegions reads --region and --regions (a count, as before, or the
+// Regions' names) into the shape.
+func benchRegions(shape *bench.Shape, region, regions string, changed func(string) bool) error {
+	if region != "" && changed("regions") {
+		return usagef("--region and --regions are exclusive: give one Region with --region, or several with --regions a,b")
+	}
+	if region != "" {
+		regions = region
+	} else if !changed("regions") {
+		if shape.Regions == 0 { // not the --org preset
+			shape.Regions = 1
+		}
+		return nil
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(regions)); err == nil {
+		shape.Regions, shape.RegionNames = n, nil
+		return nil
+	}
+	var names []string
+	for _, r := range strings.Split(regions, ",") {
+		r = strings.TrimSpace(r)
+		if !looksLikeRegion(r) {
+			return usagef("--regions: %q is neither a count nor a Region name (for example us-east-1)", r)
+		}
+		if !slices.Contains(names, r) {
+			names = append(names, r)
+		}
+	}
+	shape.Regions, shape.RegionNames = len(names), names
+	return nil
 }

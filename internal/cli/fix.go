@@ -44,7 +44,7 @@ type fixFlags struct {
 	narrowAccount bool
 	remove        bool
 	urlAuth       string
-	output        string
+	output        docOutput
 }
 
 func (f *fixFlags) register(cmd *cobra.Command) {
@@ -62,7 +62,7 @@ func (f *fixFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.narrowAccount, "narrow-to-account", false, "narrow grants to everyone with a StringEquals AWS:SourceAccount (owner) condition instead of removing them (service grants are narrowed that way by default)")
 	fl.BoolVar(&f.remove, "remove", false, "remove flagged service grants instead of pinning them to the owner account with AWS:SourceAccount (their triggers stop)")
 	fl.StringVar(&f.urlAuth, "url-auth", "", "aws-iam: switch function URLs with AuthType NONE and a public grant to AWS_IAM (breaks unsigned callers); without it they are only reported")
-	fl.StringVarP(&f.output, "output", "o", "", "text or json (default: text on a terminal, json otherwise)")
+	f.output.register(cmd, false)
 }
 
 // options turns the filters into planner options.
@@ -153,7 +153,7 @@ the scan was incomplete (unknown resources were left alone).`,
   lambdawarden fix --org --narrow-to-org --url-auth aws-iam --apply --yes`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return e.runFix(sf, ff, trust)
+			return e.runFix(sf, ff, trust, cmd.Flags().Changed)
 		},
 	}
 	sf.register(cmd)
@@ -207,28 +207,22 @@ type fixInput struct {
 	exec       *awsexec.Executor
 }
 
-func (e *env) runFix(sf scanFlags, ff fixFlags, trust trustFlags) error {
+func (e *env) runFix(sf scanFlags, ff fixFlags, trust trustFlags, changed func(string) bool) error {
 	tr, err := trust.parse()
 	if err != nil {
 		return err
 	}
-	if err := sf.validate(); err != nil {
+	if err := sf.validate(e, changed); err != nil {
 		return err
 	}
 	opt, err := ff.options(tr)
 	if err != nil {
 		return err
 	}
-	format := strings.ToLower(ff.output)
-	if format == "" {
-		format = "json"
-		if e.isTerminal {
-			format = "text"
-		}
+	if err := ff.output.parse(e); err != nil {
+		return err
 	}
-	if format != "text" && format != "json" {
-		return usagef("fix -o %q: want text or json", ff.output)
-	}
+	format := ff.output.format
 	if ff.apply && ff.dryRun {
 		return usagef("--apply and --dry-run are exclusive (--dry-run is the default)")
 	}
@@ -317,6 +311,12 @@ func (e *env) runFix(sf scanFlags, ff fixFlags, trust trustFlags) error {
 	}
 	sum := remediate.Apply(e.ctx, in.exec, plan, remediate.ApplyOptions{Store: store, Tool: "lambdawarden " + version(), Progress: progress})
 	doc.Attach(sum)
+	if e.ctx.Err() != nil {
+		if sf.demo {
+			return interrupted("fix was stopped while applying: %d applied, %d failed, the rest not started (the demo estate lived only for this run)", sum.Applied, sum.Failed)
+		}
+		return interrupted("fix was stopped while applying: %d applied, %d failed, the rest not started; what changed is backed up (lambdawarden restore %s)", sum.Applied, sum.Failed, dir)
+	}
 	if format == "text" {
 		// A --demo estate lives only as long as this command: restore
 		// would run against whatever AWS the environment points at.
@@ -354,11 +354,17 @@ func withCollectorCredentials(c *fixConn) awsexec.Config {
 func (e *env) fixFromScan(c *fixConn, tr rules.Trust, quiet bool) (*fixInput, error) {
 	opt := c.collect
 	opt.NeedsURL = func(r *inventory.Resource) bool { return scan.URLReachable(r, tr) }
-	if !quiet && isTerminal(e.stderr) {
-		opt.Progress = e.stderr
-	}
+	prog := e.startProgress(quiet)
+	opt.LaneDone = prog.laneDone
 	var resources []*inventory.Resource
-	sum, err := awscollect.Collect(e.ctx, opt, func(r *inventory.Resource) { resources = append(resources, r) })
+	sum, err := awscollect.Collect(e.ctx, opt, func(r *inventory.Resource) {
+		prog.resource(r.Account, r.Region)
+		resources = append(resources, r)
+	})
+	prog.finish()
+	if e.ctx.Err() != nil {
+		return nil, interrupted("the scan was stopped before it read everything; nothing was planned or changed")
+	}
 	if err != nil {
 		if errors.Is(err, awscollect.ErrNoCredentials) {
 			return nil, usagef("%s", err)

@@ -102,7 +102,7 @@ func TestFixFromWhatIsNotAReport(t *testing.T) {
 		if err := os.WriteFile(path, []byte(c.content), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		code, out, errOut := runCLI(t, "", "fix", "--from", path, "--endpoint-url", "http://127.0.0.1:1")
+		code, out, errOut := runCLI(t, "", "fix", "--from", path)
 		if code != exitUsage || !strings.Contains(errOut, c.want) || !strings.Contains(errOut, "not a scan report") || out != "" {
 			t.Errorf("%s: exit %d, stderr %q; want 2 naming %q", c.name, code, errOut, c.want)
 		}

@@ -415,7 +415,7 @@ func TestGuardrailsGolden(t *testing.T) {
 		golden string
 		args   []string
 	}{
-		{"guardrails.txt", []string{"guardrails", "--org-id", "o-abc123def4"}},
+		{"guardrails.txt", []string{"guardrails", "--org-id", "o-abc123def4", "-o", "text"}},
 		{"guardrails.json", []string{"guardrails", "-o", "json"}},
 	} {
 		code, out, errOut := runCLI(t, "", c.args...)

@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -84,6 +85,9 @@ type Options struct {
 	HTTPClient *http.Client
 	// Progress, when set, receives a line per lane now and then.
 	Progress io.Writer
+	// LaneDone, when set, is called as each account-Region lane ends,
+	// with how many lanes have ended and how many there are (progress).
+	LaneDone func(account, region string, ended, lanes int)
 	// Now is the clock (tests).
 	Now func() time.Time
 }
@@ -302,6 +306,7 @@ func runLanes(ctx context.Context, lanes []*lane, max int, progress io.Writer) {
 	sem := make(chan struct{}, max)
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
+	var ended atomic.Int64
 	if progress != nil {
 		go reportProgress(progress, lanes, stop)
 	}
@@ -312,6 +317,9 @@ func runLanes(ctx context.Context, lanes []*lane, max int, progress io.Writer) {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			l.run(ctx)
+			if l.opt.LaneDone != nil {
+				l.opt.LaneDone(l.account, l.region, int(ended.Add(1)), len(lanes))
+			}
 		}()
 	}
 	wg.Wait()
