@@ -2,7 +2,6 @@ package cli
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,25 +12,8 @@ import (
 
 	"github.com/lambdawarden/lambdawarden/internal/remediate"
 	"github.com/lambdawarden/lambdawarden/internal/remediate/awsexec"
+	"github.com/lambdawarden/lambdawarden/internal/remediate/fixdoc"
 )
-
-// restoreDocument is restore's JSON output (schema_version "1").
-type restoreDocument struct {
-	SchemaVersion string          `json:"schema_version"`
-	Results       []restoreResult `json:"results"`
-	Summary       restoreSummary  `json:"summary"`
-}
-
-type restoreResult struct {
-	Backup string `json:"backup"`
-	*remediate.RestoreResult
-}
-
-type restoreSummary struct {
-	Restored      int `json:"restored"`
-	AlreadyExists int `json:"already_exists"`
-	CouldNot      int `json:"could_not_restore"`
-}
 
 func (e *env) restoreCommand() *cobra.Command {
 	var (
@@ -46,7 +28,10 @@ func (e *env) restoreCommand() *cobra.Command {
 first), and puts the saved statements back: with AddPermission and the original
 parameters when that reproduces the policy exactly, otherwise with
 PutResourcePolicy of the saved document, guarded by the current RevisionId.
-A function URL switched to AWS_IAM goes back to its old auth type.
+A statement narrowed with remove-permission + add-permission is put back the
+same way (the narrowed one removed, the original added under its Sid, at the
+end of the policy). A function URL switched to AWS_IAM goes back to its old
+auth type.
 
 Restore works from what is there now: a statement still present is reported
 as already existing; one whose Sid another statement now uses is reported and
@@ -88,43 +73,20 @@ restored; 2 usage error (no such backup, not a backup).`,
 			if err != nil {
 				return err
 			}
-			doc := restoreDocument{SchemaVersion: "1", Results: []restoreResult{}}
+			doc := fixdoc.NewRestore()
 			for i, b := range backups {
 				rr := remediate.Restore(e.ctx, exec, b)
-				doc.Results = append(doc.Results, restoreResult{Backup: files[i], RestoreResult: rr})
-				for _, it := range rr.Items {
-					switch it.Status {
-					case remediate.Restored:
-						doc.Summary.Restored++
-					case remediate.AlreadyThere:
-						doc.Summary.AlreadyExists++
-					default:
-						doc.Summary.CouldNot++
-					}
-				}
+				doc.Add(files[i], rr)
 				if format == "text" {
-					fmt.Fprintf(e.stdout, "%s (%s)\n", rr.Resource.ARN, filepath.Base(files[i]))
-					for _, it := range rr.Items {
-						line := fmt.Sprintf("  %-18s %s", it.Status, it.What)
-						if it.Detail != "" {
-							line += ": " + it.Detail
-						}
-						fmt.Fprintln(e.stdout, line)
-					}
-					for _, n := range rr.Notes {
-						fmt.Fprintf(e.stdout, "  %-18s %s\n", "note", n)
-					}
-					for _, c := range rr.Calls {
-						fmt.Fprintf(e.stdout, "  %-18s %s\n", "ran", c)
-					}
+					fixdoc.WriteRestoreResult(e.stdout, files[i], rr)
 				}
 			}
 			if format == "json" {
-				if err := writeJSON(e.stdout, doc); err != nil {
+				if err := fixdoc.WriteJSON(e.stdout, doc); err != nil {
 					return err
 				}
 			} else {
-				fmt.Fprintf(e.stdout, "\nSummary: %d restored, %d already existed, %d could not be restored.\n", doc.Summary.Restored, doc.Summary.AlreadyExists, doc.Summary.CouldNot)
+				fixdoc.WriteRestoreSummary(e.stdout, doc)
 			}
 			if doc.Summary.CouldNot > 0 {
 				return exitCode(exitFindings)
