@@ -203,9 +203,15 @@ var resourcePolicyChecks = []*Rule{
 		Title:       "Lambda permissions for AWS services should be pinned to the owner's resources",
 		Severity:    finding.High,
 		Rationale:   "A grant to an AWS service principal without AWS:SourceAccount (or an AWS:SourceArn naming your account) lets the service act for any account's resource: another account's bucket, topic or rule can trigger the function (the confused deputy). An S3 bucket ARN names no account, so it is not enough on its own.",
-		Remediation: "Add a StringEquals AWS:SourceAccount condition with your account id (and ArnLike AWS:SourceArn for the exact source).",
+		Remediation: "Pin the grant, do not remove it (it is a trigger someone relies on): add a StringEquals AWS:SourceAccount condition with your account id, keeping ArnLike AWS:SourceArn for the exact source.",
 		Kinds:       functionKinds,
-		Check:       func(s *Subject) []Hit { return grantsAt(s, policy.ServiceUnscoped) },
+		Check: func(s *Subject) []Hit {
+			hits := grantsAt(s, policy.ServiceUnscoped)
+			for i := range hits {
+				hits[i].Remediation = pinStatement(s.Resource, hits[i].Grant)
+			}
+			return hits
+		},
 		Examples: []Example{
 			example("S3 without SourceAccount", true, `{"Sid":"s3","Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"lambda:InvokeFunction","Resource":"%s","Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:s3:::uploads"}}}`),
 			example("SNS with no condition", true, `{"Sid":"sns","Effect":"Allow","Principal":{"Service":"sns.amazonaws.com"},"Action":"lambda:InvokeFunction","Resource":"%s"}`),
