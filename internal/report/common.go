@@ -135,12 +135,30 @@ func statementLabel(s *finding.StatementRef) string {
 	}
 	label := "index " + strconv.Itoa(s.Index)
 	if s.Sid != "" {
-		label = "Sid " + strconv.Quote(s.Sid) + ", " + label
+		label = "Sid " + quoteField(s.Sid) + ", " + label
 	}
 	if s.Policy == "function" {
 		label += ", in the function's policy"
 	}
 	return label
+}
+
+// quoteField is s as a Go-quoted string (control and invisible
+// characters escaped), at most InertField runes of it, the cut marked
+// with s's length after the closing quote.
+func quoteField(s string) string {
+	n := utf8.RuneCountInString(s)
+	if n <= InertField {
+		return strconv.Quote(s)
+	}
+	cut := 0
+	for i := range s {
+		if cut == InertField {
+			return strconv.Quote(s[:i]) + "… (" + strconv.Itoa(n) + " chars)"
+		}
+		cut++
+	}
+	return strconv.Quote(s)
 }
 
 // frameworkRequirements flattens a finding's compliance mapping into
