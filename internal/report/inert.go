@@ -67,6 +67,23 @@ func Inert(s string, max int) string {
 	return string(out)
 }
 
+// capRunes cuts s to max runes, marked as Inert marks it, escaping
+// nothing: for JSON formats, whose encoder escapes what must be, and
+// whose consumers have a size limit (SARIF).
+func capRunes(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	n := 0
+	for i := range s {
+		if n == max {
+			return s[:i] + "… (" + strconv.Itoa(utf8.RuneCountInString(s)) + " chars)"
+		}
+		n++
+	}
+	return s
+}
+
 // plain reports whether s is printable ASCII only, the common case Inert
 // returns as it is.
 func plain(s string) bool {
