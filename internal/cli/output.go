@@ -87,7 +87,13 @@ func (e *env) write(targets []outputTarget, d *report.Document, base report.Opti
 			}
 			continue
 		}
-		err := writeFileAtomic(t.file, func(w io.Writer) error { return t.writer.Write(w, d, opt) })
+		// An asff report that one BatchImportFindings call cannot take
+		// becomes one file per account, Region and 100 findings.
+		files, err := report.WriteFiles(t.writer, t.file, d, opt, writeFileAtomic)
+		if len(files) > 1 {
+			fmt.Fprintf(e.stderr, "%s: %d files (%s, ...): Security Hub imports at most %d findings of one account and Region a call\n",
+				t.writer.Name(), len(files), files[0], report.ASFFBatchSize)
+		}
 		var fe *fileError
 		if errors.As(err, &fe) {
 			return usagef("cannot write %s: %s", t.file, fe.err)
