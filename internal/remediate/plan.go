@@ -541,8 +541,8 @@ func (a *Action) initialChanges(picked map[int][]FindingRef, forURL map[int]bool
 
 // narrowing returns the condition to add to a statement instead of
 // removing it, or why it cannot be narrowed when narrowing was asked for.
-// Conditions narrow only grants to everyone or to a service (SEMANTICS.md
-// section 4): a grant to a named account is classed by that account alone.
+// Conditions narrow only grants to everyone or to a service: a grant to a
+// named account is classed by that account alone.
 func (a *Action) narrowing(st *policy.Statement) (key, value, why string) {
 	if !a.opt.NarrowToOrg && !a.opt.NarrowToAccount {
 		return "", "", ""
