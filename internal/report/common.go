@@ -143,22 +143,28 @@ func statementLabel(s *finding.StatementRef) string {
 	return label
 }
 
-// quoteField is s as a Go-quoted string (control and invisible
-// characters escaped), at most InertField runes of it, the cut marked
-// with s's length after the closing quote.
+// quoteField is s in double quotes, made inert as Inert does (the same
+// escapes as every other estate string in the report, a quote as \"),
+// at most InertField runes of it, the cut marked with s's length after
+// the closing quote.
 func quoteField(s string) string {
 	n := utf8.RuneCountInString(s)
-	if n <= InertField {
-		return strconv.Quote(s)
-	}
-	cut := 0
-	for i := range s {
-		if cut == InertField {
-			return strconv.Quote(s[:i]) + "… (" + strconv.Itoa(n) + " chars)"
+	cut := s
+	if n > InertField {
+		i := 0
+		for j := range s {
+			if i == InertField {
+				cut = s[:j]
+				break
+			}
+			i++
 		}
-		cut++
 	}
-	return strconv.Quote(s)
+	q := `"` + strings.ReplaceAll(Inert(cut, 0), `"`, `\"`) + `"`
+	if n > InertField {
+		q += "… (" + strconv.Itoa(n) + " chars)"
+	}
+	return q
 }
 
 // frameworkRequirements flattens a finding's compliance mapping into
