@@ -181,6 +181,30 @@ func checkText(t *testing.T, what, text string, findings int) {
 	}
 }
 
+// analyze prints the hostile policy's statements inert too.
+func TestHostilePolicyIsInertInAnalyzeText(t *testing.T) {
+	seed := hostileSeed(t)
+	fn := seed.Accounts[0].Regions["us-east-1"].Functions[0]
+	body, err := json.Marshal(map[string]string{"Policy": string(fn.Policy), "RevisionId": "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, string(body), "analyze", "-", "-o", "json", "--resource-arn", hostileFn)
+	if code != 1 {
+		t.Fatalf("analyze -o json: exit %d: %s", code, errOut)
+	}
+	var r report.Resource
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runCLI(t, string(body), "analyze", "-", "-o", "text", "--resource-arn", hostileFn)
+	if code != 1 {
+		t.Fatalf("analyze -o text: exit %d: %s", code, errOut)
+	}
+	checkText(t, "analyze text", out, len(r.Findings))
+	checkNoControls(t, "analyze standard error", []byte(errOut))
+}
+
 // The checks see what they look for: the hostile Sid printed raw, as the
 // text report did before, fails them.
 func TestHostileChecksCatchRawOutput(t *testing.T) {
