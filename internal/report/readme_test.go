@@ -81,6 +81,8 @@ func readmeBlock(t *testing.T, marker string) string {
 // file to moto's Security Hub, each in its own Region, and every finding
 // is accepted.
 func TestREADMESecurityHubImportLoop(t *testing.T) {
+	// Mostly waiting on moto and the aws CLI: let other tests run.
+	t.Parallel()
 	aws := needTool(t, "aws")
 	dir := t.TempDir()
 	code, _, errOut := runCLI(t, "", "scan", "--demo", "-o", "asff="+filepath.Join(dir, "r.asff.json"))

@@ -356,12 +356,12 @@ func manyFindings(t *testing.T, n int) *Document {
 // limit, the open critical ones first, says how many it left out, and
 // stays under GitHub's 10 MB gzipped. Under the race detector, which
 // makes encoding about five times slower, the same proportions run at a
-// tenth of the size and the size is extrapolated.
+// 25th of the size and the size is extrapolated.
 func TestSARIFCapsResultsAtGitHubLimit(t *testing.T) {
 	limit := ghMaxResultsPerRun
 	if raceEnabled {
 		defer func(n int) { SARIFMaxResults = n }(SARIFMaxResults)
-		limit = ghMaxResultsPerRun / 10
+		limit = ghMaxResultsPerRun / 25
 		SARIFMaxResults = limit
 	}
 	scale := ghMaxResultsPerRun / limit
