@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// Exit codes (CONTRACT.md).
+// Exit codes, as the README's "Exit codes" table states them.
 const (
 	exitOK         = 0
 	exitFindings   = 1

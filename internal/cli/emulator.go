@@ -112,7 +112,7 @@ Any static credentials work; the access key id selects the account
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&listen, "listen", "127.0.0.1:4566", "address to listen on")
-	fl.StringVar(&seedFile, "seed", "", "seed file (JSON: organization, accounts, their Regions' functions and layers); default: the demo estate")
+	fl.StringVar(&seedFile, "seed", "", "seed file (format: docs/emulator-seed.md); default: the demo estate")
 	fl.DurationVar(&latency, "latency", 0, "delay added to every request, e.g. 20ms")
 	fl.StringArrayVar(&quotas, "quota", nil, "request quota: aws, or OP=RPS / shared=RPS (repeatable)")
 	fl.StringVar(&faults, "faults", "", "fault injection spec, e.g. 'GetPolicy:throttle=0.3,timeout=0.01'")

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strings"
 
@@ -165,7 +164,13 @@ func (e *env) writeTarget(t outputTarget, d *report.Document, base report.Option
 		}
 		return nil
 	}
-	err := writeOutputFile(t.file, func(w io.Writer) error { return t.writer.Write(w, d, opt) })
+	// An asff report that one BatchImportFindings call cannot take
+	// becomes one file per account, Region and 100 findings.
+	files, err := report.WriteFiles(t.writer, t.file, d, opt, writeOutputFile)
+	if len(files) > 1 {
+		fmt.Fprintf(e.stderr, "%s: %d files (%s, ...): Security Hub imports at most %d findings of one account and Region a call\n",
+			t.writer.Name(), len(files), files[0], report.ASFFBatchSize)
+	}
 	var fe *fileError
 	if errors.As(err, &fe) {
 		return usagef("%s: cannot write %s: %s", t.label(), t.file, unwrapPathError(fe.err))

@@ -127,14 +127,16 @@ type Resource struct {
 	PolicyUnknown string  `json:"policy_unknown,omitempty"`
 	// FunctionPolicy is, for aliases and versions, the unqualified
 	// function's policy: its Allow statements whose Resource matches this
-	// resource's ARN count too (SEMANTICS.md section 1, our rule).
+	// resource's ARN count too (our stricter rule: AWS does not document
+	// whether they apply).
 	FunctionPolicy        *Policy `json:"function_policy,omitempty"`
 	FunctionPolicyUnknown string  `json:"function_policy_unknown,omitempty"`
 
 	// URL is the function URL on this resource; URLUnknown says why it
 	// could not be read; URLChecked is false when the collector did not
-	// look (a URL cannot be reached without a policy grant, SEMANTICS.md
-	// section 10).
+	// look (a URL cannot be reached without a policy grant, so URL configs
+	// are read only where a policy could expose them: the shared request
+	// quota is the scan's limit).
 	URL        *FunctionURL `json:"url,omitempty"`
 	URLUnknown string       `json:"url_unknown,omitempty"`
 	URLChecked bool         `json:"url_checked,omitempty"`

@@ -1,7 +1,8 @@
 // Package report holds the versioned output document and the writers that
 // render it. The document is the contract with scripts and auditors
-// (CONTRACT.md); it is separate from the engine's internal types so they
-// can change without breaking anyone.
+// (docs/report.schema.json describes it; the README's changelog lists its
+// versions); it is separate from the engine's internal types so they can
+// change without breaking anyone.
 package report
 
 import (
@@ -151,8 +152,9 @@ func (s Summary) clone() Summary {
 	return c
 }
 
-// ExitCode applies CONTRACT.md: 1 when an unsuppressed finding is at or
-// above failOn, else 3 when something could not be read, else 0.
+// ExitCode is the exit status the README documents: 1 when an
+// unsuppressed finding is at or above failOn, else 3 when something could
+// not be read, else 0.
 func (d *Document) ExitCode(failOn finding.Severity) int {
 	if d.spool != nil {
 		// The spool's index has every finding's severity: no need to

@@ -7,7 +7,8 @@ import (
 )
 
 // Budget names a Lambda request quota. Quotas are per account and Region
-// and cannot be raised (SEMANTICS.md section 10).
+// and cannot be raised: GetFunction 100/s, GetPolicy 15/s, and 15/s for
+// every other control-plane call together (AWS Lambda quotas).
 type Budget string
 
 // Lambda's control-plane budgets.
