@@ -212,7 +212,7 @@ func TestFaultsEndUnknownNeverPass(t *testing.T) {
 			_, url := startEmulator(t, seed, emulator.Options{Faults: faults, FaultSeed: 7})
 			opt := options(url, mgmt, "us-east-1")
 			if kind == "throttle" {
-				// Each 429 pauses the budget for Retry-After (1s): give up
+				// Each 429 waits out Retry-After (1s): give up
 				// after one retry, as "a throttle that never cleared".
 				opt.Retry.MaxThrottles = 1
 			}
