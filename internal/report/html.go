@@ -220,7 +220,7 @@ func (htmlWriter) Write(out io.Writer, d *Document, opt Options) error {
 	case 1:
 		v.Result, v.ResultKind = "FAIL: findings at or above "+d.FailOn.String(), "fail"
 	case 3:
-		v.Result, v.ResultKind = "INCOMPLETE: some resources could not be assessed; nothing unread is counted as compliant", "incomplete"
+		v.Result, v.ResultKind = "INCOMPLETE: "+d.Shortfall()+"; nothing unread is counted as compliant", "incomplete"
 	default:
 		v.Result, v.ResultKind = "PASS", "pass"
 		if d.FailOn <= finding.Critical {
