@@ -79,7 +79,8 @@ type Options struct {
 	// Retry bounds retries per call and sets the breakers; its zero
 	// fields take DefaultRetry's values.
 	Retry RetryPolicy
-	// Concurrency is the number of calls in flight per budget per lane.
+	// Concurrency is the number of calls in flight per budget per lane
+	// (default 8).
 	Concurrency int
 	// MaxLanes bounds how many account-Region lanes run at once.
 	MaxLanes int

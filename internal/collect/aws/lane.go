@@ -129,7 +129,10 @@ func (l *lane) run(ctx context.Context) {
 	var workers sync.WaitGroup
 	n := l.opt.Concurrency
 	if n <= 0 {
-		n = 4
+		// Enough that calls waiting out a 429's Retry-After or a 5xx
+		// backoff leave others to keep the budget busy; the pacer, not
+		// the worker count, sets the rate.
+		n = 8
 	}
 	// The listing may wait for functions to finish (inFlight), which takes
 	// another shared worker: never fewer than two.
