@@ -163,6 +163,9 @@ func StopCause(ctx context.Context) string {
 		return "the scan was interrupted"
 	case errors.Is(cause, context.DeadlineExceeded) && cause.Error() == context.DeadlineExceeded.Error():
 		return "the scan's time limit was reached"
+	case strings.HasSuffix(cause.Error(), "signal received"):
+		// signal.NotifyContext's cause, e.g. "terminated signal received".
+		return "the scan was interrupted (" + cause.Error() + ")"
 	}
 	return cause.Error()
 }
