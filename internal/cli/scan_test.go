@@ -41,7 +41,7 @@ func serveSeed(t *testing.T, seed *emulator.Seed, opts emulator.Options, account
 // report is written, complete=false, unread resources are unknown with
 // the limit as their reason, and the exit code is 3.
 func TestScanTimeoutWritesAPartialReport(t *testing.T) {
-	shape := bench.Shape{Accounts: 1, Regions: 1, Functions: 200, Aliases: 0, Versions: 0}
+	shape := bench.Shape{Accounts: 1, Regions: 1, Functions: 500, Aliases: 0, Versions: 0}
 	url := serveSeed(t, shape.Seed(), emulator.Options{Latency: 100 * time.Millisecond}, "100000000000")
 	start := time.Now()
 	code, out, errOut := runCLI(t, "", "scan", "--endpoint-url", url, "--regions", "us-east-1", "--pace", "none", "--no-roles",
