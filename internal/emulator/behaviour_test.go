@@ -537,3 +537,20 @@ func BenchmarkGetPolicy(b *testing.B) {
 		}
 	}
 }
+
+// FuzzParseFaults: any --faults spec either parses into faults that pass
+// the server's own check, or is refused with an error; never a panic.
+func FuzzParseFaults(f *testing.F) {
+	for _, s := range []string{"GetPolicy:throttle=0.3,ListAliases:500=0.05,timeout=0.01", "GetResourcePolicy:404=1", "iam:GetRole:denied=1", "", "=", ":=1", "throttle=NaN", "x:y:z=0.5"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		faults, err := emulator.ParseFaults(spec)
+		if err != nil {
+			return
+		}
+		if _, err := emulator.New(nil, emulator.Options{Faults: faults}); err != nil {
+			t.Fatalf("ParseFaults(%q) accepted faults the server refuses: %v", spec, err)
+		}
+	})
+}
