@@ -6,14 +6,17 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"syscall"
 
 	"github.com/lambdawarden/lambdawarden/internal/cli"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	// The first Ctrl-C asks the run to stop cleanly; a second one, with
-	// the handler gone, ends the process at once.
+	// SIGTERM is what CI runners and container stops send: it ends a scan
+	// like Ctrl-C does, with the partial report written. The first signal
+	// asks the run to stop cleanly; a second one, with the handler gone,
+	// ends the process at once.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-ctx.Done()
 		stop()

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lambdawarden/lambdawarden/internal/bench"
+	"github.com/lambdawarden/lambdawarden/internal/emulator"
 )
 
 func (e *env) benchCommand() *cobra.Command {
@@ -23,6 +24,8 @@ func (e *env) benchCommand() *cobra.Command {
 		org           bool
 		region        string
 		regions       string
+		faults        string
+		faultSeed     int64
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -35,7 +38,8 @@ ratio, calls per operation, 429s met, and the scanner's peak RSS (the
 emulator runs as a child process unless --in-process).`,
 		Example: `  lambdawarden bench                                  # 200 functions x (2 aliases + 3 versions), 20ms latency
   lambdawarden bench --org                            # 20 accounts x 3 Regions, skewed sizes
-  lambdawarden bench --functions 100000 --aliases 0 --versions 0 --no-quota --latency 0   # memory`,
+  lambdawarden bench --functions 100000 --aliases 0 --versions 0 --no-quota --latency 0   # memory
+  lambdawarden bench --faults 'throttle=0.2,500=0.1'  # 20% 429s and 10% 500s on every call`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if org {
@@ -47,7 +51,10 @@ emulator runs as a child process unless --in-process).`,
 			if shape.Accounts < 1 || shape.Regions < 1 || shape.Regions > 6 || shape.Functions < 0 || shape.Aliases < 0 || shape.Versions < 0 {
 				return usagef("bench: need at least 1 account, 1 to 6 regions and non-negative counts")
 			}
-			cfg := bench.Config{Shape: shape, Latency: latency, Quotas: !noQuota, GetPolicyOnly: getPolicyOnly}
+			if _, err := emulator.ParseFaults(faults); err != nil {
+				return usagef("--faults: %s", err)
+			}
+			cfg := bench.Config{Shape: shape, Latency: latency, Quotas: !noQuota, GetPolicyOnly: getPolicyOnly, Faults: faults, FaultSeed: faultSeed}
 			if !inProcess {
 				exe, err := os.Executable()
 				if err != nil {
@@ -80,6 +87,8 @@ emulator runs as a child process unless --in-process).`,
 	fl.BoolVar(&noQuota, "no-quota", false, "serve without request quotas (for memory and CPU measurements)")
 	fl.BoolVar(&getPolicyOnly, "getpolicy-only", false, "read every policy with GetPolicy, as most scanners do")
 	fl.BoolVar(&inProcess, "in-process", false, "run the emulator inside this process (RSS then includes it)")
+	fl.StringVar(&faults, "faults", "", "inject faults as the emulator's --faults does, e.g. 'throttle=0.2,500=0.1' (how the scan holds up)")
+	fl.Int64Var(&faultSeed, "fault-seed", 1, "seed for --faults, so runs repeat")
 	return cmd
 }
 

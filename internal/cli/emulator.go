@@ -40,7 +40,10 @@ Any static credentials work; the access key id selects the account
                                every other control-plane call 15/s shared
   --quota GetPolicy=15 ...     one budget per flag ("shared" for the rest)
   --faults 'GetPolicy:throttle=0.3,ListAliases:500=0.05,timeout=0.01'
-                               kinds: throttle, 500, 503, timeout, denied`,
+                               kinds: throttle, 500, 503, timeout, denied, 404 (answers
+                               ResourceNotFoundException whatever is there, e.g.
+                               GetResourcePolicy:404=1 says "no policy" while
+                               GetPolicy returns it); --fault-seed makes runs repeat`,
 		Example: `  lambdawarden emulator --listen 127.0.0.1:4566 --seed estate.json --quota aws --latency 20ms
   AWS_ACCESS_KEY_ID=AKIA111122223333 AWS_SECRET_ACCESS_KEY=x aws lambda list-functions --endpoint-url http://127.0.0.1:4566 --region us-east-1`,
 		Args: exactArgs(0, "no arguments"),

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -35,8 +36,11 @@ type scanFlags struct {
 	demo        bool
 	quiet       bool
 	getPolicy   bool
+	policyAPI   string
 	noRoles     bool
 	pace        string
+	// timeout bounds the whole scan (scan only; zero: none).
+	timeout time.Duration
 }
 
 func (f *scanFlags) register(cmd *cobra.Command) {
@@ -56,7 +60,15 @@ func (f *scanFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress lines on stderr")
 	fl.StringVar(&f.pace, "pace", "aws", "client-side pacing: aws (Lambda's quotas per account and Region) or none (only for an emulator without quotas)")
 	fl.BoolVar(&f.noRoles, "no-roles", false, "skip execution-role posture (IAM reads of each function's role)")
-	fl.BoolVar(&f.getPolicy, "getpolicy-only", false, "read policies only with GetPolicy (by default GetResourcePolicy also carries reads when its quota is free)")
+	fl.StringVar(&f.policyAPI, "policy-api", "balanced", "how policies are read: balanced (GetPolicy and GetResourcePolicy, each on its own quota; the first \"no policy\" answers are confirmed with GetPolicy) or getpolicy (GetPolicy only)")
+	fl.BoolVar(&f.getPolicy, "getpolicy-only", false, "the same as --policy-api getpolicy")
+	_ = fl.MarkHidden("getpolicy-only")
+}
+
+// registerTimeout adds --timeout (scan only: fix must not stop between
+// reading a policy and changing it).
+func (f *scanFlags) registerTimeout(cmd *cobra.Command) {
+	cmd.Flags().DurationVar(&f.timeout, "timeout", 0, "stop reading after this long (e.g. 10m) and write the report: whatever was not read is unknown, and the exit code says incomplete (default: no limit)")
 }
 
 // validate checks the flags and what they name (profile, endpoint)
@@ -99,6 +111,14 @@ func (f *scanFlags) validate(e *env, changed func(string) bool) error {
 	if f.pace != "aws" && f.pace != "none" {
 		return usagef("--pace %q: want aws or none", f.pace)
 	}
+	switch f.policyAPI {
+	case "balanced", "getpolicy":
+	default:
+		return usagef("--policy-api %q: want balanced or getpolicy", f.policyAPI)
+	}
+	if f.timeout < 0 {
+		return usagef("--timeout %s: want a positive duration such as 10m", f.timeout)
+	}
 	if f.demo {
 		return nil
 	}
@@ -126,7 +146,7 @@ func (f *scanFlags) collectOptions() awscollect.Options {
 		ExternalID:    f.externalID,
 		SessionName:   f.sessionName,
 		Thorough:      f.thorough,
-		GetPolicyOnly: f.getPolicy,
+		GetPolicyOnly: f.getPolicy || f.policyAPI == "getpolicy",
 		SkipRoles:     f.noRoles,
 	}
 	if f.pace == "none" {
@@ -213,10 +233,14 @@ exit code 3; it is never counted as compliant.`,
 			if err := e.write(targets, d, st.writer); err != nil {
 				return err
 			}
+			if d.Scan.Interrupted {
+				return interrupted("the scan was stopped before it read everything; the report written is partial (complete: false), what was not read is listed as unknown")
+			}
 			return verdict(d, failOn)
 		},
 	}
 	sf.register(cmd)
+	sf.registerTimeout(cmd)
 	out.register(cmd)
 	trust.register(cmd)
 	files.register(cmd)
@@ -227,6 +251,17 @@ exit code 3; it is never counted as compliant.`,
 // spool: the caller closes it. mark, when not nil, applies the
 // suppressions to each resource before it is spooled.
 func (e *env) runScan(sf scanFlags, tr rules.Trust, targets []outputTarget, mark *suppress.Marker) (*report.Document, error) {
+	// --timeout bounds the whole run; its cause words every unread
+	// resource's reason.
+	runCtx, stopRun := e.ctx, func() {}
+	if sf.timeout > 0 {
+		runCtx, stopRun = context.WithTimeoutCause(e.ctx, sf.timeout, fmt.Errorf("--timeout %s was reached", sf.timeout))
+	}
+	defer stopRun()
+	signalCtx := e.ctx // Ctrl-C or SIGTERM, as opposed to --timeout
+	se := *e
+	se.ctx = runCtx
+	e = &se
 	opt := sf.collectOptions()
 	if sf.demo {
 		est, err := demo.Start(emulator.Options{})
@@ -284,10 +319,6 @@ func (e *env) runScan(sf scanFlags, tr rules.Trust, targets []outputTarget, mark
 	prog.finish()
 	if spoolErr != nil {
 		err = spoolErr // the cause, rather than the cancellation it led to
-	} else if e.ctx.Err() != nil {
-		// What was read is partial; a report of it would look complete.
-		sp.Close()
-		return nil, interrupted("the scan was stopped before it read everything; no report was written")
 	}
 	if err == nil {
 		// In ARN order, as the report lists resources.
@@ -308,8 +339,20 @@ func (e *env) runScan(sf scanFlags, tr rules.Trust, targets []outputTarget, mark
 		APICalls:   int(sum.APICalls),
 		Complete:   sum.Complete(),
 		Errors:     sum.Errors,
+		Notes:      sum.Notes,
+	}
+	for _, nl := range sum.NotListed {
+		d.Summary.NotListed = append(d.Summary.NotListed, report.NotListed{Account: nl.Account, Region: nl.Region, What: nl.What, Reason: nl.Reason})
 	}
 	d.Summarize()
-	d.Scan.Complete = d.Scan.Complete && d.Summary.Unknown == 0
+	d.Scan.Complete = d.Scan.Complete && d.Summary.Unknown == 0 && d.Summary.Unchecked == 0
+	if signalCtx.Err() != nil {
+		// The partial report is written, marked interrupted and
+		// incomplete: what was not read is unknown or not listed.
+		d.Scan.Interrupted, d.Scan.Complete = true, false
+	}
+	if runCtx.Err() != nil && !d.Scan.Complete {
+		fmt.Fprintf(e.stderr, "lambdawarden: %s; the report lists what was not read as unknown or not listed\n", awscollect.StopCause(runCtx))
+	}
 	return d, nil
 }

@@ -107,6 +107,9 @@ type ExecutionRole struct {
 	Policies    []RolePolicy `json:"policies,omitempty"`
 	// Unknown says why the role could not be read.
 	Unknown string `json:"unknown,omitempty"`
+	// Missing is set when IAM says the role does not exist (NoSuchEntity):
+	// AWS keeps a function's role ARN after the role is deleted.
+	Missing bool `json:"missing,omitempty"`
 }
 
 // Resource is one policy-bearing Lambda resource: an unqualified function,

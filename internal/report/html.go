@@ -216,11 +216,13 @@ func (htmlWriter) Write(out io.Writer, d *Document, opt Options) error {
 	for _, e := range exposureOrder {
 		v.Exposures = append(v.Exposures, htmlCount{e, sum.ByExposure[e]})
 	}
-	switch d.ExitCode(d.FailOn) {
-	case 1:
+	switch code := d.ExitCode(d.FailOn); {
+	case d.Scan != nil && d.Scan.Interrupted:
+		v.Result, v.ResultKind = "INTERRUPTED: the scan was stopped before it read everything ("+d.Shortfall()+"); this report is partial", "incomplete"
+	case code == 1:
 		v.Result, v.ResultKind = "FAIL: findings at or above "+d.FailOn.String(), "fail"
-	case 3:
-		v.Result, v.ResultKind = "INCOMPLETE: some resources could not be assessed; nothing unread is counted as compliant", "incomplete"
+	case code == 3:
+		v.Result, v.ResultKind = "INCOMPLETE: "+d.Shortfall()+"; nothing unread is counted as compliant", "incomplete"
 	default:
 		v.Result, v.ResultKind = "PASS", "pass"
 		if d.FailOn <= finding.Critical {

@@ -237,7 +237,7 @@ func (sarifWriter) Write(out io.Writer, d *Document, opt Options) error {
 	}
 
 	inv := sarifInvocation{
-		ExecutionSuccessful: true,
+		ExecutionSuccessful: !d.Incomplete(),
 		StartTimeUTC:        scanStart(d, opt).Format(time.RFC3339),
 		EndTimeUTC:          reportTime(d, opt).Format(time.RFC3339),
 	}

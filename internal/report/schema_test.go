@@ -188,4 +188,3 @@ func TestReportSchemaDescribesRealOutput(t *testing.T) {
 		}
 	}
 }
-

@@ -199,10 +199,58 @@ func (textWriter) Write(out io.Writer, d *Document, opt Options) error {
 		}
 		fmt.Fprintln(w)
 	}
+	unchecked, shownUnchecked := 0, 0
+	for i := range x.items {
+		if x.items[i].unchecked {
+			unchecked++
+		}
+	}
+	if unchecked > 0 {
+		fmt.Fprintf(w, "%s\n", paint(ansiBold, fmt.Sprintf("== PARTLY CHECKED: judged, but some checks could not run (%d) ==", unchecked)))
+		for i := range x.items {
+			if shownUnchecked == textMaxFindings {
+				break
+			}
+			if !x.items[i].unchecked {
+				continue
+			}
+			shownUnchecked++
+			r, err := load(int32(i))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "  %s\n", r.ARN)
+			for _, u := range r.Unchecked {
+				fmt.Fprintf(w, "    not run %s\n", u)
+			}
+		}
+		if more := unchecked - shownUnchecked; more > 0 {
+			fmt.Fprintf(w, "  %s\n", paint(ansiDim, textMore(more, "partly checked resources")))
+		}
+		fmt.Fprintln(w)
+	}
+	if nl := d.Summary.NotListed; len(nl) > 0 {
+		fmt.Fprintf(w, "%s\n", paint(ansiBold, fmt.Sprintf("== NOT LISTED: never seen, so in no count above (%d) ==", len(nl))))
+		for i, e := range nl {
+			if i == textMaxFindings {
+				fmt.Fprintf(w, "  %s\n", paint(ansiDim, textMore(len(nl)-i, "listings that did not finish")))
+				break
+			}
+			fmt.Fprintf(w, "  %s in %s %s\n    reason  %s\n", e.What, e.Account, e.Region, e.Reason)
+		}
+		fmt.Fprintln(w)
+	}
 	if d.Scan != nil && len(d.Scan.Errors) > 0 {
 		fmt.Fprintf(w, "%s\n", paint(ansiBold, "== SCAN ERRORS (the scan is incomplete) =="))
 		for _, e := range d.Scan.Errors {
 			fmt.Fprintf(w, "  %s\n", Inert(e, InertSentence))
+		}
+		fmt.Fprintln(w)
+	}
+	if d.Scan != nil && len(d.Scan.Notes) > 0 {
+		fmt.Fprintf(w, "%s\n", paint(ansiBold, "== NOTES =="))
+		for _, n := range d.Scan.Notes {
+			fmt.Fprintf(w, "  %s\n", n)
 		}
 		fmt.Fprintln(w)
 	}
@@ -318,11 +366,29 @@ func writeSummary(w io.Writer, d *Document, paint func(string, string) string) {
 		line += fmt.Sprintf(" (%d suppressed)", s.Suppressed)
 	}
 	fmt.Fprintln(w, line)
+	if s.Unchecked > 0 || len(s.NotListed) > 0 {
+		var more []string
+		if s.Unchecked > 0 {
+			more = append(more, fmt.Sprintf("%d partly checked", s.Unchecked))
+		}
+		if len(s.NotListed) > 0 {
+			more = append(more, fmt.Sprintf("%d listing(s) did not finish, what they would have found is not counted", len(s.NotListed)))
+		}
+		fmt.Fprintf(w, "Also: %s\n", strings.Join(more, "; "))
+	}
+	if d.Scan != nil && d.Scan.Interrupted {
+		fmt.Fprintln(w, paint(ansiBold, "Result: INTERRUPTED (the scan was stopped before it read everything: "+d.Shortfall()+"; this report is partial, nothing unread is counted as compliant)"))
+		return
+	}
 	switch d.ExitCode(d.FailOn) {
 	case 1:
-		fmt.Fprintln(w, paint(severityColor[finding.Critical], fmt.Sprintf("Result: FAIL (findings at or above %s)", d.FailOn)))
+		line := fmt.Sprintf("Result: FAIL (findings at or above %s)", d.FailOn)
+		if d.Incomplete() {
+			line = fmt.Sprintf("Result: FAIL (findings at or above %s; also incomplete: %s)", d.FailOn, d.Shortfall())
+		}
+		fmt.Fprintln(w, paint(severityColor[finding.Critical], line))
 	case 3:
-		fmt.Fprintln(w, paint(ansiBold, "Result: INCOMPLETE (some resources could not be assessed; nothing unread is counted as compliant)"))
+		fmt.Fprintln(w, paint(ansiBold, "Result: INCOMPLETE ("+d.Shortfall()+"; nothing unread is counted as compliant)"))
 	default:
 		if d.FailOn > finding.Critical {
 			fmt.Fprintln(w, paint(ansiBold, "Result: PASS (--fail-on none)"))

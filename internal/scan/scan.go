@@ -72,6 +72,10 @@ func Assess(res *inventory.Resource, opt Options) report.Resource {
 	out.Notes = append(subj.Result.Notes, subj.Notes...)
 	if res.URLUnknown != "" {
 		out.Notes = append(out.Notes, "The function URL configuration could not be read ("+res.URLUnknown+"); URL rules were not applied.")
+		out.Unchecked = append(out.Unchecked, "function URL rules: the URL configuration could not be read: "+res.URLUnknown)
+	}
+	if role := res.ExecutionRole; role != nil && role.Unknown != "" {
+		out.Unchecked = append(out.Unchecked, "execution-role rules: "+role.ARN+" could not be read: "+role.Unknown)
 	}
 	list := opt.Rules
 	if list == nil {
