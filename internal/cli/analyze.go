@@ -84,7 +84,7 @@ Without --resource-arn the resource is read from the statements' Resource.`,
   lambdawarden analyze policy.json --resource-arn arn:aws:lambda:us-east-1:111122223333:function:intake:prod -o json`,
 		Args: exactArgs(1, "a policy file, or - for standard input"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := files.load(cmd, &out, &trust, nil)
+			st, err := files.load(e, cmd, &out, &trust, nil, false)
 			if err != nil {
 				return err
 			}
@@ -107,6 +107,13 @@ Without --resource-arn the resource is read from the statements' Resource.`,
 			doc, err := unwrapPolicy(data)
 			if err != nil {
 				return usagef("%s: %s", displayName(args[0]), err)
+			}
+			if !json.Valid(doc) {
+				return usagef("%s: %s", displayName(args[0]), notJSON(doc))
+			}
+			if len(doc) > lambdaPolicyLimit {
+				fmt.Fprintf(e.stderr, "lambdawarden: warning: %s: the policy is %d bytes, over Lambda's %d KB limit for a resource-based policy (AWS would refuse it); judged anyway\n",
+					displayName(args[0]), len(doc), lambdaPolicyLimit/1024)
 			}
 			parsed, err := policy.Parse(doc)
 			if err != nil {
@@ -144,7 +151,14 @@ Without --resource-arn the resource is read from the statements' Resource.`,
 			e.suppress(st, d)
 			opt := st.writer
 			opt.Single = true
-			if err := e.write(targets, d, opt); err != nil {
+			text := textView(d)
+			view := func(w report.Writer) *report.Document {
+				if w.Name() == "text" {
+					return text
+				}
+				return d
+			}
+			if err := e.writeViews(targets, view, opt); err != nil {
 				return err
 			}
 			return verdict(d, failOn)

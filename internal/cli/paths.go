@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -99,7 +98,7 @@ something could not be read.`,
   lambdawarden paths --role arn:aws:iam::111122223333:role/partner -o json=paths.json`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := files.load(cmd, &outputFlags{}, &trust, &sf.regions); err != nil {
+			if _, err := files.load(e, cmd, &outputFlags{}, &trust, &sf.regions, false); err != nil {
 				return err
 			}
 			targets, err := parsePathOutputs(outputs, e.isTerminal)
@@ -114,7 +113,10 @@ something could not be read.`,
 			if err != nil {
 				return err
 			}
-			if err := sf.validate(); err != nil {
+			if err := sf.validate(e, cmd.Flags().Changed); err != nil {
+				return err
+			}
+			if err := e.checkSpool(); err != nil {
 				return err
 			}
 			if role != "" && from != "" {
@@ -309,6 +311,11 @@ func parsePathOutputs(specs []string, terminal bool) ([]pathsTarget, error) {
 		if hasFile && file == "" {
 			return nil, usagef("-o %s: missing file name after '='", s)
 		}
+		if file != "" {
+			if err := checkOutputFile(file); err != nil {
+				return nil, usagef("-o %s: cannot write %s: %s", s, file, err)
+			}
+		}
 		if file == "" {
 			stdout++
 		}
@@ -336,7 +343,7 @@ func (e *env) writePaths(t pathsTarget, v *pathsView) error {
 		}
 		return w.Flush()
 	}
-	err := writeFileAtomic(t.file, render)
+	err := writeOutputFile(t.file, render)
 	var fe *fileError
 	if errors.As(err, &fe) {
 		return usagef("cannot write %s: %s", t.file, fe.err)
@@ -407,24 +414,6 @@ func statementText(s finding.StatementRef) string {
 	return strconv.Itoa(s.Index) + " (no Sid)"
 }
 
-// inert makes a string from AWS safe to print on a terminal: control
-// characters are escaped, and it is capped.
-func inert(s string) string {
-	const limit = 512
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if n == limit {
-			b.WriteString("…")
-			break
-		}
-		n++
-		if unicode.IsPrint(r) {
-			b.WriteRune(r)
-			continue
-		}
-		q := strconv.QuoteRune(r)
-		b.WriteString(q[1 : len(q)-1])
-	}
-	return b.String()
-}
+// inert makes a string from AWS safe to print (control and invisible
+// characters escaped) and caps it.
+func inert(s string) string { return report.Inert(s, report.InertField) }

@@ -20,7 +20,8 @@
 // and path (the routes of the SDK's schemas.go). An unknown operation is
 // 404 UnknownOperationException.
 //
-// The estate comes only from a Seed (see seed.go for the file format); there
+// The estate comes only from a Seed (docs/emulator-seed.md documents the
+// file format for users, seed.go the Go types); there
 // is no CreateFunction. Policies, function URLs and revision ids change
 // through the API (AddPermission, PutResourcePolicy, ...) and through the
 // test hooks SetPolicy and Policy.

@@ -137,6 +137,15 @@ func (c Compliance) IDs(framework string) []string {
 	return nil
 }
 
+// Location is where, in infrastructure code, a resource or a finding is
+// declared: the file as the user named it, the line, and the Terraform
+// address or CloudFormation logical id.
+type Location struct {
+	File    string `json:"file"`
+	Line    int    `json:"line,omitempty"`
+	Address string `json:"address,omitempty"`
+}
+
 // Finding is one rule's verdict on one resource (and, for policy rules,
 // one statement).
 type Finding struct {
@@ -158,6 +167,9 @@ type Finding struct {
 	// Path is set on findings about an access path from outside through
 	// an assumable role (lambda-external-path-via-role).
 	Path *Path `json:"path,omitempty"`
+	// Source is where the statement (or, for resource-level rules, the
+	// resource) is declared, for findings on infrastructure code.
+	Source *Location `json:"source,omitempty"`
 }
 
 // Path is one hop from outside the trust boundary to a resource: outside

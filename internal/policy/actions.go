@@ -8,7 +8,8 @@ import (
 // Group is a family of Lambda actions that matters for exposure.
 type Group string
 
-// Action groups (SEMANTICS.md section 5).
+// Action groups: what a grant lets a caller do, the unit findings and
+// exposure classes are reported in.
 const (
 	GroupInvoke    Group = "invoke"      // InvokeFunction, InvokeAsync
 	GroupURLInvoke Group = "url-invoke"  // InvokeFunctionUrl

@@ -279,7 +279,8 @@ func (a *analyzer) allow(res *Result, s *Statement, inherited bool) {
 
 // baseClass classes a principal before conditions, and says whether
 // conditions can narrow it: only grants to everyone or to a service are
-// narrowed (SEMANTICS.md section 4).
+// narrowed; a grant to a named account is classed by that account alone,
+// whatever its conditions.
 func (a *analyzer) baseClass(t term) (Class, bool) {
 	switch t.kind {
 	case pkEveryone, pkFederated:

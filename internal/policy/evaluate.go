@@ -63,7 +63,8 @@ func (d *Document) Evaluate(r Request) Decision {
 
 // EvaluateResource decides a request against a qualified resource's own
 // policy plus the Allow statements of its function's policy whose Resource
-// matches (SEMANTICS.md section 1, our stricter reading). Either document
+// matches (our stricter reading: AWS does not document whether such a
+// statement applies to the alias or version). Either document
 // may be nil.
 func EvaluateResource(own, function *Document, r Request) Decision {
 	allowed := false

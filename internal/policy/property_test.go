@@ -7,8 +7,10 @@ import (
 	"pgregory.net/rapid"
 )
 
-// The generators below build policies from the pieces SEMANTICS.md talks
-// about, so random policies hit the interesting cases often.
+// The generators below build policies from the pieces that decide
+// exposure (principals, Lambda actions, resources, the conditions that
+// pin a caller, Deny statements), so random policies hit the interesting
+// cases often.
 
 var (
 	genPrincipals = []string{

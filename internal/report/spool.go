@@ -158,6 +158,7 @@ type item struct {
 	gaps                                         []itemGap
 	off                                          int64
 	size                                         int32
+	unchecked                                    bool // some checks could not run
 	res                                          *Resource
 }
 
@@ -165,6 +166,16 @@ type item struct {
 type itemGap struct {
 	rule    string
 	unknown bool
+}
+
+// hit reports whether rule fired on the item.
+func (it *item) hit(rule string) bool {
+	for _, h := range it.hits {
+		if h.rule == rule {
+			return true
+		}
+	}
+	return false
 }
 
 // gap reports whether rule gave no verdict on the item, and whether that
@@ -188,7 +199,7 @@ type hit struct {
 func newItem(r *Resource, intern func(string) string) item {
 	it := item{
 		ARN: r.ARN, Kind: intern(r.Kind), Account: intern(r.Account), Region: intern(r.Region),
-		Status: intern(r.Status), Exposure: intern(r.Exposure),
+		Status: intern(r.Status), Exposure: intern(r.Exposure), unchecked: len(r.Unchecked) > 0,
 	}
 	for _, g := range r.RulesNotJudged {
 		it.gaps = append(it.gaps, itemGap{rule: intern(g.Rule), unknown: g.Unknown})

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -28,22 +29,28 @@ type authReader struct {
 	account string
 	client  authAPI
 	bucket  *bucket
+	breaker *breaker
 	stats   *stats
 	retry   RetryPolicy
+	now     func() time.Time
 
 	once   sync.Once
 	done   chan struct{}
 	result *inventory.AccountIAM
 }
 
-func newAuthReader(account string, client authAPI, bk *bucket, st *stats, retry RetryPolicy) *authReader {
-	return &authReader{account: account, client: client, bucket: bk, stats: st, retry: retry, done: make(chan struct{})}
+func newAuthReader(account string, client authAPI, bk *bucket, st *stats, retry RetryPolicy, now func() time.Time) *authReader {
+	return &authReader{account: account, client: client, bucket: bk, stats: st, retry: retry, now: now, done: make(chan struct{}),
+		breaker: newBreaker("IAM (GetAccountAuthorizationDetails of account "+account+")", retry.BreakAfter, now)}
 }
 
-func (r *authReader) bucketFor(string) *bucket { return r.bucket }
-func (r *authReader) countCall(op string)      { r.stats.count(r.account, "global", "iam:"+op) }
-func (r *authReader) retryPolicy() RetryPolicy { return r.retry }
-func (r *authReader) throttled()               { r.stats.throttled.Add(1) }
+func (r *authReader) bucketFor(string) *bucket   { return r.bucket }
+func (r *authReader) breakerFor(string) *breaker { return r.breaker }
+func (r *authReader) countCall(op string)        { r.stats.count(r.account, "global", "iam:"+op) }
+func (r *authReader) retryPolicy() RetryPolicy   { return r.retry }
+func (r *authReader) throttled()                 { r.stats.throttled.Add(1) }
+func (r *authReader) stopped()                   { r.stats.cut.Add(1) }
+func (r *authReader) clock() time.Time           { return r.now() }
 
 // start begins the read in the background, once.
 func (r *authReader) start(ctx context.Context) {
