@@ -133,13 +133,15 @@ func TestScanResultLineAgreesWithSummary(t *testing.T) {
 		t.Fatal(err)
 	}
 	mgmt := seed.Accounts[0].ID
-	faults, _ := emulator.ParseFaults("iam:GetRole:denied=1")
+	// Execution roles come from the account's GetAccountAuthorizationDetails
+	// read; only when that is refused too does GetRole's matter.
+	faults, _ := emulator.ParseFaults("iam:GetRole:denied=1,iam:GetAccountAuthorizationDetails:denied=1")
 	url := serveSeed(t, seed, emulator.Options{Faults: faults}, mgmt)
 	code, text, errOut := runCLI(t, "", "scan", "--endpoint-url", url, "--regions", "us-east-1", "--pace", "none", "--fail-on", "none", "-o", "text")
 	if code != exitIncomplete {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"== PARTLY CHECKED", "not run execution-role rules", "partly checked", "Result: INCOMPLETE (1 resource(s) unknown, "} {
+	for _, want := range []string{"== PARTLY CHECKED", "not run execution-role rules", "not run access paths through roles", "partly checked", "Result: INCOMPLETE (1 resource(s) unknown, "} {
 		if !strings.Contains(text, want) {
 			t.Errorf("text lacks %q:\n%s", want, text)
 		}
