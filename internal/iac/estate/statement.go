@@ -289,4 +289,3 @@ func resourcePartMatch(pattern, part string) bool {
 	}
 	return policy.Glob(fields[5], part)
 }
-
