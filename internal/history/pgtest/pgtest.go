@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,7 +42,7 @@ type Cluster struct {
 	n    atomic.Int64
 }
 
-// binDir finds initdb: $LAMBDAWARDEN_PG_BIN, Debian's directory, PATH.
+// binDir finds initdb: $LAMBDAWARDEN_PG_BIN, Debian's directories, PATH.
 func binDir() (string, error) {
 	for _, d := range []string{os.Getenv("LAMBDAWARDEN_PG_BIN"), DefaultBin} {
 		if d == "" {
@@ -51,10 +52,15 @@ func binDir() (string, error) {
 			return d, nil
 		}
 	}
+	// Debian's other versions, newest first.
+	if found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb"); len(found) > 0 {
+		sort.Strings(found)
+		return filepath.Dir(found[len(found)-1]), nil
+	}
 	if p, err := exec.LookPath("initdb"); err == nil {
 		return filepath.Dir(p), nil
 	}
-	return "", fmt.Errorf("PostgreSQL server binaries not found (looked in $LAMBDAWARDEN_PG_BIN, %s and PATH; install postgresql-15)", DefaultBin)
+	return "", fmt.Errorf("PostgreSQL server binaries not found (looked in $LAMBDAWARDEN_PG_BIN, /usr/lib/postgresql/*/bin and PATH; install the postgresql package)")
 }
 
 // Start initialises and starts a cluster.
