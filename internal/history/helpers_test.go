@@ -61,7 +61,9 @@ const (
 	region = "us-east-1"
 )
 
-func fnARN(name string) string { return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", region, acct, name) }
+func fnARN(name string) string {
+	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", region, acct, name)
+}
 
 // policyWith is a function policy with the given statements (JSON).
 func policyWith(name string, statements ...string) string {

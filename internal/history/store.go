@@ -73,26 +73,26 @@ type Meta struct {
 
 // Scan is one recorded scan.
 type Scan struct {
-	ID             int64     `json:"id"`
-	At             time.Time `json:"recorded_at"`
-	StartedAt      string    `json:"started_at"`
-	FinishedAt     string    `json:"finished_at"`
-	Caller         string    `json:"caller"`
-	Accounts       []string  `json:"accounts"`
-	Regions        []string  `json:"regions"`
-	Complete       bool      `json:"complete"`
+	ID         int64     `json:"id"`
+	At         time.Time `json:"recorded_at"`
+	StartedAt  string    `json:"started_at"`
+	FinishedAt string    `json:"finished_at"`
+	Caller     string    `json:"caller"`
+	Accounts   []string  `json:"accounts"`
+	Regions    []string  `json:"regions"`
+	Complete   bool      `json:"complete"`
 	// Covered: every account and Region in scope was listed and read, no
 	// scan-level error (single resources may still be unknown). Only a
 	// covered scan can resolve a finding or be a default side of diff.
-	Covered        bool             `json:"covered"`
-	Errors         []string         `json:"errors,omitempty"`
-	ToolVersion    string           `json:"tool_version"`
-	CatalogVersion string           `json:"catalog_version"`
-	APICalls       int64            `json:"api_calls"`
-	SkippedRules   []string         `json:"skipped_rules,omitempty"`
-	Summary        report.Summary   `json:"summary"`
-	Hash           string           `json:"hash"`
-	PrevHash       string           `json:"prev_hash"`
+	Covered        bool           `json:"covered"`
+	Errors         []string       `json:"errors,omitempty"`
+	ToolVersion    string         `json:"tool_version"`
+	CatalogVersion string         `json:"catalog_version"`
+	APICalls       int64          `json:"api_calls"`
+	SkippedRules   []string       `json:"skipped_rules,omitempty"`
+	Summary        report.Summary `json:"summary"`
+	Hash           string         `json:"hash"`
+	PrevHash       string         `json:"prev_hash"`
 }
 
 // Scope is the key of the accounts and Regions a scan covered; diff
