@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -48,6 +49,8 @@ type env struct {
 	// default text output).
 	isTerminal bool
 	getenv     func(string) string
+	// now is the clock of recorded history (nil: time.Now).
+	now func() time.Time
 }
 
 // Run executes the command line and returns the process exit code.
@@ -110,6 +113,8 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above --fail-on;
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%s", err) })
 	root.AddCommand(e.scanCommand(), e.analyzeCommand(), e.rulesCommand(), e.emulatorCommand(), e.benchCommand(), e.fixCommand(), e.restoreCommand(), e.guardrailsCommand())
+	root.AddCommand(e.historyCommand())
+	root.AddCommand(e.diffCommand())
 	return root
 }
 

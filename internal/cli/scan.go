@@ -12,6 +12,7 @@ import (
 	awscollect "github.com/lambdawarden/lambdawarden/internal/collect/aws"
 	"github.com/lambdawarden/lambdawarden/internal/demo"
 	"github.com/lambdawarden/lambdawarden/internal/emulator"
+	"github.com/lambdawarden/lambdawarden/internal/history"
 	"github.com/lambdawarden/lambdawarden/internal/inventory"
 	"github.com/lambdawarden/lambdawarden/internal/report"
 	"github.com/lambdawarden/lambdawarden/internal/rules"
@@ -135,6 +136,7 @@ func (e *env) scanCommand() *cobra.Command {
 		out   outputFlags
 		trust trustFlags
 		files settingsFlags
+		hist  scanHistoryFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "scan",
@@ -147,7 +149,7 @@ exit code 3; it is never counted as compliant.`,
 		Example: `  lambdawarden scan --demo
   lambdawarden scan --profile audit --all-regions -o text -o json=report.json
   lambdawarden scan --org --role-name SecurityAudit --regions us-east-1,eu-west-1`,
-		Args: exactArgs(0, "no arguments"),
+		Args: hist.args(exactArgs(0, "no arguments")),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := files.load(cmd, &out, &trust, &sf.regions)
 			if err != nil {
@@ -164,8 +166,20 @@ exit code 3; it is never counted as compliant.`,
 			if err := sf.validate(); err != nil {
 				return err
 			}
+			dsn, err := hist.resolve(cmd, st)
+			if err != nil {
+				return err
+			}
+			var store history.Store
+			if dsn != "" {
+				// Opened before the scan, so a wrong DSN costs nothing.
+				if store, err = e.openHistory(dsn, false); err != nil {
+					return err
+				}
+				defer store.Close()
+			}
 			mark := st.marker()
-			d, err := e.runScan(sf, tr, targets, mark)
+			d, err := e.runScan(sf, tr, targets, mark, store != nil)
 			if err != nil {
 				return err
 			}
@@ -177,6 +191,11 @@ exit code 3; it is never counted as compliant.`,
 			if err := e.write(targets, d, st.writer); err != nil {
 				return err
 			}
+			if store != nil {
+				if err := e.recordScan(store, d, sf); err != nil {
+					return err
+				}
+			}
 			return verdict(d, failOn)
 		},
 	}
@@ -184,13 +203,15 @@ exit code 3; it is never counted as compliant.`,
 	out.register(cmd)
 	trust.register(cmd)
 	files.register(cmd)
+	hist.register(cmd)
 	return cmd
 }
 
 // runScan collects, judges and returns the document, its resources in a
 // spool: the caller closes it. mark, when not nil, applies the
-// suppressions to each resource before it is spooled.
-func (e *env) runScan(sf scanFlags, tr rules.Trust, targets []outputTarget, mark *suppress.Marker) (*report.Document, error) {
+// suppressions to each resource before it is spooled. keepPolicy keeps
+// policy texts in the document (the history stores them).
+func (e *env) runScan(sf scanFlags, tr rules.Trust, targets []outputTarget, mark *suppress.Marker, keepPolicy bool) (*report.Document, error) {
 	opt := sf.collectOptions()
 	if sf.demo {
 		est, err := demo.Start(emulator.Options{})
@@ -214,7 +235,6 @@ func (e *env) runScan(sf scanFlags, tr rules.Trust, targets []outputTarget, mark
 		opt.Progress = e.stderr
 	}
 
-	keepPolicy := false
 	for _, t := range targets {
 		if t.writer.Name() == "html" {
 			keepPolicy = true
@@ -267,6 +287,7 @@ func (e *env) runScan(sf scanFlags, tr rules.Trust, targets []outputTarget, mark
 		APICalls:   int(sum.APICalls),
 		Complete:   sum.Complete(),
 		Errors:     sum.Errors,
+		Caller:     sum.Caller,
 	}
 	d.Summarize()
 	d.Scan.Complete = d.Scan.Complete && d.Summary.Unknown == 0

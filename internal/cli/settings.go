@@ -30,6 +30,8 @@ func (s *settingsFlags) register(cmd *cobra.Command) {
 type settings struct {
 	suppressions *suppress.Set
 	writer       report.Options
+	// history is the configuration file's history DSN ("" when unset).
+	history string
 }
 
 // load reads the configuration file and fills every flag the user did not
@@ -42,6 +44,7 @@ func (s *settingsFlags) load(cmd *cobra.Command, out *outputFlags, trust *trustF
 		}
 	}
 	changed := cmd.Flags().Changed
+	cfgHistory := ""
 	if path != "" {
 		cfg, err := config.Load(path)
 		if err != nil {
@@ -65,8 +68,9 @@ func (s *settingsFlags) load(cmd *cobra.Command, out *outputFlags, trust *trustF
 		if !changed("suppressions") && cfg.Suppressions != "" {
 			s.suppressions = cfg.Suppressions
 		}
+		cfgHistory = cfg.History
 	}
-	st := &settings{writer: report.Options{OCSFCompliance: s.ocsfCompliance}}
+	st := &settings{writer: report.Options{OCSFCompliance: s.ocsfCompliance}, history: cfgHistory}
 	if s.suppressions != "" {
 		set, err := suppress.Load(s.suppressions)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // DiffResult is what changed from one scan to another.
@@ -17,8 +18,9 @@ type DiffResult struct {
 	// Resolved are findings of the earlier scan the later one read the
 	// resource for and no longer found (or the resource is gone).
 	Resolved []SnapshotFinding `json:"resolved_findings"`
-	// NotRechecked are findings of the earlier scan whose resource the
-	// later scan could not read: nobody knows.
+	// NotRechecked are findings of the earlier scan the later one could
+	// not re-check: their resource unreadable (or missing from a scan
+	// with errors), or their rule not run: nobody knows.
 	NotRechecked    []SnapshotFinding `json:"not_rechecked"`
 	ExposureChanges []ExposureChange  `json:"exposure_changes"`
 	ChangedPolicies []PolicyChange    `json:"changed_policies"`
@@ -114,7 +116,8 @@ func DiffSnapshots(a, b *Snapshot, policy func(sha string) (string, error)) (*Di
 		if _, ok := bf[f.Key]; ok {
 			continue
 		}
-		if r, ok := br[f.ARN]; ok && r.Status == "unknown" {
+		r, present := br[f.ARN]
+		if present && r.Status == "unknown" || !present && !b.Scan.Covered || slices.Contains(b.Scan.SkippedRules, f.RuleID) {
 			out.NotRechecked = append(out.NotRechecked, f)
 			continue
 		}

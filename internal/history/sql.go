@@ -73,6 +73,14 @@ func openSQLite(ctx context.Context, path string, opt Options) (Store, error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("history %s: %w", path, err)
 		}
+		// The history holds policy texts: readable by its owner only.
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		if err != nil && !errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("history %s: %w", path, err)
+		}
+		if f != nil {
+			f.Close()
+		}
 	} else if st.IsDir() {
 		return nil, fmt.Errorf("history %s: is a directory, want a database file", path)
 	}

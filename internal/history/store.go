@@ -12,6 +12,7 @@ package history
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -189,6 +190,18 @@ type Duration time.Duration
 // MarshalJSON writes {"seconds": n, "text": "..."}.
 func (d Duration) MarshalJSON() ([]byte, error) {
 	return fmt.Appendf(nil, `{"seconds":%d,"text":%q}`, int64(time.Duration(d)/time.Second), HumanDuration(time.Duration(d))), nil
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var v struct {
+		Seconds int64 `json:"seconds"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*d = Duration(time.Duration(v.Seconds) * time.Second)
+	return nil
 }
 
 // HumanDuration writes a duration as days, hours and minutes.

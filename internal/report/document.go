@@ -51,6 +51,9 @@ type ScanInfo struct {
 	// Errors lists what made the scan incomplete beyond single resources
 	// (an account that could not be entered, a region that failed).
 	Errors []string `json:"errors,omitempty"`
+	// Caller is who ran the scan; the history records it (not yet part
+	// of the JSON contract).
+	Caller string `json:"-"`
 }
 
 // Resource is one judged resource.
