@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	osexec "os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -233,5 +237,60 @@ func TestHistoryOnDiskMustExist(t *testing.T) {
 	}
 	if _, err := Open(context.Background(), t.TempDir(), Options{}); err == nil || !strings.Contains(err.Error(), "directory") {
 		t.Fatalf("a directory as history: %v", err)
+	}
+}
+
+// TestConcurrentProcessesSQLite: SQLite's locks are per process, so two
+// real processes (this test binary, re-run) write into one file at once.
+func TestConcurrentProcessesSQLite(t *testing.T) {
+	dsn := filepath.Join(t.TempDir(), "history.db")
+	open(t, dsn, newClock())
+	const procs, each = 2, 5
+	var cmds []*osexec.Cmd
+	for p := range procs {
+		cmd := osexec.Command(os.Args[0], "-test.run=^TestHelperRecordingProcess$")
+		cmd.Env = append(os.Environ(), "LW_HISTORY_HELPER_DSN="+dsn, fmt.Sprintf("LW_HISTORY_HELPER_NAME=p%d", p), fmt.Sprintf("LW_HISTORY_HELPER_SCANS=%d", each))
+		var out strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Log(out.String())
+			}
+		})
+	}
+	for _, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("recording process: %v", err)
+		}
+	}
+	s := open(t, dsn, newClock())
+	vr, err := s.Verify(context.Background())
+	if err != nil || len(vr.Problems) != 0 || vr.Scans != procs*each {
+		t.Fatalf("after two processes: %+v %v", vr, err)
+	}
+}
+
+// TestHelperRecordingProcess is the child of the test above.
+func TestHelperRecordingProcess(t *testing.T) {
+	dsn := os.Getenv("LW_HISTORY_HELPER_DSN")
+	if dsn == "" {
+		t.Skip("only run as a child of TestConcurrentProcessesSQLite")
+	}
+	name := os.Getenv("LW_HISTORY_HELPER_NAME")
+	n, _ := strconv.Atoi(os.Getenv("LW_HISTORY_HELPER_SCANS"))
+	s, err := Open(context.Background(), dsn, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := range n {
+		fname := fmt.Sprintf("%s-%d", name, i)
+		if _, err := s.RecordScan(context.Background(), doc(nil, fn(fname, policyWith(fname, publicStmt), "public", publicFinding("open", 0))), Meta{Caller: name}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
