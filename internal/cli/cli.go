@@ -115,6 +115,7 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above --fail-on;
 	root.AddCommand(e.scanCommand(), e.analyzeCommand(), e.rulesCommand(), e.emulatorCommand(), e.benchCommand(), e.fixCommand(), e.restoreCommand(), e.guardrailsCommand())
 	root.AddCommand(e.historyCommand())
 	root.AddCommand(e.diffCommand())
+	root.AddCommand(e.evidenceCommand())
 	return root
 }
 

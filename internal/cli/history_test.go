@@ -137,6 +137,30 @@ func TestHistoryOverTheEmulator(t *testing.T) {
 			historyGolden(t, "history-resource.txt", res)
 			historyGolden(t, "history-scans.txt", hist(0, "history", "-o", "text"))
 
+			evDir := t.TempDir()
+			hist(0, "evidence", "--from", "2025-03-01", "--to", "2025-03-31", "-o", "html="+filepath.Join(evDir, "e.html"), "-o", "json="+filepath.Join(evDir, "e.json"))
+			var pack struct {
+				Scans    []json.RawMessage
+				Findings []struct {
+					Key          string
+					ResolvedScan int64 `json:"resolved_scan"`
+				}
+				Chart []struct{ Total int }
+			}
+			if err := json.Unmarshal([]byte(mustRead(t, filepath.Join(evDir, "e.json"))), &pack); err != nil {
+				t.Fatal(err)
+			}
+			resolvedInPack := false
+			for _, f := range pack.Findings {
+				resolvedInPack = resolvedInPack || f.Key == key && f.ResolvedScan == 3
+			}
+			if len(pack.Scans) != 3 || !resolvedInPack || len(pack.Chart) != 2 {
+				t.Errorf("evidence: %d scans, the fixed finding's interval there: %v, %d chart days", len(pack.Scans), resolvedInPack, len(pack.Chart))
+			}
+			if page := mustRead(t, filepath.Join(evDir, "e.html")); !strings.Contains(page, "<svg") || !strings.Contains(page, "lab-results") {
+				t.Errorf("the evidence page lacks the chart or the finding")
+			}
+
 			if out := hist(0, "history", "--verify", "-o", "text"); !strings.Contains(out, "History intact: 3 scans") {
 				t.Errorf("verify: %s", out)
 			}
@@ -207,6 +231,11 @@ func TestHistoryInputErrors(t *testing.T) {
 		{[]string{"diff", "--history", db, "1", "9"}, "scan 9: not found"},
 		{[]string{"scan", "--demo", "--history", "postgres://lw@127.0.0.1:1/none?connect_timeout=2"}, "--history: history postgres://lw@127.0.0.1:1/none"},
 		{[]string{"scan", "--demo", "--history", dir}, "is a directory"},
+		{[]string{"evidence", "--history", db, "--from", "2025-01-01"}, "needs the period"},
+		{[]string{"evidence", "--history", db, "--from", "2025-02-01", "--to", "2025-01-01"}, "is after --to"},
+		{[]string{"evidence", "--history", db, "--from", "2025-01-01", "--to", "Jan 31"}, "--to:"},
+		{[]string{"evidence", "--history", db, "--from", "2025-01-01", "--to", "2025-01-31", "-o", "pdf"}, "want html[=FILE] or json[=FILE]"},
+		{[]string{"evidence", "--history", db, "--from", "2025-01-01", "--to", "2025-01-31", "-o", "html", "-o", "json"}, "only one -o format"},
 	}
 	for _, c := range cases {
 		code, out, errOut := runCLIAt(t, clk, c.args...)

@@ -39,6 +39,12 @@ type Store interface {
 	// Intervals lists the open intervals of findings that overlap
 	// [from, to): the input of the evidence pack.
 	Intervals(ctx context.Context, from, to time.Time) ([]Interval, error)
+	// Coverage counts resources and unknowns per scan, account and
+	// Region for the scans recorded in [from, to).
+	Coverage(ctx context.Context, from, to time.Time) ([]CoverageRow, error)
+	// Suppressions lists the suppressed findings of the scans recorded in
+	// [from, to), with each suppression's reason, approver and expiry.
+	Suppressions(ctx context.Context, from, to time.Time) ([]Suppression, error)
 	// ResourceHistory lists a resource's state in every scan that saw it.
 	ResourceHistory(ctx context.Context, arn string) ([]ResourceVersion, error)
 	// Policy returns a stored policy text by its SHA-256 (hex).
