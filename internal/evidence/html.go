@@ -29,25 +29,32 @@ func WriteJSON(w io.Writer, p *Pack) error {
 	return enc.Encode(p)
 }
 
+// page is the template, parsed once.
+var page = template.Must(template.New("evidence").Funcs(template.FuncMap{
+	"time":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+	"date":     func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
+	"ptime":    ptime,
+	"dur":      func(d history.Duration) string { return history.HumanDuration(time.Duration(d)) },
+	"join":     strings.Join,
+	"cap":      capText,
+	"color":    func(s string) string { return severityColor[s] },
+	"severity": func() []string { return Severities },
+}).Parse(pageTemplate))
+
+// ChartHTML is the pack's chart alone (inline SVG and legend), for other
+// pages to embed.
+func ChartHTML(p *Pack) (template.HTML, error) {
+	var b strings.Builder
+	if err := page.ExecuteTemplate(&b, "chart", drawChart(p)); err != nil {
+		return "", err
+	}
+	return template.HTML(b.String()), nil // our template's output, escaped by it
+}
+
 // WriteHTML writes the pack as one self-contained page: no script, no
 // external resource, an inline SVG chart; it prints on paper.
 func WriteHTML(w io.Writer, p *Pack) error {
-	t, err := template.New("evidence").Funcs(template.FuncMap{
-		"time":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-		"date":     func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
-		"ptime":    ptime,
-		"dur":      func(d history.Duration) string { return history.HumanDuration(time.Duration(d)) },
-		"join":     strings.Join,
-		"cap":      capText,
-		"color":    func(s string) string { return severityColor[s] },
-		"short":    func(h string) string { return shortHash(h) },
-		"lastDay":  func() time.Time { return p.To.Add(-time.Nanosecond) },
-		"severity": func() []string { return Severities },
-	}).Parse(pageTemplate)
-	if err != nil {
-		return err
-	}
-	v := view{Pack: p, Chart: drawChart(p), byKey: map[string]*Exposure{}}
+	v := view{Pack: p, Chart: drawChart(p), LastDay: p.To.Add(-time.Nanosecond), byKey: map[string]*Exposure{}}
 	for i := range p.Findings {
 		v.byKey[p.Findings[i].Key] = &p.Findings[i]
 	}
@@ -67,25 +74,18 @@ func WriteHTML(w io.Writer, p *Pack) error {
 		if f.ResolvedAt == nil {
 			v.OpenAtEnd++
 		}
-		if f.ResolvedAt != nil && !f.ResolvedAt.After(p.To) {
-			v.Resolved++
-		}
 	}
-	for _, sc := range p.Scans {
-		v.Unknown += sc.Summary.Unknown
-	}
-	return t.Execute(w, v)
+	return page.Execute(w, v)
 }
 
 type view struct {
 	*Pack
 	Chart        chartView
+	LastDay      time.Time
 	Findings     []Exposure
 	MoreFindings int
 	Sections     []viewSection
 	OpenAtEnd    int
-	Resolved     int
-	Unknown      int
 	byKey        map[string]*Exposure
 }
 
@@ -133,6 +133,7 @@ func shortHash(h string) string {
 type chartView struct {
 	Width, Height, Left, Bottom int
 	Base                        int // y of the axis
+	Bucket                      string
 	Bars                        []bar
 	Max                         int
 	Ticks                       []tick
@@ -158,6 +159,7 @@ type tick struct {
 func drawChart(p *Pack) chartView {
 	c := chartView{Width: 960, Height: 240, Left: 44, Bottom: 28}
 	c.Base = c.Height - c.Bottom
+	c.Bucket = p.Bucket
 	n := len(p.Chart)
 	if n == 0 {
 		c.Empty = true
