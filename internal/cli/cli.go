@@ -116,6 +116,7 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above --fail-on;
 	root.AddCommand(e.historyCommand())
 	root.AddCommand(e.diffCommand())
 	root.AddCommand(e.evidenceCommand())
+	root.AddCommand(e.serveCommand())
 	return root
 }
 

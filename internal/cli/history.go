@@ -440,7 +440,7 @@ func (e *env) historyResourceCommand() *cobra.Command {
 				return err
 			}
 			defer s.Close()
-			versions, err := resourceVersions(e, s, args[0])
+			versions, err := history.PolicyVersions(e.ctx, s, args[0])
 			if errors.Is(err, history.ErrNotFound) {
 				return usagef("%s", err)
 			}
@@ -457,47 +457,7 @@ func (e *env) historyResourceCommand() *cobra.Command {
 	return cmd
 }
 
-// policyVersion is one version of a resource's state: the scans that saw
-// it unchanged, and what changed from the version before.
-type policyVersion struct {
-	FirstScan  history.Scan              `json:"first_scan"`
-	LastScan   int64                     `json:"last_scan"`
-	Scans      int                       `json:"scans"`
-	Resource   history.ResourceState     `json:"resource"`
-	Policy     string                    `json:"policy,omitempty"`
-	Statements []history.StatementChange `json:"statement_changes"`
-}
-
-func resourceVersions(e *env, s history.Store, arn string) ([]policyVersion, error) {
-	h, err := s.ResourceHistory(e.ctx, arn)
-	if err != nil {
-		return nil, err
-	}
-	var out []policyVersion
-	prevText := ""
-	for _, v := range h {
-		if n := len(out); n > 0 && out[n-1].Resource == v.Resource {
-			out[n-1].LastScan = v.Scan.ID
-			out[n-1].Scans++
-			continue
-		}
-		text := ""
-		if v.Resource.PolicySHA != "" {
-			if text, err = s.Policy(e.ctx, v.Resource.PolicySHA); err != nil {
-				return nil, err
-			}
-		}
-		changes := history.DiffStatements(prevText, text)
-		if changes == nil {
-			changes = []history.StatementChange{}
-		}
-		out = append(out, policyVersion{FirstScan: v.Scan, LastScan: v.Scan.ID, Scans: 1, Resource: v.Resource, Policy: text, Statements: changes})
-		prevText = text
-	}
-	return out, nil
-}
-
-func writeResourceVersions(w io.Writer, arn string, versions []policyVersion) error {
+func writeResourceVersions(w io.Writer, arn string, versions []history.PolicyVersion) error {
 	fmt.Fprintf(w, "Resource %s: %d versions\n", inert(arn, 200), len(versions))
 	for i, v := range versions {
 		span := fmt.Sprintf("scan %d", v.FirstScan.ID)

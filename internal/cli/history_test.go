@@ -5,6 +5,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"io"
+	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -273,5 +275,72 @@ func TestScanHistoryFlagForms(t *testing.T) {
 	}
 	if code, _, errOut := runCLIAt(t, clk, "scan", "--demo", "stray"); code != exitUsage || !strings.Contains(errOut, "no arguments") {
 		t.Errorf("a stray argument without --history: exit %d: %s", code, errOut)
+	}
+}
+
+// syncBuffer is a buffer a running command writes while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func TestServeCommand(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "h.db")
+	clk := &testClock{t: time.Now()}
+	if code, _, errOut := runCLIAt(t, clk, "scan", "--demo", "--quiet", "--history", db, "-o", "json="+filepath.Join(dir, "r.json")); code != exitFindings {
+		t.Fatalf("scan: %d %s", code, errOut)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb syncBuffer
+	e := &env{ctx: ctx, stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }, now: clk.now}
+	codec := make(chan int, 1)
+	go func() { codec <- e.run([]string{"serve", "--history", db, "--listen", "127.0.0.1:0"}) }()
+	var base string
+	for deadline := time.Now().Add(20 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := regexp.MustCompile(`http://[0-9.:]+/`).FindString(out.String()); m != "" {
+			base = m
+		}
+	}
+	if base == "" {
+		cancel()
+		t.Fatalf("serve did not say where it listens: %s %s", out.String(), errb.String())
+	}
+	resp, err := http.Get(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `<b id="n-scans">1</b>`) {
+		t.Errorf("dashboard: %d %.500s", resp.StatusCode, body)
+	}
+	resp, err = http.Post(base, "text/plain", strings.NewReader("x"))
+	if err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("POST: %d", resp.StatusCode)
+		}
+	}
+	cancel()
+	select {
+	case code := <-codec:
+		if code != 0 {
+			t.Errorf("serve exited %d: %s", code, errb.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop when cancelled")
+	}
+	for _, listen := range []string{"0.0.0.0:8080", "192.168.1.5:80", "nonsense"} {
+		if code, _, errOut := runCLIAt(t, clk, "serve", "--history", db, "--listen", listen); code != exitUsage || !strings.Contains(errOut, "--listen") {
+			t.Errorf("--listen %s: exit %d %s", listen, code, errOut)
+		}
 	}
 }

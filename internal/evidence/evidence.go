@@ -338,3 +338,19 @@ func chart(fs []Exposure, from, to, now time.Time) (string, []Bucket) {
 	}
 	return kind, out
 }
+
+// Trend is the lighter pack a dashboard needs: the findings open in
+// [from, to) and the chart, without the integrity check, coverage or
+// suppressions.
+func Trend(ctx context.Context, s history.Store, from, to, now time.Time) (*Pack, error) {
+	ivs, err := s.Intervals(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pack{SchemaVersion: SchemaVersion, GeneratedAt: now.UTC(), From: from.UTC(), To: to.UTC(), Findings: []Exposure{}}
+	for _, iv := range ivs {
+		p.Findings = append(p.Findings, exposure(iv, from, to, now))
+	}
+	p.Bucket, p.Chart = chart(p.Findings, from, to, now)
+	return p, nil
+}
