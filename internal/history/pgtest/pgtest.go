@@ -200,12 +200,15 @@ func DSN(t testing.TB) string {
 
 // Main runs the tests and then stops the shared cluster, if one was
 // started: call it from TestMain.
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main without the exit, for a TestMain with more to clean up.
+func Run(m *testing.M) int {
 	code := m.Run()
 	if shared != nil {
 		if err := shared.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "pgtest:", err)
 		}
 	}
-	os.Exit(code)
+	return code
 }

@@ -22,3 +22,6 @@ func DSN(t testing.TB) string {
 
 // Main runs the tests.
 func Main(m *testing.M) { os.Exit(m.Run()) }
+
+// Run runs the tests and returns the exit code.
+func Run(m *testing.M) int { return m.Run() }
