@@ -2,10 +2,20 @@
 // AWS that lambdawarden talks to: the Lambda control plane (functions,
 // versions, aliases, resource policies, function URLs, layers), STS
 // (GetCallerIdentity, AssumeRole), Organizations (DescribeOrganization,
-// ListAccounts), the Account service (ListRegions) and a few read-only IAM
+// ListAccounts), the Account service (ListRegions), a few read-only IAM
 // actions (GetRole, ListAttachedRolePolicies, ListRolePolicies,
-// GetRolePolicy, GetPolicy, GetPolicyVersion), all on one plain net/http
-// listener.
+// GetRolePolicy, GetPolicy, GetPolicyVersion) and CloudTrail's
+// LookupEvents, all on one plain net/http listener.
+//
+// Every Lambda write it serves (AddPermission, RemovePermission,
+// PutResourcePolicy, DeleteResourcePolicy, the function URL writes, the
+// layer permission writes) is recorded the way CloudTrail records it —
+// API-version-suffixed eventName, userIdentity from the caller's access key
+// (IAM user, or assumed role with its session issuer), lowerCamel
+// requestParameters, responseElements.statement as a JSON string, failed
+// calls with errorCode — served by LookupEvents (newest first, 2 requests/s
+// per account and region) and, with Options.CloudTrailDir, delivered as
+// gzip log files in the S3 layout. See cloudtrail.go.
 //
 // The unmodified aws-sdk-go-v2 clients (BaseEndpoint set to the server's URL,
 // any static credentials) and the aws CLI (--endpoint-url) work against it.
@@ -14,7 +24,8 @@
 // AssumeRole) and the scope's region selects the region.
 //
 // Routing on the one listener: an X-Amz-Target header of
-// AWSOrganizationsV20161128.* goes to Organizations; a form-encoded POST
+// AWSOrganizationsV20161128.* goes to Organizations, CloudTrail_20131101.*
+// to CloudTrail; a form-encoded POST
 // with Action=... to STS or IAM (awsQuery; see queryHandler); POST
 // /listRegions to the Account service; anything else to Lambda by method
 // and path (the routes of the SDK's schemas.go). An unknown operation is

@@ -70,7 +70,7 @@ func lambdaOps() []string {
 // specs use.
 func allOps() []string {
 	ops := lambdaOps()
-	ops = append(ops, "ListRegions", "GetCallerIdentity", "AssumeRole", "DescribeOrganization", "ListAccounts")
+	ops = append(ops, "ListRegions", "GetCallerIdentity", "AssumeRole", "DescribeOrganization", "ListAccounts", "LookupEvents")
 	for _, a := range iamActions() {
 		ops = append(ops, "iam:"+a)
 	}
@@ -90,17 +90,32 @@ func (s *Server) route(c *call) handler {
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		c.proto = protoAWSJSON
 		c.service = "organizations"
-		svc, op, _ := strings.Cut(target, ".")
+		// The Go SDK sends "CloudTrail_20131101.LookupEvents", botocore
+		// the fully qualified "com.amazonaws.cloudtrail.v20131101.
+		// CloudTrail_20131101.LookupEvents": the service is the segment
+		// before the operation.
+		svc, op := "", target
+		if i := strings.LastIndex(target, "."); i >= 0 {
+			svc, op = target[:i], target[i+1:]
+			svc = svc[strings.LastIndex(svc, ".")+1:]
+		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
-		if err != nil || svc != "AWSOrganizationsV20161128" {
+		if err != nil {
 			return nil
 		}
 		c.body = body
-		if h := organizationsHandler(op); h != nil {
-			c.op = op
-			return h
+		var h handler
+		switch svc {
+		case "AWSOrganizationsV20161128":
+			h = organizationsHandler(op)
+		case "CloudTrail_20131101":
+			c.service = "cloudtrail"
+			h = cloudTrailHandler(op)
 		}
-		return nil
+		if h != nil {
+			c.op = op
+		}
+		return h
 	}
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Method == http.MethodPost && ct == "application/x-www-form-urlencoded" {
 		c.proto = protoQuery
