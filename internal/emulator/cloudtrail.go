@@ -369,7 +369,7 @@ func (c *call) trailIdentity() TrailIdentity {
 			AccountID:   se.account,
 			AccessKeyID: id.accessKey,
 			SessionContext: &TrailSession{
-				SessionIssuer: TrailIssuer{Type: "Role", PrincipalID: se.roleID, ARN: se.roleARN, AccountID: se.account, UserName: se.roleName},
+				SessionIssuer:       TrailIssuer{Type: "Role", PrincipalID: se.roleID, ARN: se.roleARN, AccountID: se.account, UserName: se.roleName},
 				WebIDFederationData: map[string]string{},
 				Attributes: map[string]string{
 					"creationDate":     se.created.UTC().Format("2006-01-02T15:04:05Z"),
