@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"go/build"
 	"os"
 	"strings"
 	"testing"
@@ -223,6 +224,23 @@ func TestFunctionNameFormats(t *testing.T) {
 		}
 		if len(res.Events) != 1 || res.Events[0].Targets[0].ARN != c.want || res.Events[0].Targets[0].Kind != c.kind {
 			t.Errorf("%q/%q: %+v, want %s %s", c.name, c.qualifier, res, c.kind, c.want)
+		}
+	}
+}
+
+// TestPackageIsPure keeps the parser free of I/O: no AWS SDK, network,
+// files or processes (its callers read the inputs).
+func TestPackageIsPure(t *testing.T) {
+	pkg, err := build.ImportDir(".", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pkg.Imports) == 0 {
+		t.Fatal("no imports read; the check would prove nothing")
+	}
+	for _, imp := range pkg.Imports {
+		if strings.HasPrefix(imp, "github.com/aws/") || strings.HasPrefix(imp, "net") || imp == "os" || imp == "os/exec" || imp == "database/sql" {
+			t.Errorf("trail imports %s; it must stay pure", imp)
 		}
 	}
 }
