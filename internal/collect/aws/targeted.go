@@ -48,6 +48,7 @@ type Reader struct {
 	mu       sync.Mutex
 	accounts map[string]*targetAccount
 	lanes    map[[2]string]*targetLane
+	trails   map[string]*trailLane // LookupEvents, per Region
 }
 
 // targetAccount is one account the reader can enter (or why not).
