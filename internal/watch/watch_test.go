@@ -69,12 +69,19 @@ func backdoorPermission(t testing.TB, c *lambda.Client) {
 	}
 }
 
-func reader(t testing.TB, url string) *awscollect.Reader {
+// reader re-reads resources; paced keeps to Lambda's quotas as against
+// AWS.
+func reader(t testing.TB, url string, paced ...bool) *awscollect.Reader {
 	t.Helper()
-	r, err := awscollect.NewReader(context.Background(), awscollect.Options{
+	opt := awscollect.Options{
 		EndpointURL: url, Credentials: credentials.NewStaticCredentialsProvider("AKIA"+acct, "x", ""), Regions: []string{region},
 		SkipRoles: true, Retry: awscollect.RetryPolicy{MaxThrottles: 2, MaxErrors: 1, BaseBackoff: time.Millisecond, CallTimeout: 5 * time.Second},
-	})
+		Quotas: map[awscollect.Budget]float64{},
+	}
+	if len(paced) > 0 && paced[0] {
+		opt.Quotas = nil
+	}
+	r, err := awscollect.NewReader(context.Background(), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +338,9 @@ func TestLookupEventsSource(t *testing.T) {
 
 // BenchmarkBackdoorAlert measures the time from reading a backdoor record
 // to its critical alert, live re-read included (the issue asks for under
-// a second).
+// a second). "latency" is one event's path; "aws-paced" is a stream of
+// events on one account and Region, bound by the reader keeping to
+// Lambda's quotas (3 calls a function, 15 requests/s shared).
 func BenchmarkBackdoorAlert(b *testing.B) {
 	_, url := startEmulator(b, emulator.Options{})
 	backdoorPermission(b, attacker(url))
@@ -339,13 +348,21 @@ func BenchmarkBackdoorAlert(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := reader(b, url)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		w, got, _ := newWatcher(b, watch.Options{Reader: r, Dedupe: -1})
-		w.Handle(context.Background(), trail.Parse("backdoor.json", record))
-		if a := got.all(); len(a) != 1 || a[0].Severity != "critical" {
-			b.Fatalf("alerts %+v", a)
+	for _, paced := range []bool{false, true} {
+		name := "latency"
+		if paced {
+			name = "aws-paced"
 		}
+		b.Run(name, func(b *testing.B) {
+			r := reader(b, url, paced)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				w, got, _ := newWatcher(b, watch.Options{Reader: r, Dedupe: -1})
+				w.Handle(context.Background(), trail.Parse("backdoor.json", record))
+				if a := got.all(); len(a) != 1 || a[0].Severity != "critical" {
+					b.Fatalf("alerts %+v", a)
+				}
+			}
+		})
 	}
 }
