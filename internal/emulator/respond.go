@@ -156,8 +156,11 @@ func (c *call) writeXML(status int, v any) {
 
 // xmlNamespace is the awsQuery namespace of the service being called.
 func (c *call) xmlNamespace() string {
-	if c.service == "iam" {
+	switch c.service {
+	case "iam":
 		return iamNamespace
+	case "sns":
+		return snsNamespace
 	}
 	return stsNamespace
 }

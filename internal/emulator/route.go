@@ -70,7 +70,7 @@ func lambdaOps() []string {
 // specs use.
 func allOps() []string {
 	ops := lambdaOps()
-	ops = append(ops, "ListRegions", "GetCallerIdentity", "AssumeRole", "DescribeOrganization", "ListAccounts", "LookupEvents")
+	ops = append(ops, "ListRegions", "GetCallerIdentity", "AssumeRole", "DescribeOrganization", "ListAccounts", "LookupEvents", "sns:Publish")
 	for _, a := range iamActions() {
 		ops = append(ops, "iam:"+a)
 	}

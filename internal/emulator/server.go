@@ -78,6 +78,7 @@ type Server struct {
 	log    requestLog
 	routes []lambdaRoute
 	trail  *trail
+	sns    snsLog
 	// lookupQuota meters cloudtrail:LookupEvents (2 requests/s in AWS).
 	lookupQuota *quotas
 

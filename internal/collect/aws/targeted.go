@@ -40,6 +40,7 @@ type targetAPI interface {
 type Reader struct {
 	opt       Options
 	base      aws.Config
+	region    string // the profile's (or first --regions) Region; "" if none
 	sts       *sts.Client
 	caller    string
 	partition string
@@ -106,6 +107,7 @@ func NewReader(ctx context.Context, opt Options) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
+	region := cfg.Region
 	if cfg.Region == "" {
 		// Lambda calls name their Region per resource; STS needs one.
 		cfg.Region = "us-east-1"
@@ -118,13 +120,17 @@ func NewReader(ctx context.Context, opt Options) (*Reader, error) {
 		}
 		return nil, fmt.Errorf("cannot identify the caller with sts:GetCallerIdentity: %v", err)
 	}
-	r := &Reader{opt: opt, base: cfg, sts: stsClient, caller: aws.ToString(ident.Account), partition: "aws", stats: newStats(),
+	r := &Reader{opt: opt, base: cfg, region: region, sts: stsClient, caller: aws.ToString(ident.Account), partition: "aws", stats: newStats(),
 		accounts: map[string]*targetAccount{}, lanes: map[[2]string]*targetLane{}}
 	if a, err := inventory.ParseARN(aws.ToString(ident.Arn)); err == nil && a.Partition != "" {
 		r.partition = a.Partition
 	}
 	return r, nil
 }
+
+// Region is the configured Region (profile, AWS_REGION or the first of
+// Options.Regions), or "" when none is.
+func (r *Reader) Region() string { return r.region }
 
 // Caller is the account the reader's own credentials belong to.
 func (r *Reader) Caller() string { return r.caller }
