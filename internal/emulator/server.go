@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -106,6 +107,13 @@ func New(seed *Seed, opts Options) (*Server, error) {
 	for _, f := range opts.Faults {
 		if err := f.check(); err != nil {
 			return nil, err
+		}
+	}
+	if opts.CloudTrailDir != "" {
+		// Made now, so a reader can follow the folder before the first
+		// write.
+		if err := os.MkdirAll(opts.CloudTrailDir, 0o755); err != nil {
+			return nil, fmt.Errorf("emulator: CloudTrail folder: %w", err)
 		}
 	}
 	s := &Server{est: newEstate(seed), opts: opts}
