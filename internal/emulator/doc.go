@@ -4,9 +4,11 @@
 // (GetCallerIdentity, AssumeRole), Organizations (DescribeOrganization,
 // ListAccounts), the Account service (ListRegions), a few read-only IAM
 // actions (GetRole, ListAttachedRolePolicies, ListRolePolicies,
-// GetRolePolicy, GetPolicy, GetPolicyVersion), CloudTrail's LookupEvents
-// and SNS Publish (any topic of the caller's account and region; see
-// Published), all on one plain net/http listener.
+// GetRolePolicy, GetPolicy, GetPolicyVersion), CloudTrail's LookupEvents,
+// SNS Publish (any topic of the caller's account and region; see
+// Published) and AWS Config's PutEvaluations (recorded; see Evaluations)
+// and GetResourceConfigHistory (the current item of a seeded function),
+// all on one plain net/http listener.
 //
 // Every Lambda write it serves (AddPermission, RemovePermission,
 // PutResourcePolicy, DeleteResourcePolicy, the function URL writes, the
@@ -26,7 +28,7 @@
 //
 // Routing on the one listener: an X-Amz-Target header of
 // AWSOrganizationsV20161128.* goes to Organizations, CloudTrail_20131101.*
-// to CloudTrail; a form-encoded POST
+// to CloudTrail, StarlingDoveService.* to AWS Config; a form-encoded POST
 // with Action=... to STS, IAM or SNS (awsQuery; see queryHandler); POST
 // /listRegions to the Account service; anything else to Lambda by method
 // and path (the routes of the SDK's schemas.go). An unknown operation is

@@ -70,7 +70,7 @@ func lambdaOps() []string {
 // specs use.
 func allOps() []string {
 	ops := lambdaOps()
-	ops = append(ops, "ListRegions", "GetCallerIdentity", "AssumeRole", "DescribeOrganization", "ListAccounts", "LookupEvents", "sns:Publish")
+	ops = append(ops, "ListRegions", "GetCallerIdentity", "AssumeRole", "DescribeOrganization", "ListAccounts", "LookupEvents", "sns:Publish", "PutEvaluations", "GetResourceConfigHistory")
 	for _, a := range iamActions() {
 		ops = append(ops, "iam:"+a)
 	}
@@ -111,6 +111,9 @@ func (s *Server) route(c *call) handler {
 		case "CloudTrail_20131101":
 			c.service = "cloudtrail"
 			h = cloudTrailHandler(op)
+		case "StarlingDoveService":
+			c.service = "config"
+			h = configHandler(op)
 		}
 		if h != nil {
 			c.op = op

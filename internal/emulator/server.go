@@ -80,6 +80,7 @@ type Server struct {
 	routes []lambdaRoute
 	trail  *trail
 	sns    snsLog
+	config configLog
 	// lookupQuota meters cloudtrail:LookupEvents (2 requests/s in AWS).
 	lookupQuota *quotas
 
