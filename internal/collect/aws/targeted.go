@@ -24,6 +24,8 @@ type targetAPI interface {
 	GetFunctionUrlConfig(context.Context, *lambda.GetFunctionUrlConfigInput, ...func(*lambda.Options)) (*lambda.GetFunctionUrlConfigOutput, error)
 	GetLayerVersion(context.Context, *lambda.GetLayerVersionInput, ...func(*lambda.Options)) (*lambda.GetLayerVersionOutput, error)
 	GetLayerVersionPolicy(context.Context, *lambda.GetLayerVersionPolicyInput, ...func(*lambda.Options)) (*lambda.GetLayerVersionPolicyOutput, error)
+	ListAliases(context.Context, *lambda.ListAliasesInput, ...func(*lambda.Options)) (*lambda.ListAliasesOutput, error)
+	ListVersionsByFunction(context.Context, *lambda.ListVersionsByFunctionInput, ...func(*lambda.Options)) (*lambda.ListVersionsByFunctionOutput, error)
 }
 
 // Reader reads one resource at a time — a function, alias, version or
@@ -350,4 +352,78 @@ func (l *targetLane) readLayerVersion(ctx context.Context, res *inventory.Resour
 		res.PolicyUnknown = reason("GetLayerVersionPolicy", err)
 	}
 	return false
+}
+
+// ReadFunction reads a function whole: the unqualified function, every
+// alias and every published version (AWS Config's item for a function
+// carries none of their policies). A listing that fails is one unknown
+// resource standing for what it would have listed.
+func (r *Reader) ReadFunction(ctx context.Context, functionARN string) ([]Read, error) {
+	la, err := inventory.ParseLambdaARN(functionARN)
+	if err != nil {
+		return nil, err
+	}
+	if la.Kind != inventory.KindFunction && !(la.Kind == inventory.KindVersion && la.Qualifier == "$LATEST") {
+		return nil, fmt.Errorf("%q is not an unqualified function ARN", functionARN)
+	}
+	unq := la.Unqualified()
+	first, err := r.Read(ctx, unq)
+	if err != nil || first.Gone {
+		return []Read{first}, err
+	}
+	out := []Read{first}
+	a := r.account(ctx, la.Account)
+	if a.err != nil {
+		return out, nil // the function itself already says why
+	}
+	l := r.lane(a, la.Account, la.Region)
+	var qualified []string
+	var marker *string
+	for {
+		page, err := call(ctx, l, "ListAliases", func(c context.Context) (*lambda.ListAliasesOutput, error) {
+			return l.client.ListAliases(c, &lambda.ListAliasesInput{FunctionName: aws.String(la.Name), Marker: marker})
+		})
+		if err != nil {
+			out = append(out, Read{Resource: &inventory.Resource{ARN: unq + ":*", Kind: inventory.KindAlias, Account: la.Account, Region: la.Region, Name: la.Name, Qualifier: "*",
+				Unknown: "the function's aliases could not be listed, so their policies were not read: " + reason("ListAliases", err)}})
+			break
+		}
+		for _, al := range page.Aliases {
+			qualified = append(qualified, unq+":"+aws.ToString(al.Name))
+		}
+		if page.NextMarker == nil || *page.NextMarker == "" {
+			break
+		}
+		marker = page.NextMarker
+	}
+	marker = nil
+	for {
+		page, err := call(ctx, l, "ListVersionsByFunction", func(c context.Context) (*lambda.ListVersionsByFunctionOutput, error) {
+			return l.client.ListVersionsByFunction(c, &lambda.ListVersionsByFunctionInput{FunctionName: aws.String(la.Name), Marker: marker})
+		})
+		if err != nil {
+			out = append(out, Read{Resource: &inventory.Resource{ARN: unq + ":*", Kind: inventory.KindVersion, Account: la.Account, Region: la.Region, Name: la.Name, Qualifier: "*",
+				Unknown: "the function's versions could not be listed, so their policies were not read: " + reason("ListVersionsByFunction", err)}})
+			break
+		}
+		for _, v := range page.Versions {
+			if n := aws.ToString(v.Version); n != "" && n != "$LATEST" {
+				qualified = append(qualified, unq+":"+n)
+			}
+		}
+		if page.NextMarker == nil || *page.NextMarker == "" {
+			break
+		}
+		marker = page.NextMarker
+	}
+	for _, arn := range qualified {
+		got, err := r.Read(ctx, arn)
+		if err != nil {
+			return out, err
+		}
+		if !got.Gone {
+			out = append(out, got)
+		}
+	}
+	return out, nil
 }

@@ -151,3 +151,31 @@ func TestTargetedReadFailsClosed(t *testing.T) {
 		t.Errorf("an account that cannot be entered must be unknown: %s %q", judged.Status, judged.UnknownReason)
 	}
 }
+
+// TestReadFunctionReadsAliasesAndVersions: the Config rule's view of one
+// function is the function, its aliases and its versions, each judged as
+// the scan judges it.
+func TestReadFunctionReadsAliasesAndVersions(t *testing.T) {
+	seed, _ := demo.Seed()
+	_, url := startEmulator(t, seed, emulator.Options{})
+	trust := rules.Trust{OrgID: "o-abc123def4", Trusted: []string{mgmt, analytics}}
+	reader := newReader(t, options(url, mgmt, "us-east-1"))
+	reads, err := reader.ReadFunction(context.Background(), fnARN(mgmt, "us-east-1", "appointment-scheduler"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range reads {
+		a := scan.Assess(r.Resource, scan.Options{Trust: trust})
+		got[a.ARN] = a.Exposure
+	}
+	base := fnARN(mgmt, "us-east-1", "appointment-scheduler")
+	for arn, want := range map[string]string{base: "private", base + ":prod": "public", base + ":1": "private"} {
+		if got[arn] != want {
+			t.Errorf("%s: %q, want %q (all: %v)", arn, got[arn], want, got)
+		}
+	}
+	if _, err := reader.ReadFunction(context.Background(), base+":prod"); err == nil {
+		t.Error("a qualified ARN is not a function")
+	}
+}
