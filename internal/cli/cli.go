@@ -111,6 +111,7 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above --fail-on;
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%s", err) })
 	root.AddCommand(e.scanCommand(), e.analyzeCommand(), e.rulesCommand(), e.emulatorCommand(), e.benchCommand(), e.fixCommand(), e.restoreCommand(), e.guardrailsCommand())
 	root.AddCommand(e.watchCommand())
+	root.AddCommand(e.configRuleCommand())
 	return root
 }
 
