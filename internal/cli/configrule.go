@@ -66,7 +66,9 @@ file is missing or malformed; 3 the evaluation was incomplete.`,
 				}
 				return err
 			}
-			h.Logf = func(format string, args ...any) { fmt.Fprintf(e.stderr, "lambdawarden config-rule: "+format+"\n", args...) }
+			h.Logf = func(format string, args ...any) {
+				fmt.Fprintf(e.stderr, "lambdawarden config-rule: "+format+"\n", args...)
+			}
 			res, runErr := h.Handle(e.ctx, raw)
 			if res != nil {
 				out, _ := json.MarshalIndent(res, "", "  ")

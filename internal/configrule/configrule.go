@@ -338,6 +338,6 @@ func (h *Handler) realTime(ctx context.Context, raw json.RawMessage) (*Result, e
 
 type countingSink struct{ n int }
 
-func (c *countingSink) Name() string                           { return "count" }
+func (c *countingSink) Name() string                             { return "count" }
 func (c *countingSink) Send(context.Context, sink.Message) error { c.n++; return nil }
-func (c *countingSink) Close(context.Context) error            { return nil }
+func (c *countingSink) Close(context.Context) error              { return nil }
