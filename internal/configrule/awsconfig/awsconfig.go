@@ -58,7 +58,10 @@ func NewHandler(ctx context.Context, s Settings) (*configrule.Handler, error) {
 		s.SessionName = "lambdawarden-config-rule"
 	}
 	copt := awscollect.Options{Profile: s.Profile, EndpointURL: s.EndpointURL, Regions: []string{s.Region}, RoleName: s.RoleName,
-		SessionName: s.SessionName, Credentials: s.Credentials, SkipRoles: true, Thorough: true}
+		SessionName: s.SessionName, Credentials: s.Credentials, SkipRoles: true, Thorough: true,
+		// GetResourcePolicy would add a permission IAM policy linters do
+		// not know yet; GetPolicy reads the same documents.
+		GetPolicyOnly: true}
 	if s.NoPacing {
 		copt.Quotas = map[awscollect.Budget]float64{}
 	}
