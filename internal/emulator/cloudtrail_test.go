@@ -284,3 +284,69 @@ func TestLookupEventsWithTheCLI(t *testing.T) {
 		t.Errorf("the record should carry the CLI's user agent: %s", out.Events[0].CloudTrailEvent)
 	}
 }
+
+// TestAliasAndVersionWritesAreServedAndRecorded: PublishVersion,
+// CreateAlias and UpdateAlias change the estate (lists, policies) and are
+// recorded with what a reader needs to name the resource.
+func TestAliasAndVersionWritesAreServedAndRecorded(t *testing.T) {
+	srv, url := startEstate(t, emulator.Options{})
+	lc := lambdaClient(url, prod, useast1)
+	pub, err := lc.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String("private"), Description: aws.String("v1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(pub.Version) != "1" || aws.ToString(pub.FunctionArn) != "arn:aws:lambda:us-east-1:"+prod+":function:private:1" {
+		t.Fatalf("published %s %s", aws.ToString(pub.Version), aws.ToString(pub.FunctionArn))
+	}
+	if _, err := lc.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: aws.String("private"), Name: aws.String("live"), FunctionVersion: aws.String("$LATEST")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = lc.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: aws.String("private"), Name: aws.String("live"), FunctionVersion: aws.String("1")})
+	apiError(t, err, "ResourceConflictException", 409)
+	_, err = lc.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: aws.String("private"), Name: aws.String("x"), FunctionVersion: aws.String("9")})
+	apiError(t, err, "ResourceNotFoundException", 404)
+	if _, err := lc.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: aws.String("private"), Name: aws.String("live"), FunctionVersion: aws.String("1")}); err != nil {
+		t.Fatal(err)
+	}
+	// The new resources are there, and take permissions of their own.
+	al, err := lc.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String("private"), Name: aws.String("live")})
+	if err != nil || aws.ToString(al.FunctionVersion) != "1" {
+		t.Fatalf("alias %+v %v", al, err)
+	}
+	vs, err := lc.ListVersionsByFunction(ctx, &lambda.ListVersionsByFunctionInput{FunctionName: aws.String("private")})
+	if err != nil || len(vs.Versions) != 2 {
+		t.Fatalf("versions %v %v", vs, err)
+	}
+	all, err := lc.ListFunctions(ctx, &lambda.ListFunctionsInput{FunctionVersion: lambdatypes.FunctionVersionAll, MaxItems: aws.Int32(50)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range all.Functions {
+		found = found || aws.ToString(f.FunctionArn) == "arn:aws:lambda:us-east-1:"+prod+":function:private:1"
+	}
+	if !found {
+		t.Error("ListFunctions FunctionVersion=ALL must list the new version")
+	}
+	if _, err := lc.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String("private"), Qualifier: aws.String("live"),
+		StatementId: aws.String("s"), Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("*")}); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	var recs []emulator.TrailRecord
+	for _, raw := range srv.TrailRecords(prod, useast1) {
+		var r emulator.TrailRecord
+		if err := json.Unmarshal(raw, &r); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, r.EventName)
+		recs = append(recs, r)
+	}
+	if want := "PublishVersion20150331,CreateAlias20150331,CreateAlias20150331,CreateAlias20150331,UpdateAlias20150331,AddPermission20150331v2"; strings.Join(names, ",") != want {
+		t.Errorf("recorded %s", strings.Join(names, ","))
+	}
+	if !strings.Contains(string(recs[0].ResponseElements), `"version":"1"`) || !strings.Contains(string(recs[1].ResponseElements), `"aliasArn":"arn:aws:lambda:us-east-1:`+prod+`:function:private:live"`) ||
+		!strings.Contains(string(recs[4].RequestParameters), `"name":"live"`) || recs[2].ErrorCode != "ResourceConflictException" {
+		t.Errorf("records: %s / %s / %s / %s", recs[0].ResponseElements, recs[1].ResponseElements, recs[4].RequestParameters, recs[2].ErrorCode)
+	}
+}

@@ -12,7 +12,8 @@
 //
 // Every Lambda write it serves (AddPermission, RemovePermission,
 // PutResourcePolicy, DeleteResourcePolicy, the function URL writes, the
-// layer permission writes) is recorded the way CloudTrail records it —
+// layer permission writes, CreateAlias, UpdateAlias, PublishVersion) is
+// recorded the way CloudTrail records it —
 // API-version-suffixed eventName, userIdentity from the caller's access key
 // (IAM user, or assumed role with its session issuer), lowerCamel
 // requestParameters, responseElements.statement as a JSON string, failed
@@ -35,9 +36,10 @@
 // 404 UnknownOperationException.
 //
 // The estate comes only from a Seed (see seed.go for the file format); there
-// is no CreateFunction. Policies, function URLs and revision ids change
-// through the API (AddPermission, PutResourcePolicy, ...) and through the
-// test hooks SetPolicy and Policy.
+// is no CreateFunction. Policies, function URLs, aliases, published versions
+// and revision ids change through the API (AddPermission,
+// PutResourcePolicy, CreateAlias, UpdateAlias, PublishVersion, ...) and
+// through the test hooks SetPolicy and Policy.
 //
 // The package uses only the Go standard library (a test asserts it), so the
 // lambdawarden binary can embed it for `scan --demo`.
