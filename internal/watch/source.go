@@ -92,8 +92,11 @@ func (f *Files) Run(ctx context.Context, emit Emit) error {
 	}
 }
 
-// scan reads the folder's files not read yet, in path order (the S3
-// layout sorts by account, Region and date).
+// scan reads the folder's files not read yet and emits them as one batch,
+// events in time order: CloudTrail names the files of one period with a
+// random suffix, so path order is not time order, and one batch lets the
+// watch read each changed resource once and credit the change to the
+// event that made it.
 func (f *Files) scan(ctx context.Context, emit Emit) error {
 	var paths []string
 	err := filepath.WalkDir(f.Path, func(p string, d fs.DirEntry, err error) error {
@@ -113,6 +116,13 @@ func (f *Files) scan(ctx context.Context, emit Emit) error {
 		return err
 	}
 	sort.Strings(paths)
+	var batch trail.Result
+	defer func() {
+		if len(batch.Events)+len(batch.Failed)+len(batch.Problems)+batch.Ignored > 0 {
+			sort.SliceStable(batch.Events, func(i, j int) bool { return batch.Events[i].Time.Before(batch.Events[j].Time) })
+			emit(batch)
+		}
+	}()
 	for _, p := range paths {
 		if ctx.Err() != nil {
 			return nil
@@ -120,7 +130,7 @@ func (f *Files) scan(ctx context.Context, emit Emit) error {
 		data, err := readBounded(p)
 		if err != nil {
 			f.seen[p] = true
-			emit(trail.Result{Problems: []trail.Problem{{Where: p, Err: err.Error()}}})
+			batch.Problems = append(batch.Problems, trail.Problem{Where: p, Err: err.Error()})
 			continue
 		}
 		res := trail.Parse(p, data)
@@ -133,7 +143,10 @@ func (f *Files) scan(ctx context.Context, emit Emit) error {
 			}
 		}
 		f.seen[p] = true
-		emit(res)
+		batch.Events = append(batch.Events, res.Events...)
+		batch.Failed = append(batch.Failed, res.Failed...)
+		batch.Ignored += res.Ignored
+		batch.Problems = append(batch.Problems, res.Problems...)
 	}
 	return nil
 }

@@ -366,3 +366,34 @@ func BenchmarkBackdoorAlert(b *testing.B) {
 		})
 	}
 }
+
+// TestAliasAndVersionEventsFromTheEmulator: a new version and a new alias
+// made public are each re-read as themselves.
+func TestAliasAndVersionEventsFromTheEmulator(t *testing.T) {
+	dir := t.TempDir()
+	_, url := startEmulator(t, emulator.Options{CloudTrailDir: dir})
+	c := attacker(url)
+	ctx := context.Background()
+	if _, err := c.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String("locked-down")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: aws.String("locked-down"), Name: aws.String("live"), FunctionVersion: aws.String("1")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String("locked-down"), Qualifier: aws.String("live"), StatementId: aws.String("open"),
+		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("*")}); err != nil {
+		t.Fatal(err)
+	}
+	w, got, logs := newWatcher(t, watch.Options{Reader: reader(t, url)})
+	if err := (&watch.Files{Path: dir}).Run(ctx, func(r trail.Result) { w.Handle(ctx, r) }); err != nil {
+		t.Fatal(err)
+	}
+	alerts := got.all()
+	if len(alerts) != 1 || alerts[0].Resource.ARN != "arn:aws:lambda:us-east-1:"+acct+":function:locked-down:live" || alerts[0].Severity != "critical" {
+		t.Fatalf("alerts %+v\n%s", alerts, logs)
+	}
+	// The version and the alias (twice: created, then opened) were read.
+	if st := w.Stats(); st.Events != 3 || st.Reads != 2 {
+		t.Errorf("stats %+v", st)
+	}
+}
