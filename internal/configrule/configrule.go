@@ -190,6 +190,9 @@ func (h *Handler) HandleConfig(ctx context.Context, ev events.ConfigEvent) (*Res
 		if account == "" {
 			account = item.Account
 		}
+		if item.ResourceType == "" || item.ResourceID == "" {
+			return nil, errors.New("the configuration item names no resource (resourceType and resourceId)")
+		}
 		res.Evaluations = append(res.Evaluations, h.evaluateItem(ctx, item, ev.EventLeftScope, params))
 	case "ScheduledNotification":
 		if account == "" {
