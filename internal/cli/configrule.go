@@ -67,7 +67,7 @@ file is missing or malformed; 3 the evaluation was incomplete.`,
 				return err
 			}
 			h.Logf = func(format string, args ...any) {
-				fmt.Fprintf(e.stderr, "lambdawarden config-rule: "+format+"\n", args...)
+				fmt.Fprintf(e.stderr, "lambdawarden config-rule: %s\n", printable(fmt.Sprintf(format, args...)))
 			}
 			res, runErr := h.Handle(e.ctx, raw)
 			if res != nil {
@@ -78,7 +78,7 @@ file is missing or malformed; 3 the evaluation was incomplete.`,
 				if res == nil {
 					return usagef("--event %s: %s", displayName(eventFile), runErr)
 				}
-				fmt.Fprintf(e.stderr, "lambdawarden config-rule: %s\n", runErr)
+				fmt.Fprintf(e.stderr, "lambdawarden config-rule: %s\n", printable(runErr.Error()))
 				return exitCode(exitIncomplete)
 			}
 			for _, ev := range res.Evaluations {

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -219,7 +221,9 @@ Exit codes: 0 no alert at or above --fail-on; 1 such an alert; 2 usage error;
 
 func (e *env) runWatch(f *watchFlags, plan *watchPlan, wopt watch.Options) error {
 	ctx := e.ctx
-	logf := func(format string, args ...any) { fmt.Fprintf(e.stderr, "lambdawarden watch: "+format+"\n", args...) }
+	logf := func(format string, args ...any) {
+		fmt.Fprintf(e.stderr, "lambdawarden watch: %s\n", printable(fmt.Sprintf(format, args...)))
+	}
 	var reader *awscollect.Reader
 	if !f.offline {
 		var err error
@@ -274,7 +278,9 @@ func (e *env) runWatch(f *watchFlags, plan *watchPlan, wopt watch.Options) error
 		return usagef("--state: %s", err)
 	}
 	emit := func(r trail.Result) { w.Handle(ctx, r) }
-	var runErr error
+	var source interface {
+		Run(context.Context, watch.Emit) error
+	}
 	switch {
 	case f.lookup:
 		regions := f.regions
@@ -284,12 +290,24 @@ func (e *env) runWatch(f *watchFlags, plan *watchPlan, wopt watch.Options) error
 			}
 			regions = []string{reader.Region()}
 		}
-		src := &watch.Lookup{Regions: regions, Fetch: reader.LookupEvents, Follow: f.follow, Poll: f.poll, Since: f.lookupSince, Logf: logf}
-		runErr = src.Run(ctx, emit)
+		source = &watch.Lookup{Regions: regions, Fetch: reader.LookupEvents, Follow: f.follow, Poll: f.poll, Since: f.lookupSince, Logf: logf}
 	case f.cloudtrail == "-":
-		runErr = (&watch.Stream{R: e.stdin, Name: "standard input", Follow: f.follow}).Run(ctx, emit)
+		source = &watch.Stream{R: e.stdin, Name: "standard input", Follow: f.follow}
 	default:
-		runErr = (&watch.Files{Path: f.cloudtrail, Follow: f.follow, Poll: f.poll, Logf: logf}).Run(ctx, emit)
+		source = &watch.Files{Path: f.cloudtrail, Follow: f.follow, Poll: f.poll, Logf: logf}
+	}
+	// A read of standard input cannot be interrupted: on Ctrl-C the watch
+	// stops waiting for it and drains.
+	done := make(chan error, 1)
+	go func() { done <- source.Run(ctx, emit) }()
+	var runErr error
+	select {
+	case runErr = <-done:
+	case <-ctx.Done():
+		select {
+		case runErr = <-done:
+		case <-time.After(2 * time.Second):
+		}
 	}
 	// Deliver what is queued, within the bound, even after Ctrl-C.
 	drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.drain)
@@ -319,4 +337,18 @@ func (e *env) runWatch(f *watchFlags, plan *watchPlan, wopt watch.Options) error
 		return exitCode(exitIncomplete)
 	}
 	return nil
+}
+
+// printable escapes what a terminal would interpret (control characters,
+// escape sequences) in a line that may quote AWS or file strings.
+func printable(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r == utf8.RuneError || (!unicode.IsPrint(r) && r != ' ') {
+			fmt.Fprintf(&b, "\\u%04x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -231,3 +231,16 @@ func TestWatchFollow(t *testing.T) {
 		t.Fatalf("exit %d, alerts %+v\n%s", code, alerts, errb.String())
 	}
 }
+
+// TestWatchOutputIsInert: strings from a record (here an ANSI escape in
+// the actor) reach the terminal escaped.
+func TestWatchOutputIsInert(t *testing.T) {
+	rec := `{"eventVersion":"1.09","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/\u001b[31mevil","accountId":"111122223333"},"eventTime":"2026-12-01T00:00:00Z","eventSource":"lambda.amazonaws.com","eventName":"AddPermission20150331v2","awsRegion":"us-east-1","errorCode":"AccessDenied\u0007","requestParameters":{"functionName":"f"},"responseElements":null,"eventID":"e","recipientAccountId":"111122223333"}`
+	code, out, errOut := runCLI(t, rec, "watch", "--cloudtrail", "-", "--offline")
+	if code != exitOK || out != "" {
+		t.Fatalf("exit %d, stdout %q", code, out)
+	}
+	if strings.ContainsAny(errOut, "\x1b\x07") || !strings.Contains(errOut, `\u001b[31mevil`) {
+		t.Errorf("stderr must escape control characters: %q", errOut)
+	}
+}

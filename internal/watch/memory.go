@@ -14,6 +14,10 @@ import (
 // is handled once).
 const maxSeenEvents = 200000
 
+// pruneAt is the number of remembered findings past which those outside
+// the window are dropped.
+const pruneAt = 10000
+
 // memory remembers what was already handled: event ids, and when each
 // finding was last alerted, so a repeat within the window is not sent
 // again. With a path it survives restarts.
@@ -105,6 +109,15 @@ func (m *memory) repeat(key string, now time.Time) bool {
 	defer m.mu.Unlock()
 	if last, ok := m.alerts[key]; ok && now.Sub(last) < m.window {
 		return true
+	}
+	if len(m.alerts) >= pruneAt {
+		// A long watch without a state file would otherwise keep every
+		// finding it ever alerted.
+		for k, t := range m.alerts {
+			if now.Sub(t) >= m.window {
+				delete(m.alerts, k)
+			}
+		}
 	}
 	m.alerts[key] = now
 	m.dirty = true
