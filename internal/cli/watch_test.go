@@ -244,3 +244,17 @@ func TestWatchOutputIsInert(t *testing.T) {
 		t.Errorf("stderr must escape control characters: %q", errOut)
 	}
 }
+
+// TestWatchLookup polls the emulator's LookupEvents once.
+func TestWatchLookup(t *testing.T) {
+	srv, url, _ := watchEstate(t)
+	backdoor(t, url, "status-page")
+	code, out, errOut := runCLI(t, "", "watch", "--lookup", "--regions", "us-east-1", "--endpoint-url", url)
+	alerts := alertsOf(t, out)
+	if code != exitFindings || len(alerts) != 1 || alerts[0].Event.Where != "LookupEvents us-east-1 event 1" || alerts[0].Severity != "critical" {
+		t.Fatalf("exit %d, alerts %+v\n%s", code, alerts, errOut)
+	}
+	if n := srv.Counts()["LookupEvents"]; n != 1 {
+		t.Errorf("%d LookupEvents calls", n)
+	}
+}
