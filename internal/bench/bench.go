@@ -1,8 +1,9 @@
 // Package bench measures a live scan against an emulated estate served
 // with Lambda's request quotas, and compares its wall time with the lower
 // bound those quotas impose: for each account-Region lane, the calls it
-// must make on each budget divided by the budget's rate; the estate's
-// bound is its slowest lane.
+// must make on each budget, less the burst the budget starts with,
+// divided by the budget's rate; the estate's bound is its slowest lane.
+// Faults can be injected to measure how the scan holds up.
 package bench
 
 import (
@@ -36,9 +37,20 @@ type Shape struct {
 	// Skewed gives the other accounts 5 to 50 functions per region
 	// instead of Functions.
 	Skewed bool
+	// RegionNames, when set, are the Regions served (Regions is then
+	// their count); otherwise the first Regions of a fixed list.
+	RegionNames []string
 }
 
 var regionNames = []string{"us-east-1", "eu-west-1", "us-west-2", "eu-central-1", "ap-southeast-2", "ca-central-1"}
+
+// regionList is the Regions the estate has.
+func (s Shape) regionList() []string {
+	if len(s.RegionNames) > 0 {
+		return s.RegionNames
+	}
+	return regionNames[:min(max(s.Regions, 0), len(regionNames))]
+}
 
 func accountID(i int) string { return fmt.Sprintf("%012d", 100000000000+i*1111) }
 
@@ -64,14 +76,10 @@ func (s Shape) Policies() int {
 // account, one in ten aliases is public, and the organization spans all
 // accounts.
 func (s Shape) Seed() *emulator.Seed {
-	if s.Regions > len(regionNames) {
-		s.Regions = len(regionNames)
-	}
 	seed := &emulator.Seed{Organization: &emulator.SeedOrganization{ID: "o-benchmark01", ManagementAccount: accountID(0)}}
 	for a := 0; a < s.Accounts; a++ {
 		acct := emulator.SeedAccount{ID: accountID(a), Regions: map[string]emulator.SeedRegion{}}
-		for r := 0; r < s.Regions; r++ {
-			region := regionNames[r]
+		for _, region := range s.regionList() {
 			var sr emulator.SeedRegion
 			for f := 0; f < s.functionsIn(a); f++ {
 				name := fmt.Sprintf("fn-%05d", f)
@@ -109,6 +117,10 @@ type Config struct {
 	// binary (`Executable emulator ...`), so the scanner's peak RSS is its
 	// own. Empty runs it in-process.
 	Executable string
+	// Faults is an emulator --faults spec (e.g. "GetPolicy:throttle=0.2,
+	// GetPolicy:500=0.1"), FaultSeed its seed.
+	Faults    string
+	FaultSeed int64
 }
 
 // LaneCalls is what one lane did.
@@ -146,7 +158,11 @@ type Result struct {
 // Spec renders the shape for the emulator's hidden --bench-shape flag,
 // so a child process builds the estate and the scanner never holds it.
 func (s Shape) Spec() string {
-	return fmt.Sprintf("%d,%d,%d,%d,%d,%t", s.Accounts, s.Regions, s.Functions, s.Aliases, s.Versions, s.Skewed)
+	spec := fmt.Sprintf("%d,%d,%d,%d,%d,%t", s.Accounts, s.Regions, s.Functions, s.Aliases, s.Versions, s.Skewed)
+	if len(s.RegionNames) > 0 {
+		spec += "," + strings.Join(s.RegionNames, ";")
+	}
+	return spec
 }
 
 // ParseSpec reads what Spec wrote.
@@ -154,8 +170,12 @@ func ParseSpec(spec string) (Shape, error) {
 	var s Shape
 	var skewed string
 	parts := strings.Split(spec, ",")
+	if len(parts) == 7 {
+		s.RegionNames = strings.Split(parts[6], ";")
+		parts = parts[:6]
+	}
 	if len(parts) != 6 {
-		return s, fmt.Errorf("bench shape %q: want accounts,regions,functions,aliases,versions,skewed", spec)
+		return s, fmt.Errorf("bench shape %q: want accounts,regions,functions,aliases,versions,skewed[,region;region...]", spec)
 	}
 	nums := []*int{&s.Accounts, &s.Regions, &s.Functions, &s.Aliases, &s.Versions}
 	for i, p := range nums {
@@ -183,9 +203,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for a := 0; a < cfg.Accounts; a++ {
 		accounts = append(accounts, accountID(a))
 	}
-	for r := 0; r < cfg.Regions && r < len(regionNames); r++ {
-		regions = append(regions, regionNames[r])
-	}
+	regions = append(regions, cfg.regionList()...)
 	opt := awscollect.Options{
 		EndpointURL:   url,
 		Credentials:   credentials.NewStaticCredentialsProvider("AKIA"+mgmt, "bench", ""),
@@ -242,15 +260,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	rp, rs := awscollect.AWSQuotas[awscollect.BudgetGetPolicy], awscollect.AWSQuotas[awscollect.BudgetShared]
 	for _, lc := range lanes {
-		secs := func(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
-		sharedOnly := float64(lc.SharedOnly) / rs
-		both := float64(lc.PolicyReads+lc.SharedOnly) / (rp + rs)
+		sharedOnly := quotaTime(lc.SharedOnly, rs)
+		both := quotaTime(lc.PolicyReads+lc.SharedOnly, rp, rs)
+		getPolicyOnly := max(sharedOnly, quotaTime(lc.PolicyReads, rp))
 		if cfg.GetPolicyOnly {
-			lc.Bound = secs(max(sharedOnly, float64(lc.PolicyReads)/rp))
+			lc.Bound = getPolicyOnly
 		} else {
-			lc.Bound = secs(max(sharedOnly, both))
+			lc.Bound = max(sharedOnly, both)
 		}
-		lc.BoundGetPolicy = secs(max(sharedOnly, float64(lc.PolicyReads)/rp))
+		lc.BoundGetPolicy = getPolicyOnly
 		if lc.Bound > res.Bound {
 			res.Bound = lc.Bound
 			res.Slowest = *lc
@@ -263,14 +281,34 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	return res, nil
 }
 
+// quotaTime is the least time in which budgets of these rates serve
+// calls requests. Each emulated budget starts full, holding one second's
+// worth of requests (at least one), so that many are served at once; the
+// rest arrive no faster than the rates allow. No run can beat it.
+func quotaTime(calls int64, rates ...float64) time.Duration {
+	var rate, burst float64
+	for _, r := range rates {
+		rate += r
+		burst += max(r, 1)
+	}
+	if rate <= 0 {
+		return 0
+	}
+	return time.Duration(max(0, float64(calls)-burst) / rate * float64(time.Second))
+}
+
 // serve starts the emulator in-process or as a child process.
 func serve(ctx context.Context, cfg Config) (string, func(), error) {
 	var quotas map[string]float64
 	if cfg.Quotas {
 		quotas, _ = emulator.ParseQuotas([]string{"aws"})
 	}
+	faults, err := emulator.ParseFaults(cfg.Faults)
+	if err != nil {
+		return "", nil, err
+	}
 	if cfg.Executable == "" {
-		srv, err := emulator.New(cfg.Seed(), emulator.Options{Quotas: quotas, Latency: cfg.Latency})
+		srv, err := emulator.New(cfg.Seed(), emulator.Options{Quotas: quotas, Latency: cfg.Latency, Faults: faults, FaultSeed: cfg.FaultSeed})
 		if err != nil {
 			return "", nil, err
 		}
@@ -283,6 +321,9 @@ func serve(ctx context.Context, cfg Config) (string, func(), error) {
 	args := []string{"emulator", "--bench-shape", cfg.Shape.Spec(), "--listen", "127.0.0.1:0", "--latency", cfg.Latency.String()}
 	if cfg.Quotas {
 		args = append(args, "--quota", "aws")
+	}
+	if cfg.Faults != "" {
+		args = append(args, "--faults", cfg.Faults, "--fault-seed", strconv.FormatInt(cfg.FaultSeed, 10))
 	}
 	cmd := exec.CommandContext(ctx, cfg.Executable, args...)
 	stderr, err := cmd.StderrPipe()
@@ -348,14 +389,17 @@ func (r *Result) Report() string {
 	fmt.Fprintf(&b, "estate            %d account(s) x %d region(s), %d functions per region in the largest account (skewed: %v), %d aliases and %d versions each: %d policy-bearing resources\n",
 		c.Accounts, c.Regions, c.Functions, c.Skewed, c.Aliases, c.Versions, c.Policies())
 	fmt.Fprintf(&b, "emulator          latency %s, quotas %s\n", c.Latency, q)
+	if c.Faults != "" {
+		fmt.Fprintf(&b, "faults            %s (seed %d)\n", c.Faults, c.FaultSeed)
+	}
 	fmt.Fprintf(&b, "resources judged  %d (%d unknown)\n", r.Resources, r.Unknown)
-	fmt.Fprintf(&b, "wall time         %.1f s\n", r.Wall.Seconds())
+	fmt.Fprintf(&b, "wall time         %.1f s (%.1f resources/s)\n", r.Wall.Seconds(), float64(r.Resources)/max(r.Wall.Seconds(), 1e-9))
 	if c.Quotas {
 		plan := "GetPolicy + GetResourcePolicy (balanced over both budgets)"
 		if c.GetPolicyOnly {
 			plan = "GetPolicy only"
 		}
-		fmt.Fprintf(&b, "quota lower bound %.1f s for our call plan: %s; slowest lane %s/%s: %d policy reads, %d other shared calls\n",
+		fmt.Fprintf(&b, "quota lower bound %.1f s for the calls made (retries included; each budget's initial burst counted): %s; slowest lane %s/%s: %d policy reads, %d other shared calls\n",
 			r.Bound.Seconds(), plan, r.Slowest.Account, r.Slowest.Region, r.Slowest.PolicyReads, r.Slowest.SharedOnly)
 		fmt.Fprintf(&b, "ratio             %.3f (wall time / bound)\n", r.Ratio)
 		fmt.Fprintf(&b, "GetPolicy-only    %.1f s is the best a scanner reading every policy with GetPolicy can do\n", r.BoundGetPolicyOnly.Seconds())

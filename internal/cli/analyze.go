@@ -84,7 +84,7 @@ Without --resource-arn the resource is read from the statements' Resource.`,
   lambdawarden analyze policy.json --resource-arn arn:aws:lambda:us-east-1:111122223333:function:intake:prod -o json`,
 		Args: exactArgs(1, "a policy file, or - for standard input"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := files.load(cmd, &out, &trust, nil)
+			st, err := files.load(e, cmd, &out, &trust, nil, false)
 			if err != nil {
 				return err
 			}
@@ -108,9 +108,28 @@ Without --resource-arn the resource is read from the statements' Resource.`,
 			if err != nil {
 				return usagef("%s: %s", displayName(args[0]), err)
 			}
+			if !json.Valid(doc) {
+				return usagef("%s: %s", displayName(args[0]), notJSON(doc))
+			}
+			if len(doc) > lambdaPolicyLimit {
+				fmt.Fprintf(e.stderr, "lambdawarden: warning: %s: the policy is %d bytes, over Lambda's %d KB limit for a resource-based policy (AWS would refuse it); judged anyway\n",
+					displayName(args[0]), len(doc), lambdaPolicyLimit/1024)
+			}
 			parsed, err := policy.Parse(doc)
 			if err != nil {
 				return usagef("%s: %s", displayName(args[0]), err)
+			}
+			if resourceARN != "" {
+				if _, err := inventory.ParseLambdaARN(resourceARN); err != nil {
+					return usagef("--resource-arn: %s", err)
+				}
+			}
+			if resourceARN != "" && !parsed.AppliesTo(resourceARN) {
+				named := "no Resource"
+				if rs := parsed.NamedResources(); len(rs) > 0 {
+					named = strings.Join(capList(rs, 5), ", ")
+				}
+				return usagef("--resource-arn %s: no statement of the policy applies to it (they name %s); check the ARN for a typo, or give the one the policy is attached to (an alias's policy names function:NAME:ALIAS)", resourceARN, named)
 			}
 			res, err := analyzedResource(parsed, doc, resourceARN)
 			if err != nil {
@@ -132,7 +151,14 @@ Without --resource-arn the resource is read from the statements' Resource.`,
 			e.suppress(st, d)
 			opt := st.writer
 			opt.Single = true
-			if err := e.write(targets, d, opt); err != nil {
+			text := textView(d)
+			view := func(w report.Writer) *report.Document {
+				if w.Name() == "text" {
+					return text
+				}
+				return d
+			}
+			if err := e.writeViews(targets, view, opt); err != nil {
 				return err
 			}
 			return verdict(d, failOn)
@@ -186,6 +212,9 @@ func unwrapPolicy(data []byte) ([]byte, error) {
 	if len(trimmed) == 0 {
 		return nil, fmt.Errorf("the input is empty; expected a policy document")
 	}
+	if err := policy.CheckJSON(trimmed); err != nil {
+		return trimmed, nil // policy.Parse reports the JSON error
+	}
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(trimmed, &probe); err != nil {
 		return trimmed, nil // policy.Parse reports the JSON error
@@ -193,6 +222,9 @@ func unwrapPolicy(data []byte) ([]byte, error) {
 	var inner json.RawMessage
 	for k, v := range probe {
 		if strings.EqualFold(k, "Policy") {
+			if inner != nil {
+				return nil, fmt.Errorf("the envelope holds the Policy field twice (in different case); which one AWS returned is ambiguous")
+			}
 			inner = v
 		}
 	}
@@ -273,3 +305,11 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 }
 
 func toolInfo() report.Tool { return report.Tool{Name: "lambdawarden", Version: version()} }
+
+// capList keeps at most n items and says how many more there were.
+func capList(items []string, n int) []string {
+	if len(items) <= n {
+		return items
+	}
+	return append(items[:n:n], fmt.Sprintf("and %d more", len(items)-n))
+}

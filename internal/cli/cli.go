@@ -15,12 +15,15 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// Exit codes (CONTRACT.md).
+// Exit codes, as the README's "Exit codes" table states them.
 const (
 	exitOK         = 0
 	exitFindings   = 1
 	exitUsage      = 2
 	exitIncomplete = 3
+	// exitInterrupted is the shell's code for a run stopped by Ctrl-C
+	// (128 + SIGINT).
+	exitInterrupted = 130
 )
 
 // usageError is bad input from the user: a wrong flag, a missing or
@@ -47,12 +50,14 @@ type env struct {
 	// isTerminal reports whether stdout is a terminal (colour, progress,
 	// default text output).
 	isTerminal bool
-	getenv     func(string) string
+	// stderrTerminal reports whether stderr is a terminal (progress).
+	stderrTerminal bool
+	getenv         func(string) string
 }
 
 // Run executes the command line and returns the process exit code.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, isTerminal: isTerminal(stdout), getenv: os.Getenv}
+	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, isTerminal: isTerminal(stdout), stderrTerminal: isTerminal(stderr), getenv: os.Getenv}
 	return e.run(args)
 }
 
@@ -66,6 +71,16 @@ func (e *env) run(args []string) int {
 	if err == nil {
 		return exitOK
 	}
+	var intr *errInterrupted
+	if errors.As(err, &intr) || e.ctx.Err() != nil {
+		// Whatever failed after Ctrl-C failed because of it: say so,
+		// not "context canceled" or an SDK's wording of it.
+		if intr == nil {
+			intr = &errInterrupted{what: "the run was stopped before it finished"}
+		}
+		fmt.Fprintf(e.stderr, "lambdawarden: %s\n", intr.Error())
+		return exitInterrupted
+	}
 	var code exitCode
 	if errors.As(err, &code) {
 		return int(code)
@@ -76,7 +91,7 @@ func (e *env) run(args []string) int {
 		return exitUsage
 	}
 	if isCobraUsage(err) {
-		fmt.Fprintf(e.stderr, "lambdawarden: %s (see 'lambdawarden --help')\n", err)
+		fmt.Fprintf(e.stderr, "lambdawarden: %s (see 'lambdawarden --help')\n", oneLine(err.Error()))
 		return exitUsage
 	}
 	fmt.Fprintf(e.stderr, "lambdawarden: %s\n", err)
@@ -108,8 +123,9 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above --fail-on;
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%s", err) })
+	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(e.scanCommand(), e.analyzeCommand(), e.rulesCommand(), e.emulatorCommand(), e.benchCommand(), e.fixCommand(), e.restoreCommand(), e.guardrailsCommand())
+	root.AddCommand(e.iacCommand())
 	root.AddCommand(e.watchCommand())
 	root.AddCommand(e.configRuleCommand())
 	return root

@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"net"
 	"os"
 	"time"
 
@@ -39,7 +42,10 @@ Any static credentials work; the access key id selects the account
                                every other control-plane call 15/s shared
   --quota GetPolicy=15 ...     one budget per flag ("shared" for the rest)
   --faults 'GetPolicy:throttle=0.3,ListAliases:500=0.05,timeout=0.01'
-                               kinds: throttle, 500, 503, timeout, denied
+                               kinds: throttle, 500, 503, timeout, denied, 404 (answers
+                               ResourceNotFoundException whatever is there, e.g.
+                               GetResourcePolicy:404=1 says "no policy" while
+                               GetPolicy returns it); --fault-seed makes runs repeat
   --cloudtrail-dir DIR         every Lambda write (AddPermission, PutResourcePolicy,
                                URL configs, layer permissions, ...) is written as a
                                CloudTrail record under DIR/AWSLogs/..., and served by
@@ -63,11 +69,17 @@ Any static credentials work; the access key id selects the account
 				var data []byte
 				data, err = os.ReadFile(seedFile)
 				if err != nil {
-					return usagef("--seed: %s", unwrapPathError(err))
+					if errors.Is(err, fs.ErrNotExist) {
+						return usagef("--seed %s: no such file (give a seed file, or leave --seed out to serve the demo estate)", seedFile)
+					}
+					return usagef("--seed %s: %s", seedFile, unwrapPathError(err))
 				}
 				seed, err = emulator.ParseSeed(data)
 				if err != nil {
 					return usagef("--seed %s: %s", seedFile, err)
+				}
+				if what := seedServesNothing(seed); what != "" {
+					fmt.Fprintf(e.stderr, "lambdawarden emulator: warning: --seed %s %s\n", seedFile, what)
 				}
 			}
 			if err != nil {
@@ -90,6 +102,9 @@ Any static credentials work; the access key id selects the account
 				defer f.Close()
 				opts.RequestLog = f
 			}
+			if warning := exposedListen(listen); warning != "" {
+				fmt.Fprintf(e.stderr, "lambdawarden emulator: warning: %s\n", warning)
+			}
 			srv, err := emulator.New(seed, opts)
 			if err != nil {
 				return usagef("%s", err)
@@ -106,7 +121,7 @@ Any static credentials work; the access key id selects the account
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&listen, "listen", "127.0.0.1:4566", "address to listen on")
-	fl.StringVar(&seedFile, "seed", "", "seed file (CONTRACT.md format); default: the demo estate")
+	fl.StringVar(&seedFile, "seed", "", "seed file (format: docs/emulator-seed.md); default: the demo estate")
 	fl.DurationVar(&latency, "latency", 0, "delay added to every request, e.g. 20ms")
 	fl.StringArrayVar(&quotas, "quota", nil, "request quota: aws, or OP=RPS / shared=RPS (repeatable)")
 	fl.StringVar(&faults, "faults", "", "fault injection spec, e.g. 'GetPolicy:throttle=0.3,timeout=0.01'")
@@ -119,4 +134,39 @@ Any static credentials work; the access key id selects the account
 	fl.StringVar(&benchShape, "bench-shape", "", "serve a generated bench estate (accounts,regions,functions,aliases,versions,skewed)")
 	_ = fl.MarkHidden("bench-shape")
 	return cmd
+}
+
+// seedServesNothing says what is missing when a seed defines no
+// account, or no function or layer in any of them; "" otherwise.
+func seedServesNothing(seed *emulator.Seed) string {
+	if len(seed.Accounts) == 0 {
+		return "defines no accounts: the emulator serves nothing"
+	}
+	for _, a := range seed.Accounts {
+		for _, r := range a.Regions {
+			if len(r.Functions) > 0 || len(r.Layers) > 0 {
+				return ""
+			}
+		}
+	}
+	return "defines no function or layer in any Region: a scan will find nothing"
+}
+
+// exposedListen warns when the emulator would be reachable from other
+// machines: it accepts any credentials and serves write APIs.
+func exposedListen(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ""
+	}
+	if host == "localhost" {
+		return ""
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return ""
+	}
+	if host == "" {
+		host = "every interface"
+	}
+	return "--listen " + addr + " is not a loopback address (" + host + "): anyone who can reach it can call its write APIs (AddPermission, PutResourcePolicy, ...) without signing; use 127.0.0.1 unless that is what you want"
 }

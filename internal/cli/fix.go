@@ -23,13 +23,11 @@ import (
 	"github.com/lambdawarden/lambdawarden/internal/policy"
 	"github.com/lambdawarden/lambdawarden/internal/remediate"
 	"github.com/lambdawarden/lambdawarden/internal/remediate/awsexec"
+	"github.com/lambdawarden/lambdawarden/internal/remediate/fixdoc"
 	"github.com/lambdawarden/lambdawarden/internal/report"
 	"github.com/lambdawarden/lambdawarden/internal/rules"
 	"github.com/lambdawarden/lambdawarden/internal/scan"
 )
-
-// fixSchemaVersion is the version of fix's JSON document.
-const fixSchemaVersion = "1"
 
 // fixFlags are fix's own flags; it also takes every scan flag.
 type fixFlags struct {
@@ -44,8 +42,9 @@ type fixFlags struct {
 	exposures     []string
 	narrowOrg     bool
 	narrowAccount bool
+	remove        bool
 	urlAuth       string
-	output        string
+	output        docOutput
 }
 
 func (f *fixFlags) register(cmd *cobra.Command) {
@@ -60,14 +59,18 @@ func (f *fixFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.resources, "resource", nil, "only fix findings on resources whose ARN matches this pattern (* and ?; repeatable)")
 	fl.StringArrayVar(&f.exposures, "exposure", nil, "only fix findings of this exposure: public, cross-account, service-unscoped (repeatable)")
 	fl.BoolVar(&f.narrowOrg, "narrow-to-org", false, "narrow grants to everyone with a StringEquals aws:PrincipalOrgID condition instead of removing them")
-	fl.BoolVar(&f.narrowAccount, "narrow-to-account", false, "narrow grants to everyone or to a service with a StringEquals AWS:SourceAccount (owner) condition instead of removing them")
+	fl.BoolVar(&f.narrowAccount, "narrow-to-account", false, "narrow grants to everyone with a StringEquals AWS:SourceAccount (owner) condition instead of removing them (service grants are narrowed that way by default)")
+	fl.BoolVar(&f.remove, "remove", false, "remove flagged service grants instead of pinning them to the owner account with AWS:SourceAccount (their triggers stop)")
 	fl.StringVar(&f.urlAuth, "url-auth", "", "aws-iam: switch function URLs with AuthType NONE and a public grant to AWS_IAM (breaks unsigned callers); without it they are only reported")
-	fl.StringVarP(&f.output, "output", "o", "", "text or json (default: text on a terminal, json otherwise)")
+	f.output.register(cmd, false)
 }
 
 // options turns the filters into planner options.
 func (f *fixFlags) options(tr rules.Trust) (remediate.Options, error) {
-	opt := remediate.Options{Trust: tr, NarrowToOrg: f.narrowOrg, NarrowToAccount: f.narrowAccount}
+	if f.remove && f.narrowAccount {
+		return remediate.Options{}, usagef("--remove and --narrow-to-account are exclusive: one removes service grants, the other pins them")
+	}
+	opt := remediate.Options{Trust: tr, NarrowToOrg: f.narrowOrg, NarrowToAccount: f.narrowAccount, Remove: f.remove}
 	for _, id := range f.rules {
 		if _, err := rules.ByID(id); err != nil {
 			return opt, usagef("--rule: %s", err)
@@ -115,34 +118,42 @@ func (e *env) fixCommand() *cobra.Command {
 		Short: "Plan (and with --apply, make) the changes that close reported exposures",
 		Long: `Scans like 'scan' (same flags, --demo included) or reads a saved report (--from,
 each policy is read again), then prints a plan: per resource, each statement to
-remove or narrow, why, the exact AWS CLI equivalent, and the exposure before
-and after, computed by the engine on the planned policy. Nothing changes
-without --apply.
+remove or narrow, why, what stops working, the exact AWS CLI equivalent, and
+the exposure before and after, computed by the engine on the planned policy.
+Nothing changes without --apply.
 
 Only statements the scan flagged as public, cross-account or service-unscoped
-are touched; every other statement is kept byte for byte, and a statement that
-is an organization or private grant for any resource it reaches is never
-removed. AddPermission-style statements are removed with RemovePermission;
-full JSON policies are rewritten with PutResourcePolicy; layer statements with
+are touched; every other statement is kept byte for byte. The least disruptive
+change that closes the exposure is chosen: a service grant without a pin is
+pinned to the owner account (AWS:SourceAccount added, AWS:SourceArn kept) so
+the owner's triggers keep working (--remove removes it instead); public and
+other-account grants are removed (--narrow-to-org keeps them for the
+organization). A statement that is an organization or private grant for some
+resource it reaches is never removed: when its aliases inherit it without the
+function's Deny, the Deny's limit is written into it, or its Resource narrowed.
+Policies written by AddPermission are changed with RemovePermission (and
+AddPermission of the narrowed statement under the same Sid); full JSON policies
+are rewritten with PutResourcePolicy; layer statements are removed with
 RemoveLayerVersionPermission. Every write carries the RevisionId just read.
 
 With --apply each resource is read again and re-planned, its whole policy (and
 URL configuration) is written to a backup file and fsynced before the first
 call, and a 412 PreconditionFailed (someone changed the policy) makes it
-re-read and re-plan, never retry blindly. A failure stops that resource (what
-it had already changed is rolled back) and the others go on. Resources that
-could not be assessed are never touched. 'lambdawarden restore DIR' puts the
-backed-up statements back.
+re-read and re-plan, never retry blindly; the JSON output lists every attempt.
+A failure stops that resource (what it had already changed is rolled back) and
+the others go on. Resources that could not be assessed are never touched.
+'lambdawarden restore DIR' puts the backed-up statements back.
 
-Exit codes: 0 plan printed or everything applied; 1 something failed;
-2 usage error; 3 the scan was incomplete (unknown resources were left alone).`,
+Exit codes: 0 plan printed or everything applied; 1 a reported exposure cannot
+be closed (the plan says which and why) or a change failed; 2 usage error; 3
+the scan was incomplete (unknown resources were left alone).`,
 		Example: `  lambdawarden fix --demo
   lambdawarden fix --profile prod --regions us-east-1 --exposure public
   lambdawarden fix --from report.json --apply --backup-dir ./backups
   lambdawarden fix --org --narrow-to-org --url-auth aws-iam --apply --yes`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return e.runFix(sf, ff, trust)
+			return e.runFix(sf, ff, trust, cmd.Flags().Changed)
 		},
 	}
 	sf.register(cmd)
@@ -196,33 +207,27 @@ type fixInput struct {
 	exec       *awsexec.Executor
 }
 
-func (e *env) runFix(sf scanFlags, ff fixFlags, trust trustFlags) error {
+func (e *env) runFix(sf scanFlags, ff fixFlags, trust trustFlags, changed func(string) bool) error {
 	tr, err := trust.parse()
 	if err != nil {
 		return err
 	}
-	if err := sf.validate(); err != nil {
+	if err := sf.validate(e, changed); err != nil {
 		return err
 	}
 	opt, err := ff.options(tr)
 	if err != nil {
 		return err
 	}
-	format := strings.ToLower(ff.output)
-	if format == "" {
-		format = "json"
-		if e.isTerminal {
-			format = "text"
-		}
+	if err := ff.output.parse(e); err != nil {
+		return err
 	}
-	if format != "text" && format != "json" {
-		return usagef("fix -o %q: want text or json", ff.output)
-	}
+	format := ff.output.format
 	if ff.apply && ff.dryRun {
 		return usagef("--apply and --dry-run are exclusive (--dry-run is the default)")
 	}
 	if ff.apply && !ff.yes && !stdinIsTerminal(e.stdin) {
-		return usagef("--apply asks for confirmation, but standard input is not a terminal; pass --yes to apply without asking")
+		return usagef("--apply asks for confirmation, but standard input is not a terminal (a pipe, /dev/null, cron); pass --yes to apply without asking")
 	}
 	var saved *report.Document
 	if ff.from != "" {
@@ -260,19 +265,16 @@ func (e *env) runFix(sf scanFlags, ff fixFlags, trust trustFlags) error {
 	plan.Unknown = mergeUnknown(plan.Unknown, in.unknown)
 	incomplete := len(plan.Unknown) > 0 || len(in.scanErrors) > 0
 
-	mode := "dry-run"
+	mode := fixdoc.ModeDryRun
 	if ff.apply {
-		mode = "apply"
+		mode = fixdoc.ModeApply
 	}
-	doc := newFixDocument(plan, in.scanErrors, mode)
+	doc := fixdoc.New(plan, toolInfo(), in.scanErrors, mode)
 	if !ff.apply || doc.Summary.Calls == 0 {
 		if err := e.writeFix(format, doc, ""); err != nil {
 			return err
 		}
-		if incomplete {
-			return exitCode(exitIncomplete)
-		}
-		return nil
+		return fixExit(doc, 0, incomplete)
 	}
 
 	dir := ff.backupDir
@@ -293,10 +295,7 @@ func (e *env) runFix(sf scanFlags, ff fixFlags, trust trustFlags) error {
 			// Declining is not a failure: the plan was printed and
 			// nothing changed.
 			fmt.Fprintln(e.stderr, "lambdawarden: not applied; nothing was changed")
-			if incomplete {
-				return exitCode(exitIncomplete)
-			}
-			return nil
+			return fixExit(doc, 0, incomplete)
 		}
 	}
 	if in.exec == nil {
@@ -307,25 +306,33 @@ func (e *env) runFix(sf scanFlags, ff fixFlags, trust trustFlags) error {
 	store := &remediate.DirStore{Dir: dir}
 	progress := func(r *remediate.Result) {}
 	if format == "text" {
-		progress = func(r *remediate.Result) { writeResult(e.stdout, r) }
+		progress = func(r *remediate.Result) { fixdoc.WriteResult(e.stdout, r) }
 		fmt.Fprintf(e.stdout, "\nApplying; backups in %s\n", dir)
 	}
 	sum := remediate.Apply(e.ctx, in.exec, plan, remediate.ApplyOptions{Store: store, Tool: "lambdawarden " + version(), Progress: progress})
-	doc.attach(sum)
+	doc.Attach(sum)
+	if e.ctx.Err() != nil {
+		if sf.demo {
+			return interrupted("fix was stopped while applying: %d applied, %d failed, the rest not started (the demo estate lived only for this run)", sum.Applied, sum.Failed)
+		}
+		return interrupted("fix was stopped while applying: %d applied, %d failed, the rest not started; what changed is backed up (lambdawarden restore %s)", sum.Applied, sum.Failed, dir)
+	}
 	if format == "text" {
-		fmt.Fprintf(e.stdout, "\nSummary: %d applied, %d skipped, %d failed", sum.Applied, sum.Skipped, sum.Failed)
-		if sum.Applied+sum.Failed > 0 {
-			fmt.Fprintf(e.stdout, "; restore with: lambdawarden restore %s", dir)
-		}
-		fmt.Fprintln(e.stdout)
-		if incomplete {
-			fmt.Fprintf(e.stdout, "The scan was incomplete: %d resource(s) could not be assessed and were left alone.\n", len(plan.Unknown))
-		}
-	} else if err := writeJSON(e.stdout, doc); err != nil {
+		// A --demo estate lives only as long as this command: restore
+		// would run against whatever AWS the environment points at.
+		fixdoc.WriteApplied(e.stdout, doc, sum, dir, !sf.demo)
+	} else if err := fixdoc.WriteJSON(e.stdout, doc); err != nil {
 		return err
 	}
+	return fixExit(doc, sum.Failed, incomplete)
+}
+
+// fixExit maps a fix run to its exit code: 1 when a change failed or a
+// reported exposure cannot be closed, else 3 when the scan was
+// incomplete.
+func fixExit(d *fixdoc.Document, failed int, incomplete bool) error {
 	switch {
-	case sum.Failed > 0:
+	case failed > 0 || d.Summary.Unresolved > 0:
 		return exitCode(exitFindings)
 	case incomplete:
 		return exitCode(exitIncomplete)
@@ -347,11 +354,17 @@ func withCollectorCredentials(c *fixConn) awsexec.Config {
 func (e *env) fixFromScan(c *fixConn, tr rules.Trust, quiet bool) (*fixInput, error) {
 	opt := c.collect
 	opt.NeedsURL = func(r *inventory.Resource) bool { return scan.URLReachable(r, tr) }
-	if !quiet && isTerminal(e.stderr) {
-		opt.Progress = e.stderr
-	}
+	prog := e.startProgress(quiet)
+	opt.LaneDone = prog.laneDone
 	var resources []*inventory.Resource
-	sum, err := awscollect.Collect(e.ctx, opt, func(r *inventory.Resource) { resources = append(resources, r) })
+	sum, err := awscollect.Collect(e.ctx, opt, func(r *inventory.Resource) {
+		prog.resource(r.Account, r.Region)
+		resources = append(resources, r)
+	})
+	prog.finish()
+	if e.ctx.Err() != nil {
+		return nil, interrupted("the scan was stopped before it read everything; nothing was planned or changed")
+	}
 	if err != nil {
 		if errors.Is(err, awscollect.ErrNoCredentials) {
 			return nil, usagef("%s", err)
@@ -366,6 +379,9 @@ func readReport(path string) (*report.Document, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, usagef("--from: cannot read %s: %s", path, unwrapPathError(err))
+	}
+	if what := fixdoc.NotAReport(data); what != "" {
+		return nil, usagef("--from %s: this is %s, not a scan report; write one with 'lambdawarden scan -o json=report.json'", path, what)
 	}
 	var d report.Document
 	if err := json.Unmarshal(data, &d); err != nil {
@@ -426,15 +442,6 @@ func mergeUnknown(a, b []remediate.UnknownResource) []remediate.UnknownResource 
 	return out
 }
 
-func stdinIsTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
 // confirm asks on stderr and reads one line; only "yes" goes ahead.
 func confirm(in io.Reader, out io.Writer, prompt string) (bool, error) {
 	fmt.Fprint(out, prompt)
@@ -448,236 +455,13 @@ func confirm(in io.Reader, out io.Writer, prompt string) (bool, error) {
 	return strings.EqualFold(strings.TrimSpace(line), "yes"), nil
 }
 
-// fixDocument is fix's JSON output (schema_version "1").
-type fixDocument struct {
-	SchemaVersion string                      `json:"schema_version"`
-	Tool          report.Tool                 `json:"tool"`
-	Mode          string                      `json:"mode"`
-	Complete      bool                        `json:"complete"`
-	ScanErrors    []string                    `json:"scan_errors,omitempty"`
-	Actions       []fixAction                 `json:"actions"`
-	Unknown       []remediate.UnknownResource `json:"unknown"`
-	Summary       fixSummary                  `json:"summary"`
-}
-
-type fixAction struct {
-	Resource       string               `json:"resource"`
-	Kind           inventory.Kind       `json:"kind"`
-	Account        string               `json:"account"`
-	Region         string               `json:"region"`
-	RevisionID     string               `json:"revision_id,omitempty"`
-	Changes        []remediate.Change   `json:"changes"`
-	URL            *remediate.URLChange `json:"function_url,omitempty"`
-	Calls          []remediate.Step     `json:"calls"`
-	AfterPolicy    string               `json:"after_policy,omitempty"`
-	PolicyDeleted  bool                 `json:"policy_deleted,omitempty"`
-	StatementsKept int                  `json:"statements_kept"`
-	Exposure       []remediate.Effect   `json:"exposure"`
-	NotChanged     []remediate.Skip     `json:"not_changed,omitempty"`
-	Notes          []string             `json:"notes,omitempty"`
-	Result         *remediate.Result    `json:"result,omitempty"`
-	action         *remediate.Action
-}
-
-type fixSummary struct {
-	Resources  int  `json:"resources"`
-	Removed    int  `json:"statements_removed"`
-	Narrowed   int  `json:"statements_narrowed"`
-	URLs       int  `json:"function_urls_switched"`
-	Calls      int  `json:"calls"`
-	NotChanged int  `json:"not_changed"`
-	Unknown    int  `json:"unknown"`
-	Applied    *int `json:"applied,omitempty"`
-	Skipped    *int `json:"skipped,omitempty"`
-	Failed     *int `json:"failed,omitempty"`
-}
-
-func newFixDocument(p *remediate.Plan, scanErrors []string, mode string) *fixDocument {
-	d := &fixDocument{SchemaVersion: fixSchemaVersion, Tool: toolInfo(), Mode: mode, ScanErrors: scanErrors,
-		Actions: []fixAction{}, Unknown: p.Unknown}
-	if d.Unknown == nil {
-		d.Unknown = []remediate.UnknownResource{}
-	}
-	d.Complete = len(p.Unknown) == 0 && len(scanErrors) == 0
-	for _, a := range p.Actions {
-		d.Actions = append(d.Actions, actionDoc(a))
-		if a.HasWork() {
-			d.Summary.Resources++
-		}
-		for _, c := range a.Changes {
-			if c.Kind == remediate.Narrow {
-				d.Summary.Narrowed++
-			} else {
-				d.Summary.Removed++
-			}
-		}
-		if a.URL != nil {
-			d.Summary.URLs++
-		}
-		d.Summary.Calls += len(a.Steps)
-		d.Summary.NotChanged += len(a.Skipped)
-	}
-	d.Summary.Unknown = len(p.Unknown)
-	return d
-}
-
-func actionDoc(a *remediate.Action) fixAction {
-	return fixAction{Resource: a.Target.ARN, Kind: a.Target.Kind, Account: a.Target.Account, Region: a.Target.Region, RevisionID: a.RevisionID,
-		Changes: a.Changes, URL: a.URL, Calls: a.Steps, AfterPolicy: a.After, PolicyDeleted: a.Deleted, StatementsKept: a.Kept,
-		Exposure: a.Effects, NotChanged: a.Skipped, Notes: a.Notes, action: a}
-}
-
-// attach adds the apply results; a re-planned action replaces the plan.
-func (d *fixDocument) attach(sum *remediate.Summary) {
-	byARN := map[string]*remediate.Result{}
-	for _, r := range sum.Results {
-		byARN[r.Target.ARN] = r
-	}
-	for i := range d.Actions {
-		r := byARN[d.Actions[i].Resource]
-		if r == nil {
-			continue
-		}
-		if r.Action != nil && r.Action != d.Actions[i].action {
-			res := actionDoc(r.Action)
-			d.Actions[i] = res
-		}
-		d.Actions[i].Result = r
-	}
-	d.Summary.Applied, d.Summary.Skipped, d.Summary.Failed = &sum.Applied, &sum.Skipped, &sum.Failed
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
-
-func (e *env) writeFix(format string, d *fixDocument, backupDir string) error {
+func (e *env) writeFix(format string, d *fixdoc.Document, backupDir string) error {
 	if format == "json" {
-		return writeJSON(e.stdout, d)
+		return fixdoc.WriteJSON(e.stdout, d)
 	}
-	writePlanText(e.stdout, d, backupDir)
+	fixdoc.WritePlan(e.stdout, d, backupDir)
 	return nil
 }
 
-// writePlanText renders the plan for a person: one block per resource,
-// the statement, why, the exact call, and the exposure before and after.
-func writePlanText(w io.Writer, d *fixDocument, backupDir string) {
-	if d.Mode == "dry-run" {
-		fmt.Fprintln(w, "lambdawarden fix: dry run, nothing has been changed.")
-	} else {
-		fmt.Fprintln(w, "lambdawarden fix: the plan to apply.")
-	}
-	var notChanged []string
-	for _, a := range d.Actions {
-		for _, s := range a.NotChanged {
-			what := ""
-			if s.Sid != "" {
-				what = fmt.Sprintf(" statement %q:", s.Sid)
-			}
-			notChanged = append(notChanged, fmt.Sprintf("  %s:%s %s", s.Resource, what, s.Reason))
-		}
-		if len(a.Calls) == 0 {
-			continue
-		}
-		fmt.Fprintf(w, "\n%s (%s, %s)\n", a.Resource, a.Kind, a.Region)
-		for _, c := range a.Changes {
-			fmt.Fprintf(w, "  %-8s %s\n", c.Kind, stmtLabel(c.Sid, c.Index))
-			seen := map[string]bool{}
-			for _, f := range c.Findings {
-				line := fmt.Sprintf("%s (%s, %s)", f.RuleID, f.Severity, f.Exposure)
-				if f.Resource != a.Resource {
-					line += " on " + f.Resource
-				}
-				if seen[line] {
-					continue
-				}
-				seen[line] = true
-				fmt.Fprintf(w, "           why: %s: %s\n", line, f.Explanation)
-			}
-			if c.Kind == remediate.Narrow {
-				fmt.Fprintf(w, "           becomes: %s\n", c.Replacement)
-			}
-			if c.Note != "" {
-				fmt.Fprintf(w, "           note: %s\n", c.Note)
-			}
-		}
-		if a.URL != nil {
-			fmt.Fprintf(w, "  %-8s function URL %sauth type %s → %s (unsigned callers will get 403)\n", "switch", urlPrefix(a.URL.URL), a.URL.From, a.URL.To)
-		}
-		if len(a.Changes) > 0 {
-			fmt.Fprintf(w, "  %-8s %d other statement(s), unchanged byte for byte\n", "keep", a.StatementsKept)
-		}
-		for _, s := range a.Calls {
-			fmt.Fprintf(w, "  %-8s %s\n", "run", s.CLI)
-		}
-		for _, ef := range a.Exposure {
-			who := ""
-			if ef.Resource != a.Resource {
-				who = " " + ef.Resource + " (" + string(ef.Kind) + "):"
-			}
-			fmt.Fprintf(w, "  %-8s%s %s → %s\n", "exposure", who, ef.Before, ef.After)
-		}
-		for _, n := range a.Notes {
-			fmt.Fprintf(w, "  %-8s %s\n", "note", n)
-		}
-	}
-	if len(notChanged) > 0 {
-		fmt.Fprintln(w, "\nReported, not changed:")
-		for _, l := range notChanged {
-			fmt.Fprintln(w, l)
-		}
-	}
-	if len(d.Unknown) > 0 || len(d.ScanErrors) > 0 {
-		fmt.Fprintln(w, "\nCould not be assessed, never touched:")
-		for _, u := range d.Unknown {
-			fmt.Fprintf(w, "  %s: %s\n", u.ARN, u.Reason)
-		}
-		for _, s := range d.ScanErrors {
-			fmt.Fprintf(w, "  %s\n", s)
-		}
-	}
-	s := d.Summary
-	fmt.Fprintf(w, "\nPlan: %d statement(s) to remove, %d to narrow, %d function URL(s) to switch, in %d call(s) on %d resource(s).\n",
-		s.Removed, s.Narrowed, s.URLs, s.Calls, s.Resources)
-	switch {
-	case s.Calls == 0:
-		fmt.Fprintln(w, "Nothing to change.")
-	case d.Mode == "dry-run":
-		fmt.Fprintln(w, "Run again with --apply to carry it out; each resource is backed up (--backup-dir) before it is changed.")
-	default:
-		fmt.Fprintf(w, "Backups go to %s before each resource is changed.\n", backupDir)
-	}
-	if !d.Complete {
-		fmt.Fprintln(w, "The scan was incomplete: what could not be assessed was left alone.")
-	}
-}
-
-func urlPrefix(u string) string {
-	if u == "" {
-		return ""
-	}
-	return u + " "
-}
-
-func stmtLabel(sid string, index int) string {
-	if sid == "" {
-		return fmt.Sprintf("statement %d (no Sid)", index)
-	}
-	return fmt.Sprintf("statement %q (index %d)", sid, index)
-}
-
-func writeResult(w io.Writer, r *remediate.Result) {
-	fmt.Fprintf(w, "  %-8s %s\n", r.Status, r.Target.ARN)
-	if r.Error != "" {
-		fmt.Fprintf(w, "           %s\n", r.Error)
-	}
-	for _, m := range r.Messages {
-		fmt.Fprintf(w, "           %s\n", m)
-	}
-	for _, b := range r.Backups {
-		fmt.Fprintf(w, "           backup %s\n", b)
-	}
-}
+// writeJSON writes v as indented JSON without HTML escaping.
+func writeJSON(w io.Writer, v any) error { return fixdoc.WriteJSON(w, v) }

@@ -4,8 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"io"
-	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/lambdawarden/lambdawarden/internal/finding"
@@ -17,6 +16,9 @@ import (
 type outputFlags struct {
 	outputs []string
 	failOn  string
+	// origin says where outputs came from when not the command line
+	// ("outputs: in lambdawarden.yaml").
+	origin string
 }
 
 func (o *outputFlags) register(cmd *cobra.Command) {
@@ -27,18 +29,35 @@ func (o *outputFlags) register(cmd *cobra.Command) {
 
 type outputTarget struct {
 	writer report.Writer
-	file   string // "" = stdout
+	spec   string // as given, for messages ("json=report.json")
+	origin string // where it was given: "-o", or "outputs: in FILE"
+	file   string // "" = standard output (or standard error, with toStderr)
+	// toStderr sends the report to standard error (-o text=/dev/stderr).
+	toStderr bool
+}
+
+// label names the target in messages: "-o json=report.json".
+func (t outputTarget) label() string {
+	if t.origin == "-o" {
+		return "-o " + t.spec
+	}
+	return t.spec + " (" + t.origin + ")"
 }
 
 // parse checks the flags before any work is done, so a typo costs
-// nothing.
+// nothing: formats, and that every file can be written.
 func (o *outputFlags) parse(e *env) ([]outputTarget, finding.Severity, error) {
 	failOn, err := finding.ParseSeverity(o.failOn)
 	if err != nil {
 		return nil, 0, usagef("--fail-on: %s", err)
 	}
 	specs := o.outputs
+	origin := "-o"
+	if o.origin != "" {
+		origin = o.origin
+	}
 	if len(specs) == 0 {
+		origin = "-o"
 		if e.isTerminal {
 			specs = []string{"text"}
 		} else {
@@ -47,19 +66,42 @@ func (o *outputFlags) parse(e *env) ([]outputTarget, finding.Severity, error) {
 	}
 	var out []outputTarget
 	toStdout := 0
+	files := map[string]string{}
 	for _, s := range specs {
-		name, file, _ := strings.Cut(s, "=")
+		name, file, hasFile := strings.Cut(s, "=")
+		t := outputTarget{spec: s, origin: origin}
 		w, err := report.Lookup(strings.ToLower(strings.TrimSpace(name)))
 		if err != nil {
-			return nil, 0, usagef("-o %s: %s", s, err)
+			return nil, 0, usagef("%s: %s", t.label(), err)
 		}
-		if strings.Contains(s, "=") && file == "" {
-			return nil, 0, usagef("-o %s: missing file name after '='", s)
+		t.writer = w
+		if hasFile && file == "" {
+			return nil, 0, usagef("%s: missing file name after '=' (use - for standard output)", t.label())
 		}
-		if file == "" {
+		switch filepath.Clean(file) {
+		case "-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1":
+			file = ""
+		case "/dev/stderr", "/dev/fd/2", "/proc/self/fd/2":
+			file, t.toStderr = "", true
+		}
+		t.file = file
+		if file == "" && !t.toStderr {
 			toStdout++
 		}
-		out = append(out, outputTarget{writer: w, file: file})
+		if file != "" {
+			key := file
+			if real, err := followLinks(file); err == nil {
+				key, _ = filepath.Abs(real)
+			}
+			if prev, ok := files[key]; ok {
+				return nil, 0, usagef("%s and -o %s write the same file; give each report its own", t.label(), prev)
+			}
+			files[key] = s
+			if err := checkOutputFile(file); err != nil {
+				return nil, 0, usagef("%s: cannot write %s: %s", t.label(), file, err)
+			}
+		}
+		out = append(out, t)
 	}
 	if toStdout > 1 {
 		return nil, 0, usagef("only one -o format can go to standard output; give the others a file (-o json=report.json)")
@@ -69,111 +111,85 @@ func (o *outputFlags) parse(e *env) ([]outputTarget, finding.Severity, error) {
 
 // write renders the document to every target, streaming: a writer's
 // output goes through a buffer to standard output or to the file, never
-// whole into memory. Files are written whole or not at all (temp file in
-// the same directory, fsync, rename), so a failed run never leaves half
-// a report behind.
+// whole into memory. A file is written whole or not at all (see
+// writeOutputFile). When a target fails the others are still written,
+// and each failure is named: never a silent partial set.
 func (e *env) write(targets []outputTarget, d *report.Document, base report.Options) error {
+	return e.writeViews(targets, func(report.Writer) *report.Document { return d }, base)
+}
+
+// writeViews is write with a document per writer (analyze's text output
+// is capped; the other formats have everything).
+func (e *env) writeViews(targets []outputTarget, view func(report.Writer) *report.Document, base report.Options) error {
+	var failed []string
+	var last error
 	for _, t := range targets {
-		opt := base
-		if t.file == "" {
-			opt.Color = e.isTerminal && e.getenv("NO_COLOR") == "" && t.writer.Name() == "text"
-			w := bufio.NewWriterSize(e.stdout, outputBuffer)
-			err := t.writer.Write(w, d, opt)
-			if err == nil {
-				err = w.Flush()
-			}
-			if err != nil {
-				return fmt.Errorf("write %s: %w", t.writer.Name(), err)
-			}
+		err := e.writeTarget(t, view(t.writer), base)
+		if err == nil {
 			continue
 		}
-		err := writeFileAtomic(t.file, func(w io.Writer) error { return t.writer.Write(w, d, opt) })
-		var fe *fileError
-		if errors.As(err, &fe) {
-			return usagef("cannot write %s: %s", t.file, fe.err)
+		if len(targets) == 1 {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "lambdawarden: not written: %s\n", err)
+		failed = append(failed, t.label())
+		last = err
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("%d of %d reports were not written (%s); the others were", len(failed), len(targets), strings.Join(failed, ", "))
+	var ue *usageError
+	if errors.As(last, &ue) {
+		return usagef("%s", msg)
+	}
+	return errors.New(msg)
+}
+
+func (e *env) writeTarget(t outputTarget, d *report.Document, base report.Options) error {
+	opt := base
+	if t.file == "" {
+		out, term := e.stdout, e.isTerminal
+		if t.toStderr {
+			out, term = e.stderr, e.stderrTerminal
+		}
+		opt.Color = term && e.colour() && t.writer.Name() == "text"
+		w := bufio.NewWriterSize(out, outputBuffer)
+		err := t.writer.Write(w, d, opt)
+		if err == nil {
+			err = w.Flush()
 		}
 		if err != nil {
-			return fmt.Errorf("write %s: %w", t.writer.Name(), err)
+			return fmt.Errorf("%s: %w", t.label(), err)
 		}
+		return nil
+	}
+	// An asff report that one BatchImportFindings call cannot take
+	// becomes one file per account, Region and 100 findings.
+	files, err := report.WriteFiles(t.writer, t.file, d, opt, writeOutputFile)
+	if len(files) > 1 {
+		fmt.Fprintf(e.stderr, "%s: %d files (%s, ...): Security Hub imports at most %d findings of one account and Region a call\n",
+			t.writer.Name(), len(files), files[0], report.ASFFBatchSize)
+	}
+	var fe *fileError
+	if errors.As(err, &fe) {
+		return usagef("%s: cannot write %s: %s", t.label(), t.file, unwrapPathError(fe.err))
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", t.label(), err)
 	}
 	return nil
+}
+
+// colour tells whether colour is wanted at all: NO_COLOR and TERM=dumb
+// turn it off.
+func (e *env) colour() bool {
+	return e.getenv("NO_COLOR") == "" && e.getenv("TERM") != "dumb"
 }
 
 // outputBuffer is the write buffer of each output: large enough that a
 // report of hundreds of megabytes goes out in few system calls.
 const outputBuffer = 256 << 10
-
-// fileError is a failure of the output file itself (create, write, sync,
-// rename), as opposed to one of the writer.
-type fileError struct{ err error }
-
-func (e *fileError) Error() string { return e.err.Error() }
-func (e *fileError) Unwrap() error { return e.err }
-
-// fileWriter remembers the first error of the file under the buffer, so
-// a failed render can be told apart from a full disk.
-type fileWriter struct {
-	f   *os.File
-	err error
-}
-
-func (w *fileWriter) Write(p []byte) (int, error) {
-	n, err := w.f.Write(p)
-	if err != nil && w.err == nil {
-		w.err = err
-	}
-	return n, err
-}
-
-// writeFileAtomic streams render's output to a temporary file in path's
-// directory through a buffer, syncs it and renames it over path. On any
-// error the temporary file is removed and path is left as it was.
-// Failures of the file come back as *fileError.
-func writeFileAtomic(path string, render func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(dirOf(path), ".lambdawarden-*")
-	if err != nil {
-		return &fileError{err}
-	}
-	defer os.Remove(tmp.Name()) // a no-op after the rename
-	fw := &fileWriter{f: tmp}
-	w := bufio.NewWriterSize(fw, outputBuffer)
-	err = render(w)
-	if err == nil {
-		err = w.Flush()
-	}
-	if fw.err != nil {
-		tmp.Close()
-		return &fileError{fw.err}
-	}
-	if err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return &fileError{err}
-	}
-	if err := tmp.Close(); err != nil {
-		return &fileError{err}
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return &fileError{err}
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return &fileError{err}
-	}
-	return nil
-}
-
-func dirOf(path string) string {
-	if i := strings.LastIndexAny(path, `/\`); i >= 0 {
-		if i == 0 {
-			return "/"
-		}
-		return path[:i]
-	}
-	return "."
-}
 
 // verdict turns a finished document into the exit code.
 func verdict(d *report.Document, failOn finding.Severity) error {

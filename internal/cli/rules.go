@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 
@@ -23,48 +24,54 @@ type ruleDoc struct {
 }
 
 func (e *env) rulesCommand() *cobra.Command {
-	var format string
+	var out docOutput
 	cmd := &cobra.Command{
 		Use:   "rules",
 		Short: "List the rule catalog with its framework mappings (HIPAA first)",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			all := rules.All()
-			switch strings.ToLower(format) {
-			case "json":
-				docs := make([]ruleDoc, 0, len(all))
-				for _, r := range all {
-					d := ruleDoc{ID: r.ID, Title: r.Title, Severity: r.Severity, Rationale: r.Rationale, Remediation: r.Remediation, Compliance: rules.Compliance(r.ID)}
-					for _, k := range r.Kinds {
-						d.Resources = append(d.Resources, string(k))
-					}
-					docs = append(docs, d)
-				}
-				enc := json.NewEncoder(e.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"schema_version": "1", "frameworks": rules.Frameworks(), "rules": docs})
-			case "text", "":
-				tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tSEVERITY\tTITLE")
-				for _, r := range all {
-					fmt.Fprintf(tw, "%s\t%s\t%s\n", r.ID, r.Severity, r.Title)
-				}
-				if err := tw.Flush(); err != nil {
-					return err
-				}
-				fmt.Fprintln(e.stdout)
-				for _, r := range all {
-					fmt.Fprintf(e.stdout, "%s  (%s)\n  %s\n", r.ID, r.Severity, r.Rationale)
-					for _, req := range rules.Compliance(r.ID) {
-						fmt.Fprintf(e.stdout, "  %-24s %s\n", req.Framework, strings.Join(req.IDs, ", "))
-					}
-					fmt.Fprintln(e.stdout)
-				}
-				return nil
+			if err := out.parse(e); err != nil {
+				return err
 			}
-			return usagef("rules -o %q: want text or json", format)
+			return out.write(e, func(w io.Writer) error { return writeRules(w, out.format) })
 		},
 	}
-	cmd.Flags().StringVarP(&format, "output", "o", "text", "text or json")
+	out.register(cmd, true)
 	return cmd
+}
+
+func writeRules(w io.Writer, format string) error {
+	all := rules.All()
+	switch format {
+	case "json":
+		docs := make([]ruleDoc, 0, len(all))
+		for _, r := range all {
+			d := ruleDoc{ID: r.ID, Title: r.Title, Severity: r.Severity, Rationale: r.Rationale, Remediation: r.Remediation, Compliance: rules.Compliance(r.ID)}
+			for _, k := range r.Kinds {
+				d.Resources = append(d.Resources, string(k))
+			}
+			docs = append(docs, d)
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"schema_version": "1", "frameworks": rules.Frameworks(), "rules": docs})
+	default:
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSEVERITY\tTITLE")
+		for _, r := range all {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.ID, r.Severity, r.Title)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+		for _, r := range all {
+			fmt.Fprintf(w, "%s  (%s)\n  %s\n", r.ID, r.Severity, r.Rationale)
+			for _, req := range rules.Compliance(r.ID) {
+				fmt.Fprintf(w, "  %-24s %s\n", req.Framework, strings.Join(req.IDs, ", "))
+			}
+			fmt.Fprintln(w)
+		}
+		return nil
+	}
 }

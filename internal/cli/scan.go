@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 // scanFlags are the flags of scan (and later fix) that say what to read.
 type scanFlags struct {
 	profile     string
+	region      string
 	regions     []string
 	allRegions  bool
 	endpointURL string
@@ -34,14 +36,18 @@ type scanFlags struct {
 	demo        bool
 	quiet       bool
 	getPolicy   bool
+	policyAPI   string
 	noRoles     bool
 	pace        string
+	// timeout bounds the whole scan (scan only; zero: none).
+	timeout time.Duration
 }
 
 func (f *scanFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.profile, "profile", "", "AWS shared-config profile (default: the standard credential chain)")
-	fl.StringSliceVar(&f.regions, "regions", nil, "Regions to scan, comma-separated (default: the profile's Region)")
+	fl.StringVar(&f.region, "region", "", "the Region to scan (default: AWS_REGION, AWS_DEFAULT_REGION or the profile's Region)")
+	fl.StringSliceVar(&f.regions, "regions", nil, "Regions to scan, comma-separated (default: as --region)")
 	fl.BoolVar(&f.allRegions, "all-regions", false, "scan every Region enabled for the account")
 	fl.StringVar(&f.endpointURL, "endpoint-url", "", "send every AWS call to this endpoint (an emulator)")
 	fl.BoolVar(&f.org, "org", false, "scan every active account of the organization (from the management or a delegated-admin account)")
@@ -51,20 +57,51 @@ func (f *scanFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.sessionName, "session-name", "lambdawarden", "role session name for the assumed role (shows in the accounts' CloudTrail)")
 	fl.BoolVar(&f.thorough, "thorough", false, "read every function URL config, not only those a policy could expose")
 	fl.BoolVar(&f.demo, "demo", false, "scan the built-in demo estate on a local emulator (no AWS account needed)")
-	fl.BoolVar(&f.quiet, "quiet", false, "no progress on the terminal")
+	fl.BoolVar(&f.quiet, "quiet", false, "no progress lines on stderr")
 	fl.StringVar(&f.pace, "pace", "aws", "client-side pacing: aws (Lambda's quotas per account and Region) or none (only for an emulator without quotas)")
 	fl.BoolVar(&f.noRoles, "no-roles", false, "skip execution-role posture (IAM reads of each function's role)")
-	fl.BoolVar(&f.getPolicy, "getpolicy-only", false, "read policies only with GetPolicy (by default GetResourcePolicy also carries reads when its quota is free)")
+	fl.StringVar(&f.policyAPI, "policy-api", "balanced", "how policies are read: balanced (GetPolicy and GetResourcePolicy, each on its own quota; the first \"no policy\" answers are confirmed with GetPolicy) or getpolicy (GetPolicy only)")
+	fl.BoolVar(&f.getPolicy, "getpolicy-only", false, "the same as --policy-api getpolicy")
+	_ = fl.MarkHidden("getpolicy-only")
 }
 
-func (f *scanFlags) validate() error {
+// registerTimeout adds --timeout (scan only: fix must not stop between
+// reading a policy and changing it).
+func (f *scanFlags) registerTimeout(cmd *cobra.Command) {
+	cmd.Flags().DurationVar(&f.timeout, "timeout", 0, "stop reading after this long (e.g. 10m) and write the report: whatever was not read is unknown, and the exit code says incomplete (default: no limit)")
+}
+
+// validate checks the flags and what they name (profile, endpoint)
+// before any work; changed tells which flags the user gave.
+func (f *scanFlags) validate(e *env, changed func(string) bool) error {
+	if f.region != "" && !looksLikeRegion(f.region) {
+		return usagef("--region: %q is not a Region name (for example us-east-1)", f.region)
+	}
 	for _, r := range f.regions {
 		if !looksLikeRegion(r) {
 			return usagef("--regions: %q is not a Region name (for example us-east-1)", r)
 		}
 	}
-	if f.allRegions && len(f.regions) > 0 {
+	if f.demo {
+		for _, fl := range []string{"region", "regions", "all-regions", "profile", "endpoint-url"} {
+			if changed(fl) {
+				return usagef("--demo scans the built-in estate in its own Regions and accounts; it cannot be combined with --%s (drop one of them)", fl)
+			}
+		}
+	}
+	switch {
+	case f.region != "" && changed("regions"):
+		return usagef("--region and --regions are exclusive: give one Region with --region, or several with --regions a,b")
+	case f.region != "" && f.allRegions:
+		return usagef("--region and --all-regions are exclusive")
+	case f.allRegions && changed("regions"):
 		return usagef("--regions and --all-regions are exclusive")
+	}
+	if f.region != "" {
+		f.regions = []string{f.region}
+	}
+	if f.allRegions {
+		f.regions = nil // the config file's regions do not narrow --all-regions
 	}
 	for _, a := range f.accounts {
 		if !isAccountID(strings.TrimSpace(a)) {
@@ -74,10 +111,26 @@ func (f *scanFlags) validate() error {
 	if f.pace != "aws" && f.pace != "none" {
 		return usagef("--pace %q: want aws or none", f.pace)
 	}
-	if f.demo && (f.endpointURL != "" || f.profile != "") {
-		return usagef("--demo scans the built-in estate; it cannot be combined with --endpoint-url or --profile")
+	switch f.policyAPI {
+	case "balanced", "getpolicy":
+	default:
+		return usagef("--policy-api %q: want balanced or getpolicy", f.policyAPI)
 	}
-	return nil
+	if f.timeout < 0 {
+		return usagef("--timeout %s: want a positive duration such as 10m", f.timeout)
+	}
+	if f.demo {
+		return nil
+	}
+	if len(f.regions) == 0 && !f.allRegions {
+		if err := e.checkRegionEnv(); err != nil {
+			return err
+		}
+	}
+	if err := e.checkProfile(f.profile); err != nil {
+		return err
+	}
+	return e.checkEndpoint(f.endpointURL)
 }
 
 // collectOptions turns the scan flags into collector options; scan and
@@ -93,7 +146,7 @@ func (f *scanFlags) collectOptions() awscollect.Options {
 		ExternalID:    f.externalID,
 		SessionName:   f.sessionName,
 		Thorough:      f.thorough,
-		GetPolicyOnly: f.getPolicy,
+		GetPolicyOnly: f.getPolicy || f.policyAPI == "getpolicy",
 		SkipRoles:     f.noRoles,
 	}
 	if f.pace == "none" {
@@ -149,7 +202,7 @@ exit code 3; it is never counted as compliant.`,
   lambdawarden scan --org --role-name SecurityAudit --regions us-east-1,eu-west-1`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := files.load(cmd, &out, &trust, &sf.regions)
+			st, err := files.load(e, cmd, &out, &trust, &sf.regions, true)
 			if err != nil {
 				return err
 			}
@@ -161,7 +214,10 @@ exit code 3; it is never counted as compliant.`,
 			if err != nil {
 				return err
 			}
-			if err := sf.validate(); err != nil {
+			if err := sf.validate(e, cmd.Flags().Changed); err != nil {
+				return err
+			}
+			if err := e.checkSpool(); err != nil {
 				return err
 			}
 			mark := st.marker()
@@ -177,10 +233,14 @@ exit code 3; it is never counted as compliant.`,
 			if err := e.write(targets, d, st.writer); err != nil {
 				return err
 			}
+			if d.Scan.Interrupted {
+				return interrupted("the scan was stopped before it read everything; the report written is partial (complete: false), what was not read is listed as unknown")
+			}
 			return verdict(d, failOn)
 		},
 	}
 	sf.register(cmd)
+	sf.registerTimeout(cmd)
 	out.register(cmd)
 	trust.register(cmd)
 	files.register(cmd)
@@ -191,6 +251,17 @@ exit code 3; it is never counted as compliant.`,
 // spool: the caller closes it. mark, when not nil, applies the
 // suppressions to each resource before it is spooled.
 func (e *env) runScan(sf scanFlags, tr rules.Trust, targets []outputTarget, mark *suppress.Marker) (*report.Document, error) {
+	// --timeout bounds the whole run; its cause words every unread
+	// resource's reason.
+	runCtx, stopRun := e.ctx, func() {}
+	if sf.timeout > 0 {
+		runCtx, stopRun = context.WithTimeoutCause(e.ctx, sf.timeout, fmt.Errorf("--timeout %s was reached", sf.timeout))
+	}
+	defer stopRun()
+	signalCtx := e.ctx // Ctrl-C or SIGTERM, as opposed to --timeout
+	se := *e
+	se.ctx = runCtx
+	e = &se
 	opt := sf.collectOptions()
 	if sf.demo {
 		est, err := demo.Start(emulator.Options{})
@@ -210,9 +281,8 @@ func (e *env) runScan(sf scanFlags, tr rules.Trust, targets []outputTarget, mark
 		}
 	}
 	opt.NeedsURL = func(r *inventory.Resource) bool { return scan.URLReachable(r, tr) }
-	if !sf.quiet && isTerminal(e.stderr) {
-		opt.Progress = e.stderr
-	}
+	prog := e.startProgress(sf.quiet)
+	opt.LaneDone = prog.laneDone
 
 	keepPolicy := false
 	for _, t := range targets {
@@ -237,6 +307,7 @@ func (e *env) runScan(sf scanFlags, tr rules.Trust, targets []outputTarget, mark
 		if spoolErr != nil {
 			return
 		}
+		prog.resource(r.Account, r.Region)
 		res := scan.Assess(r, sopt)
 		if mark != nil {
 			mark.Mark(&res)
@@ -245,6 +316,7 @@ func (e *env) runScan(sf scanFlags, tr rules.Trust, targets []outputTarget, mark
 			cancel() // the report cannot be written: stop reading
 		}
 	})
+	prog.finish()
 	if spoolErr != nil {
 		err = spoolErr // the cause, rather than the cancellation it led to
 	}
@@ -267,8 +339,20 @@ func (e *env) runScan(sf scanFlags, tr rules.Trust, targets []outputTarget, mark
 		APICalls:   int(sum.APICalls),
 		Complete:   sum.Complete(),
 		Errors:     sum.Errors,
+		Notes:      sum.Notes,
+	}
+	for _, nl := range sum.NotListed {
+		d.Summary.NotListed = append(d.Summary.NotListed, report.NotListed{Account: nl.Account, Region: nl.Region, What: nl.What, Reason: nl.Reason})
 	}
 	d.Summarize()
-	d.Scan.Complete = d.Scan.Complete && d.Summary.Unknown == 0
+	d.Scan.Complete = d.Scan.Complete && d.Summary.Unknown == 0 && d.Summary.Unchecked == 0
+	if signalCtx.Err() != nil {
+		// The partial report is written, marked interrupted and
+		// incomplete: what was not read is unknown or not listed.
+		d.Scan.Interrupted, d.Scan.Complete = true, false
+	}
+	if runCtx.Err() != nil && !d.Scan.Complete {
+		fmt.Fprintf(e.stderr, "lambdawarden: %s; the report lists what was not read as unknown or not listed\n", awscollect.StopCause(runCtx))
+	}
 	return d, nil
 }

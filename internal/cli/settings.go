@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -33,8 +36,9 @@ type settings struct {
 }
 
 // load reads the configuration file and fills every flag the user did not
-// set from it, then loads the suppressions.
-func (s *settingsFlags) load(cmd *cobra.Command, out *outputFlags, trust *trustFlags, regions *[]string) (*settings, error) {
+// set from it, then loads the suppressions. regions is nil for commands
+// that take no Regions; the file's outputs apply to scan only (forScan).
+func (s *settingsFlags) load(e *env, cmd *cobra.Command, out *outputFlags, trust *trustFlags, regions *[]string, forScan bool) (*settings, error) {
 	path := s.config
 	if path == "" {
 		if found, ok := config.Find("."); ok {
@@ -42,10 +46,11 @@ func (s *settingsFlags) load(cmd *cobra.Command, out *outputFlags, trust *trustF
 		}
 	}
 	changed := cmd.Flags().Changed
+	suppressFrom := "--suppressions"
 	if path != "" {
-		cfg, err := config.Load(path)
+		cfg, err := loadConfig(path)
 		if err != nil {
-			return nil, usagef("%s", err)
+			return nil, err
 		}
 		if !changed("trusted-account") && len(cfg.TrustedAccounts) > 0 {
 			trust.trusted = cfg.TrustedAccounts
@@ -53,28 +58,69 @@ func (s *settingsFlags) load(cmd *cobra.Command, out *outputFlags, trust *trustF
 		if !changed("org-id") && cfg.OrgID != "" {
 			trust.orgID = cfg.OrgID
 		}
-		if regions != nil && !changed("regions") && !changed("all-regions") && len(cfg.Regions) > 0 {
+		if regions != nil && !changed("region") && !changed("regions") && !changed("all-regions") && len(cfg.Regions) > 0 {
 			*regions = cfg.Regions
 		}
-		if !changed("output") && len(cfg.Outputs) > 0 {
+		if forScan && !changed("output") && len(cfg.Outputs) > 0 {
 			out.outputs = cfg.Outputs
+			out.origin = "outputs: in " + path
 		}
 		if !changed("fail-on") && cfg.FailOn != "" {
 			out.failOn = cfg.FailOn
 		}
 		if !changed("suppressions") && cfg.Suppressions != "" {
 			s.suppressions = cfg.Suppressions
+			suppressFrom = "suppressions: in " + path
 		}
 	}
 	st := &settings{writer: report.Options{OCSFCompliance: s.ocsfCompliance}}
 	if s.suppressions != "" {
-		set, err := suppress.Load(s.suppressions)
+		set, err := loadSuppressions(s.suppressions, suppressFrom)
 		if err != nil {
-			return nil, usagef("%s", err)
+			return nil, err
+		}
+		if len(set.Entries) == 0 {
+			fmt.Fprintf(e.stderr, "lambdawarden: warning: %s holds no suppressions; it suppresses nothing\n", s.suppressions)
 		}
 		st.suppressions = set
 	}
 	return st, nil
+}
+
+func loadConfig(path string) (*config.Config, error) {
+	if st, err := os.Stat(path); err != nil || st.IsDir() {
+		what := "no such file"
+		if err == nil {
+			what = "a folder, not a file"
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			what = unwrapPathError(err).Error()
+		}
+		return nil, usagef("--config %s: %s (give the configuration file, or leave --config out)", path, what)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, usagef("%s", err)
+	}
+	return cfg, nil
+}
+
+// loadSuppressions reads the file named by from (the flag, or the
+// config file's field).
+func loadSuppressions(path, from string) (*suppress.Set, error) {
+	if st, err := os.Stat(path); err != nil || st.IsDir() {
+		what := "no such file"
+		if err == nil {
+			what = "a folder, not a file"
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			what = unwrapPathError(err).Error()
+		}
+		return nil, usagef("%s %s: %s (give the suppressions file, YAML)", from, path, what)
+	}
+	set, err := suppress.Load(path)
+	if err != nil {
+		return nil, usagef("%s", err)
+	}
+	return set, nil
 }
 
 // suppress marks accepted findings of a document in memory (they stay in

@@ -327,6 +327,11 @@ func (e *env) runWatch(f *watchFlags, plan *watchPlan, wopt watch.Options) error
 		logf("%d change(s) read (%d repeat(s)), %d failed call(s) ignored, %d other record(s); %d resource(s) re-read with %d API call(s), %d gone; %d alert(s) (%d unknown), %d repeat alert(s) held back; %d problem(s)",
 			st.Events, st.Repeats, st.Failed, st.Ignored, st.Reads, calls, st.Gone, st.Alerts, st.Unknown, st.Deduped, st.Problems)
 	}
+	if ctx.Err() != nil {
+		// Ctrl-C is how a --follow watch ends: exit 130 like every
+		// interrupted command, saying what was done.
+		return interrupted("watch stopped after %d alert(s) (%d unknown); queued alerts not delivered stay queued", st.Alerts, st.Unknown)
+	}
 	if runErr != nil {
 		return fmt.Errorf("reading CloudTrail input: %v", runErr)
 	}

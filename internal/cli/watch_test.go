@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -188,24 +187,6 @@ func TestWatchStratusBackdoorEndToEnd(t *testing.T) {
 	}
 }
 
-// syncBuffer is a buffer a running command writes while the test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestWatchFollow: `watch --follow` started before the change alerts on
 // it, and ends cleanly when interrupted.
 func TestWatchFollow(t *testing.T) {
@@ -227,7 +208,7 @@ func TestWatchFollow(t *testing.T) {
 	cancel()
 	code := <-done
 	alerts := alertsOf(t, out.String())
-	if code != exitFindings || len(alerts) != 1 || alerts[0].Severity != "critical" {
+	if code != exitInterrupted || len(alerts) != 1 || alerts[0].Severity != "critical" || !strings.Contains(errb.String(), "INTERRUPTED: watch stopped after 1 alert(s)") {
 		t.Fatalf("exit %d, alerts %+v\n%s", code, alerts, errb.String())
 	}
 }

@@ -6,7 +6,7 @@
 //	trusted_accounts: ["444455556666"]   # accounts that count as the owner
 //	org_id: o-abc123def4                  # your AWS Organizations id
 //	regions: [us-east-1, eu-west-1]
-//	outputs: [text, json=report.json, sarif=report.sarif]   # -o FORMAT[=FILE]
+//	outputs: [text, json=report.json, sarif=report.sarif]   # scan's -o FORMAT[=FILE], relative to this file
 //	suppressions: suppressions.yaml       # relative to this file
 //	fail_on: high                         # critical, high, medium, low, info, none
 //
@@ -44,7 +44,9 @@ type Config struct {
 	OrgID string
 	// Regions to scan.
 	Regions []string
-	// Outputs are -o values, FORMAT[=FILE], in order.
+	// Outputs are scan's -o values, FORMAT[=FILE], in order; a relative
+	// FILE is resolved against the config file's directory ("-" and
+	// absolute paths are kept).
 	Outputs []string
 	// Suppressions is the suppressions file, resolved against the config
 	// file's directory when relative; "" when not set.
@@ -122,6 +124,9 @@ func Parse(data []byte, name string) (*Config, error) {
 			})
 		case "outputs":
 			c.Outputs, err = list(v, field, errf, checkOutput)
+			for i, o := range c.Outputs {
+				c.Outputs[i] = resolveOutput(o, filepath.Dir(name))
+			}
 		case "org_id":
 			c.OrgID, err = scalar(v, field, errf)
 			if err == nil && !orgRe.MatchString(c.OrgID) {
@@ -162,6 +167,17 @@ func checkOutput(s string) string {
 		return fmt.Sprintf("%q: missing file name after '='", s)
 	}
 	return ""
+}
+
+// resolveOutput makes FORMAT=FILE's FILE relative to dir, as the
+// suppressions path is: the file means the same wherever scan runs from.
+func resolveOutput(spec, dir string) string {
+	format, file, hasFile := strings.Cut(spec, "=")
+	file = strings.TrimSpace(file)
+	if !hasFile || file == "-" || filepath.IsAbs(file) {
+		return spec
+	}
+	return format + "=" + filepath.Join(dir, file)
 }
 
 func scalar(v *yaml.Node, field string, errf func(int, string, ...any) error) (string, error) {

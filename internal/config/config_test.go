@@ -13,7 +13,7 @@ org_id: o-abc123def4
 regions:
   - us-east-1
   - eu-west-1
-outputs: [text, json=report.json, "sarif=out/report.sarif"]
+outputs: [text, json=report.json, "sarif=out/report.sarif", "csv=/tmp/r.csv", "junit=-"]
 suppressions: suppressions.yaml
 fail_on: critical
 `
@@ -25,7 +25,7 @@ func TestParseFull(t *testing.T) {
 	}
 	if strings.Join(c.TrustedAccounts, ",") != "444455556666,777788889999" || c.OrgID != "o-abc123def4" ||
 		strings.Join(c.Regions, ",") != "us-east-1,eu-west-1" || c.FailOn != "critical" ||
-		strings.Join(c.Outputs, ",") != "text,json=report.json,sarif=out/report.sarif" {
+		strings.Join(c.Outputs, ",") != "text,json=conf/report.json,sarif=conf/out/report.sarif,csv=/tmp/r.csv,junit=-" {
 		t.Errorf("config = %+v", c)
 	}
 	if want := filepath.Join("conf", "suppressions.yaml"); c.Suppressions != want {

@@ -156,7 +156,7 @@ func TestQuotaRetryAfterRoundsUp(t *testing.T) {
 }
 
 func TestParseFaults(t *testing.T) {
-	f, err := emulator.ParseFaults("GetPolicy:throttle=0.3,ListAliases:500=0.05,timeout=0.01,iam:GetRole:denied=1,503=0")
+	f, err := emulator.ParseFaults("GetPolicy:throttle=0.3,ListAliases:500=0.05,timeout=0.01,iam:GetRole:denied=1,503=0,GetResourcePolicy:404=1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,6 +166,7 @@ func TestParseFaults(t *testing.T) {
 		{Kind: emulator.FaultTimeout, Probability: 0.01},
 		{Op: "iam:GetRole", Kind: emulator.FaultDenied, Probability: 1},
 		{Kind: emulator.Fault503, Probability: 0},
+		{Op: "GetResourcePolicy", Kind: emulator.Fault404, Probability: 1},
 	}
 	if fmt.Sprint(f) != fmt.Sprint(want) {
 		t.Fatalf("got %v\nwant %v", f, want)
@@ -261,6 +262,23 @@ func TestFaultKinds(t *testing.T) {
 	}
 	if !seen {
 		t.Error("the timed-out request was never logged")
+	}
+}
+
+// TestFault404MakesGetResourcePolicyDisagree: the 404 fault makes
+// GetResourcePolicy say "no policy" while GetPolicy still returns it.
+func TestFault404MakesGetResourcePolicyDisagree(t *testing.T) {
+	faults, err := emulator.ParseFaults("GetResourcePolicy:404=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, srv := startEstate(t, emulator.Options{Faults: faults})
+	c := lambdaClient(srv, prod, useast1)
+	arn := "arn:aws:lambda:us-east-1:" + prod + ":function:intake"
+	_, err = c.GetResourcePolicy(ctx, &lambda.GetResourcePolicyInput{ResourceArn: aws.String(arn)})
+	apiError(t, err, "ResourceNotFoundException", 404)
+	if out, err := c.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String("intake")}); err != nil || aws.ToString(out.Policy) == "" {
+		t.Fatalf("GetPolicy must still return the policy: %v", err)
 	}
 }
 
@@ -518,4 +536,21 @@ func BenchmarkGetPolicy(b *testing.B) {
 			b.Fatal(rec.Code)
 		}
 	}
+}
+
+// FuzzParseFaults: any --faults spec either parses into faults that pass
+// the server's own check, or is refused with an error; never a panic.
+func FuzzParseFaults(f *testing.F) {
+	for _, s := range []string{"GetPolicy:throttle=0.3,ListAliases:500=0.05,timeout=0.01", "GetResourcePolicy:404=1", "iam:GetRole:denied=1", "", "=", ":=1", "throttle=NaN", "x:y:z=0.5"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		faults, err := emulator.ParseFaults(spec)
+		if err != nil {
+			return
+		}
+		if _, err := emulator.New(nil, emulator.Options{Faults: faults}); err != nil {
+			t.Fatalf("ParseFaults(%q) accepted faults the server refuses: %v", spec, err)
+		}
+	})
 }

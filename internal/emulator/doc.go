@@ -35,11 +35,12 @@
 // and path (the routes of the SDK's schemas.go). An unknown operation is
 // 404 UnknownOperationException.
 //
-// The estate comes only from a Seed (see seed.go for the file format); there
-// is no CreateFunction. Policies, function URLs, aliases, published versions
-// and revision ids change through the API (AddPermission,
-// PutResourcePolicy, CreateAlias, UpdateAlias, PublishVersion, ...) and
-// through the test hooks SetPolicy and Policy.
+// The estate comes only from a Seed (docs/emulator-seed.md documents the
+// file format for users, seed.go the Go types); there is no CreateFunction.
+// Policies, function URLs, aliases, published versions and revision ids
+// change through the API (AddPermission, PutResourcePolicy, CreateAlias,
+// UpdateAlias, PublishVersion, ...) and through the test hooks SetPolicy
+// and Policy.
 //
 // The package uses only the Go standard library (a test asserts it), so the
 // lambdawarden binary can embed it for `scan --demo`.

@@ -25,6 +25,10 @@ const (
 	FaultTimeout FaultKind = "timeout"
 	// FaultDenied answers 403 AccessDeniedException.
 	FaultDenied FaultKind = "denied"
+	// Fault404 answers 404 ResourceNotFoundException whatever is there: on
+	// GetResourcePolicy it says "no policy" while GetPolicy still returns
+	// the policy, the disagreement a scanner must catch.
+	Fault404 FaultKind = "404"
 )
 
 // Fault injects failures of one kind into requests of one operation ("" =
@@ -38,9 +42,9 @@ type Fault struct {
 
 func (f Fault) check() error {
 	switch f.Kind {
-	case FaultThrottle, Fault500, Fault503, FaultTimeout, FaultDenied:
+	case FaultThrottle, Fault500, Fault503, FaultTimeout, FaultDenied, Fault404:
 	default:
-		return fmt.Errorf("fault %q: unknown kind; use throttle, 500, 503, timeout or denied", f.Kind)
+		return fmt.Errorf("fault %q: unknown kind; use throttle, 500, 503, 404, timeout or denied", f.Kind)
 	}
 	if f.Op != "" && !slices.Contains(allOps(), f.Op) {
 		return fmt.Errorf("fault %s:%s: unknown operation %q", f.Op, f.Kind, f.Op)

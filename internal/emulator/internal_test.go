@@ -109,7 +109,7 @@ func TestMarkers(t *testing.T) {
 }
 
 func FuzzParseSeed(f *testing.F) {
-	for _, name := range []string{"testdata/estate.json", "testdata/contract_example.json"} {
+	for _, name := range []string{"testdata/estate.json", "testdata/seed_example.json"} {
 		b, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)

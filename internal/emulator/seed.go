@@ -10,10 +10,11 @@ import (
 	"strconv"
 )
 
-// Seed is the emulator's estate, exactly the "Emulator seed file" format of
-// CONTRACT.md, plus the optional additions documented on each type here.
-// Every field but an account's id and a function's or layer's name is
-// optional. Build one with ParseSeed (strict) or in Go; New validates it
+// Seed is the emulator's estate, the seed file format that
+// docs/emulator-seed.md documents for users (keep the two in step: a test
+// checks that the document names every field). Fields marked "Addition"
+// go beyond what lambdawarden's scanner needs. Every field but an
+// account's id and a function's or layer's name is optional. Build one with ParseSeed (strict) or in Go; New validates it
 // either way.
 type Seed struct {
 	// Organization, when set, makes every seeded account a member of one
@@ -37,8 +38,8 @@ type SeedOrganization struct {
 	FeatureSet string `json:"feature_set,omitempty"`
 }
 
-// SeedAccount is one AWS account. The fields after Regions are additions to
-// the CONTRACT.md format.
+// SeedAccount is one AWS account. The fields after Regions are additions
+// (accounts, IAM and Region behaviour the scanner meets).
 type SeedAccount struct {
 	// ID is the 12-digit account id; static access key "AKIA"+ID selects it.
 	ID string `json:"id"`

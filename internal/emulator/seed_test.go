@@ -8,9 +8,10 @@ import (
 	"github.com/lambdawarden/lambdawarden/internal/emulator"
 )
 
-// The example in CONTRACT.md ("Emulator seed file") is a valid seed.
-func TestParseSeedContractExample(t *testing.T) {
-	seed := loadSeed(t, "contract_example.json")
+// The short example seed (every kind of resource, placeholders for
+// policy contents) is a valid seed.
+func TestParseSeedExample(t *testing.T) {
+	seed := loadSeed(t, "seed_example.json")
 	if seed.Organization.ID != "o-abc123def4" || len(seed.Accounts) != 1 {
 		t.Fatalf("parsed %+v", seed)
 	}

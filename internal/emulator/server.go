@@ -380,6 +380,8 @@ func (s *Server) injectFault(c *call, kind FaultKind) {
 	case FaultDenied:
 		c.error(http.StatusForbidden, "AccessDeniedException",
 			"User: "+c.id.callerARN()+" is not authorized to perform: "+c.service+":"+strings.TrimPrefix(c.op, "iam:")+" (injected fault)")
+	case Fault404:
+		c.error(http.StatusNotFound, "ResourceNotFoundException", "The resource you requested does not exist. (injected fault)")
 	case FaultTimeout:
 		s.hang(c)
 	}

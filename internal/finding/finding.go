@@ -137,6 +137,15 @@ func (c Compliance) IDs(framework string) []string {
 	return nil
 }
 
+// Location is where, in infrastructure code, a resource or a finding is
+// declared: the file as the user named it, the line, and the Terraform
+// address or CloudFormation logical id.
+type Location struct {
+	File    string `json:"file"`
+	Line    int    `json:"line,omitempty"`
+	Address string `json:"address,omitempty"`
+}
+
 // Finding is one rule's verdict on one resource (and, for policy rules,
 // one statement).
 type Finding struct {
@@ -155,4 +164,7 @@ type Finding struct {
 	// Note carries context a reader needs, e.g. that the account's
 	// public-access block restricts public resources.
 	Note string `json:"note,omitempty"`
+	// Source is where the statement (or, for resource-level rules, the
+	// resource) is declared, for findings on infrastructure code.
+	Source *Location `json:"source,omitempty"`
 }

@@ -32,6 +32,9 @@ type Source struct {
 	API  string `json:"api,omitempty"`  // e.g. "GetPolicy"
 	File string `json:"file,omitempty"` // IaC or pasted file
 	Line int    `json:"line,omitempty"`
+	// Address is the Terraform address or CloudFormation logical id of
+	// the declaration (IaC only).
+	Address string `json:"address,omitempty"`
 }
 
 // PolicyOrigin tells how a policy was written, which decides how it can be
@@ -52,6 +55,10 @@ type Policy struct {
 	RevisionID string       `json:"revision_id,omitempty"`
 	Origin     PolicyOrigin `json:"origin,omitempty"`
 	Source     Source       `json:"source"`
+	// Statements, when set, says where each statement of Document was
+	// declared (IaC: the aws_lambda_permission block that writes it),
+	// index-aligned with the document's Statement list.
+	Statements []Source `json:"statements,omitempty"`
 }
 
 // CORS is the subset of a function URL's CORS settings that affects
@@ -100,6 +107,9 @@ type ExecutionRole struct {
 	Policies    []RolePolicy `json:"policies,omitempty"`
 	// Unknown says why the role could not be read.
 	Unknown string `json:"unknown,omitempty"`
+	// Missing is set when IAM says the role does not exist (NoSuchEntity):
+	// AWS keeps a function's role ARN after the role is deleted.
+	Missing bool `json:"missing,omitempty"`
 }
 
 // Resource is one policy-bearing Lambda resource: an unqualified function,
@@ -120,14 +130,16 @@ type Resource struct {
 	PolicyUnknown string  `json:"policy_unknown,omitempty"`
 	// FunctionPolicy is, for aliases and versions, the unqualified
 	// function's policy: its Allow statements whose Resource matches this
-	// resource's ARN count too (SEMANTICS.md section 1, our rule).
+	// resource's ARN count too (our stricter rule: AWS does not document
+	// whether they apply).
 	FunctionPolicy        *Policy `json:"function_policy,omitempty"`
 	FunctionPolicyUnknown string  `json:"function_policy_unknown,omitempty"`
 
 	// URL is the function URL on this resource; URLUnknown says why it
 	// could not be read; URLChecked is false when the collector did not
-	// look (a URL cannot be reached without a policy grant, SEMANTICS.md
-	// section 10).
+	// look (a URL cannot be reached without a policy grant, so URL configs
+	// are read only where a policy could expose them: the shared request
+	// quota is the scan's limit).
 	URL        *FunctionURL `json:"url,omitempty"`
 	URLUnknown string       `json:"url_unknown,omitempty"`
 	URLChecked bool         `json:"url_checked,omitempty"`

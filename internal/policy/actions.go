@@ -8,7 +8,8 @@ import (
 // Group is a family of Lambda actions that matters for exposure.
 type Group string
 
-// Action groups (SEMANTICS.md section 5).
+// Action groups: what a grant lets a caller do, the unit findings and
+// exposure classes are reported in.
 const (
 	GroupInvoke    Group = "invoke"      // InvokeFunction, InvokeAsync
 	GroupURLInvoke Group = "url-invoke"  // InvokeFunctionUrl
@@ -138,6 +139,7 @@ var (
 	roleActions     actionSet
 	groupActions    = map[Group]actionSet{}
 	actionIndex     = map[string]int{} // lower-case "service:name" -> bit
+	actionExact     = map[string]int{} // "service:Name" as AWS spells it -> bit
 	qualifiedNames  []string           // "service:Name" per bit
 	_               = buildActionTables()
 )
@@ -159,6 +161,7 @@ func buildActionTables() bool {
 		groupActions[a.group] = groupActions[a.group].with(i)
 		full := a.service() + ":" + a.name
 		actionIndex[strings.ToLower(full)] = i
+		actionExact[full] = i
 		qualifiedNames = append(qualifiedNames, full)
 	}
 	return true
@@ -205,6 +208,10 @@ func matchActions(patterns []string) actionSet {
 	for _, p := range patterns {
 		if p == "*" {
 			return allActions
+		}
+		if i, ok := actionExact[p]; ok { // the usual spelling: no lower-casing
+			s = s.with(i)
+			continue
 		}
 		if i, ok := actionIndex[strings.ToLower(p)]; ok && !hasWildcard(p) {
 			s = s.with(i)

@@ -279,7 +279,8 @@ func (a *analyzer) allow(res *Result, s *Statement, inherited bool) {
 
 // baseClass classes a principal before conditions, and says whether
 // conditions can narrow it: only grants to everyone or to a service are
-// narrowed (SEMANTICS.md section 4).
+// narrowed; a grant to a named account is classed by that account alone,
+// whatever its conditions.
 func (a *analyzer) baseClass(t term) (Class, bool) {
 	switch t.kind {
 	case pkEveryone, pkFederated:
@@ -300,21 +301,25 @@ func (a *analyzer) term(tr *termResult, s *Statement, t term, acts actionSet) {
 		for i := range s.Conditions {
 			c := &s.Conditions[i]
 			aud, ok := a.pinOf(c, true, nullFalse)
-			if !ok || aud.class == Public {
+			// A network limit pins no identity; on a service grant it
+			// leaves the service's callers in every account.
+			if !ok || aud.class == Public || (aud.network && base == ServiceUnscoped) {
 				if !(c.Op.Base == "Null" && nullFalse[c.key] && c.pin != pinNone) {
 					tr.loose = append(tr.loose, c)
 				}
 				continue
 			}
-			if !tr.hasPin || aud.class < tr.pin.class {
+			if !tr.hasPin || narrower(aud.class, tr.pin.class) {
 				tr.pin, tr.hasPin = aud, true
 			}
 		}
 		if tr.hasPin {
-			// A condition only ever removes callers: a service grant
-			// pinned to a foreign account stays service-unscoped rather
-			// than ranking as cross-account.
-			tr.class = minClass(base, tr.pin.class)
+			// A fixed pin replaces the base class: a service grant pinned
+			// to the owner is private, pinned to another account's
+			// buckets, topics or rules it is cross-account (those
+			// accounts can trigger it), pinned only by a bucket name it
+			// stays service-unscoped (SEMANTICS.md section 4).
+			tr.class = tr.pin.class
 		}
 	}
 	tr.segments = append(tr.segBuf[:0], segment{tr.class, acts})
@@ -351,6 +356,21 @@ func (a *analyzer) term(tr *termResult, s *Statement, t term, acts actionSet) {
 	for _, sg := range tr.segments {
 		tr.class = maxClass(tr.class, sg.class)
 	}
+}
+
+// narrower reports whether pin a limits callers more than pin b, both
+// conditions of one statement (so ANDed). A pin that fixes no account (an
+// S3 bucket name, class service-unscoped) yields to any pin that fixes
+// one: bucket "partner-drop" AND SourceAccount 444455556666 is that
+// account's bucket alone.
+func narrower(a, b Class) bool {
+	switch {
+	case b == ServiceUnscoped && a != ServiceUnscoped:
+		return true
+	case a == ServiceUnscoped && b != ServiceUnscoped:
+		return false
+	}
+	return a < b
 }
 
 // exemption is who a Deny lets through: the principals NotPrincipal

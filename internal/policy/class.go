@@ -6,7 +6,8 @@ import "fmt"
 // exposed. ClassNone means nothing is granted.
 type Class int
 
-// Exposure classes, least exposed first (SEMANTICS.md section 5).
+// Exposure classes, least exposed first (the README lists them worst
+// first, with what each means).
 const (
 	ClassNone Class = iota
 	Private

@@ -2,7 +2,6 @@ package policy
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"math"
 	"net/netip"
@@ -63,28 +62,36 @@ var negatedOps = map[string]bool{
 	"ArnNotEquals": true, "ArnNotLike": true,
 }
 
-// ParseOperator reads an operator name; names are matched
-// case-insensitively.
+// ParseOperator reads an operator name. Names are case-sensitive, as IAM
+// reads them: "stringequals" is an invalid condition type, not
+// StringEquals.
 func ParseOperator(text string) (Operator, error) {
 	op := Operator{Text: text}
 	rest := text
 	if i := strings.IndexByte(rest, ':'); i >= 0 {
 		switch q := rest[:i]; {
-		case strings.EqualFold(q, "ForAllValues"):
+		case q == "ForAllValues":
 			op.Set = ForAllValues
-		case strings.EqualFold(q, "ForAnyValue"):
+		case q == "ForAnyValue":
 			op.Set = ForAnyValue
 		default:
 			return op, fmt.Errorf("unknown set operator %q in %q (allowed: ForAllValues, ForAnyValue)", q, text)
 		}
 		rest = rest[i+1:]
 	}
-	if len(rest) > len("IfExists") && strings.EqualFold(rest[len(rest)-len("IfExists"):], "IfExists") {
+	if len(rest) > len("IfExists") && strings.HasSuffix(rest, "IfExists") {
 		op.IfExists = true
 		rest = rest[:len(rest)-len("IfExists")]
 	}
-	op.Base = canonical(rest, baseOps...)
+	for _, b := range baseOps {
+		if rest == b {
+			op.Base = b
+		}
+	}
 	if op.Base == "" {
+		if c := canonical(rest, baseOps...); c != "" {
+			return op, fmt.Errorf("invalid condition operator %q: operator names are case-sensitive (did you mean %s?)", text, strings.Replace(text, rest, c, 1))
+		}
 		return op, fmt.Errorf("unknown condition operator %q", text)
 	}
 	if op.Base == "Null" && (op.IfExists || op.Set != SingleValued) {
@@ -93,36 +100,43 @@ func ParseOperator(text string) (Operator, error) {
 	return op, nil
 }
 
-func parseConditions(raw json.RawMessage) ([]Condition, error) {
-	if firstByte(raw) != '{' {
-		return nil, fmt.Errorf("must be an object of operators; found %s", describeJSON(raw))
+func parseConditions(n *node) ([]Condition, error) {
+	if n.kind != '{' {
+		return nil, fmt.Errorf("must be an object of operators; found %s", n.describe())
 	}
-	var ops map[string]json.RawMessage
-	if err := unmarshalStrict(raw, &ops); err != nil {
-		return nil, err
+	total := 0
+	for _, block := range n.elems {
+		total += len(block.names)
 	}
-	var out []Condition
-	for _, opText := range sortedKeys(ops) {
+	out := make([]Condition, 0, total)
+	var obuf, kbuf [8]int
+	for _, i := range sortedIndexes(n.names, obuf[:0]) {
+		opText, block := n.names[i], n.elems[i]
 		op, err := ParseOperator(opText)
 		if err != nil {
 			return nil, err
 		}
-		if firstByte(ops[opText]) != '{' {
-			return nil, fmt.Errorf("%s must be an object of condition keys; found %s", opText, describeJSON(ops[opText]))
+		if block.kind != '{' {
+			return nil, fmt.Errorf("%s must be an object of condition keys; found %s", opText, block.describe())
 		}
-		var keys map[string]json.RawMessage
-		if err := unmarshalStrict(ops[opText], &keys); err != nil {
-			return nil, fmt.Errorf("%s: %s", opText, err)
-		}
-		if len(keys) == 0 {
+		if len(block.names) == 0 {
 			return nil, fmt.Errorf("%s has no condition keys", opText)
 		}
-		for _, k := range sortedKeys(keys) {
-			vals, err := scalarList(keys[k])
+		first := len(out)
+		for _, j := range sortedIndexes(block.names, kbuf[:0]) {
+			k := block.names[j]
+			vals, err := scalarList(block.elems[j])
 			if err != nil {
 				return nil, fmt.Errorf("%s %s: %s", opText, k, err)
 			}
 			c := Condition{Op: op, Key: k, key: strings.ToLower(k), Values: vals}
+			// Keys are case-insensitive: aws:SourceAccount and
+			// AWS:SourceAccount in one block are the same key twice.
+			for _, prev := range out[first:] {
+				if prev.key == c.key {
+					return nil, fmt.Errorf("%s names the condition key %s twice (%q and %q; keys are case-insensitive)", opText, k, prev.Key, k)
+				}
+			}
 			c.pin = pinKeys[c.key]
 			if err := c.validate(); err != nil {
 				return nil, fmt.Errorf("%s %s: %s", opText, k, err)

@@ -63,7 +63,8 @@ func (d *Document) Evaluate(r Request) Decision {
 
 // EvaluateResource decides a request against a qualified resource's own
 // policy plus the Allow statements of its function's policy whose Resource
-// matches (SEMANTICS.md section 1, our stricter reading). Either document
+// matches (our stricter reading: AWS does not document whether such a
+// statement applies to the alias or version). Either document
 // may be nil.
 func EvaluateResource(own, function *Document, r Request) Decision {
 	allowed := false
@@ -163,4 +164,33 @@ func resourceGlob(pattern, arn string) bool {
 		return pattern == arn
 	}
 	return globMatch(pattern, arn, false)
+}
+
+// AppliesTo reports whether any statement can apply to the resource arn
+// (its Resource or NotResource admits it). A policy checked against an
+// ARN none of its statements names is a typo or the wrong resource, not
+// a clean verdict.
+func (d *Document) AppliesTo(arn string) bool {
+	for _, s := range d.Statements {
+		if s.resourceMatches(arn) {
+			return true
+		}
+	}
+	return false
+}
+
+// NamedResources returns the distinct Resource values the statements
+// name, in order of appearance (NotResource values are not included).
+func (d *Document) NamedResources() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range d.Statements {
+		for _, r := range s.Resource {
+			if !seen[r] {
+				seen[r] = true
+				out = append(out, r)
+			}
+		}
+	}
+	return out
 }

@@ -1,7 +1,14 @@
 package policy
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"reflect"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func fuzzSeeds(f *testing.F) {
@@ -62,4 +69,81 @@ func FuzzEvaluate(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzStrictReader checks the strict reader against encoding/json: what
+// it accepts, encoding/json reads to the same value (and each node's span
+// is that value's text); what it rejects is a repeated name, bad UTF-8,
+// nesting no policy has, or something encoding/json rejects too.
+func FuzzStrictReader(f *testing.F) {
+	fuzzSeeds(f)
+	f.Add([]byte(`{"a":1,"a":2}`))
+	f.Add([]byte(`{"a":{"b":[1,2,{"c":"\u00e9\"x"}]}, "d": -1.5e3, "e": null, "f": true}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n, err := readTree(data)
+		var want any
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		jerr := dec.Decode(&want)
+		if jerr == nil && dec.More() {
+			jerr = errors.New("trailing data")
+		}
+		if jerr == nil {
+			if _, terr := dec.Token(); terr != io.EOF {
+				jerr = errors.New("trailing data")
+			}
+		}
+		if err != nil {
+			var dup *duplicateError
+			msg := err.Error()
+			if jerr == nil && !errors.As(err, &dup) && utf8.Valid(data) &&
+				!strings.Contains(msg, "nests deeper") && !strings.Contains(msg, "UTF-8") && !strings.Contains(msg, "surrogate") {
+				t.Fatalf("rejected JSON encoding/json reads: %v", err)
+			}
+			return
+		}
+		if jerr != nil {
+			t.Fatalf("accepted what encoding/json rejects (%v)", jerr)
+		}
+		if got := toAny(n); !reflect.DeepEqual(got, want) {
+			t.Fatalf("read %#v, encoding/json read %#v", got, want)
+		}
+		var walk func(*node)
+		walk = func(x *node) {
+			var v any
+			if err := json.Unmarshal(x.raw(data), &v); err != nil {
+				t.Fatalf("span %q of a %s is not its JSON: %v", x.raw(data), x.describe(), err)
+			}
+			for _, c := range x.elems {
+				walk(c)
+			}
+		}
+		walk(n)
+	})
+}
+
+func toAny(n *node) any {
+	switch n.kind {
+	case '{':
+		m := map[string]any{}
+		for i, k := range n.names {
+			m[k] = toAny(n.elems[i])
+		}
+		return m
+	case '[':
+		out := []any{}
+		for _, e := range n.elems {
+			out = append(out, toAny(e))
+		}
+		return out
+	case '"':
+		return n.text
+	case '0':
+		return json.Number(n.text)
+	case 't':
+		return true
+	case 'f':
+		return false
+	}
+	return nil
 }

@@ -12,8 +12,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"sort"
-	"strconv"
 	"strings"
 )
 
@@ -89,9 +87,10 @@ func (e *ParseError) Error() string {
 }
 
 // Parse reads a resource-based policy document (every statement names its
-// principals). Element names are matched case-insensitively; any unknown
-// element, wrong type or empty statement list is an error, never a silent
-// skip.
+// principals). Element names are matched case-insensitively, values are
+// not: Effect is exactly Allow or Deny. Any unknown element, wrong type,
+// empty statement list or name repeated in one object is an error, never a
+// silent skip or a guess.
 func Parse(data []byte) (*Document, error) { return parse(data, false) }
 
 // ParseIdentity reads an identity-based policy (attached to a user or
@@ -103,55 +102,56 @@ func parse(data []byte, identity bool) (*Document, error) {
 	if len(data) == 0 {
 		return nil, &ParseError{Statement: -1, Msg: "the document is empty"}
 	}
-	var top map[string]json.RawMessage
-	if err := unmarshalStrict(data, &top); err != nil {
-		return nil, &ParseError{Statement: -1, Msg: "not a JSON object: " + jsonErr(err)}
+	if data[0] != '{' {
+		return nil, &ParseError{Statement: -1, Msg: "not a JSON object: expected a JSON object, found " + describeJSON(data)}
+	}
+	top, err := readTree(data)
+	if err != nil {
+		pe := &ParseError{Statement: -1, Msg: err.Error()}
+		if d, ok := err.(*duplicateError); ok {
+			pe.Statement = d.statementIndex()
+		} else {
+			pe.Msg = "not a JSON object: " + pe.Msg
+		}
+		return nil, pe
 	}
 	doc := &Document{}
-	var stmts json.RawMessage
-	seen := map[string]bool{}
-	for _, k := range sortedKeys(top) {
-		name := canonical(k, "Version", "Id", "Statement")
-		if name == "" {
-			return nil, &ParseError{Statement: -1, Msg: fmt.Sprintf("unknown top-level element %q (allowed: Version, Id, Statement)", k)}
-		}
-		if seen[name] {
-			return nil, &ParseError{Statement: -1, Msg: fmt.Sprintf("element %s appears twice", name)}
-		}
-		seen[name] = true
-		v := top[k]
-		switch name {
-		case "Version":
-			if err := json.Unmarshal(v, &doc.Version); err != nil {
-				return nil, &ParseError{Statement: -1, Msg: "Version must be a string"}
-			}
-		case "Id":
-			if err := json.Unmarshal(v, &doc.ID); err != nil {
-				return nil, &ParseError{Statement: -1, Msg: "Id must be a string"}
-			}
-		case "Statement":
-			stmts = v
-		}
+	var buf [3]*node
+	fields, err := canonicalFields(top, "top-level element", buf[:], "Version", "Id", "Statement")
+	if err != nil {
+		return nil, &ParseError{Statement: -1, Msg: err.Error()}
 	}
+	if v := fields[0]; v != nil {
+		if v.kind != '"' {
+			return nil, &ParseError{Statement: -1, Msg: "Version must be a string"}
+		}
+		doc.Version = v.text
+	}
+	if v := fields[1]; v != nil {
+		if v.kind != '"' {
+			return nil, &ParseError{Statement: -1, Msg: "Id must be a string"}
+		}
+		doc.ID = v.text
+	}
+	stmts := fields[2]
 	if stmts == nil {
 		return nil, &ParseError{Statement: -1, Msg: "missing Statement"}
 	}
-	var list []json.RawMessage
-	switch firstByte(stmts) {
+	var list []*node
+	switch stmts.kind {
 	case '[':
-		if err := json.Unmarshal(stmts, &list); err != nil {
-			return nil, &ParseError{Statement: -1, Msg: "Statement must be an object or an array of objects"}
-		}
+		list = stmts.elems
 	case '{':
-		list = []json.RawMessage{stmts}
+		list = []*node{stmts}
 	default:
 		return nil, &ParseError{Statement: -1, Msg: "Statement must be an object or an array of objects"}
 	}
 	if len(list) == 0 {
 		return nil, &ParseError{Statement: -1, Msg: "Statement is empty: a policy needs at least one statement"}
 	}
-	for i, raw := range list {
-		st, err := parseStatement(i, raw, identity)
+	doc.Statements = make([]*Statement, 0, len(list))
+	for i, n := range list {
+		st, err := parseStatement(i, n, data, identity)
 		if err != nil {
 			return nil, err
 		}
@@ -160,60 +160,84 @@ func parse(data []byte, identity bool) (*Document, error) {
 	return doc, nil
 }
 
-func parseStatement(i int, raw json.RawMessage, identity bool) (*Statement, error) {
-	st := &Statement{Index: i, Raw: raw}
+// canonicalFields maps an object's members onto names (matched
+// case-insensitively, as IAM matches element names), in the order of
+// names. Two members that name the same element in different case are an
+// error like an exact repeat.
+func canonicalFields(obj *node, what string, out []*node, names ...string) ([]*node, error) {
+	out = out[:len(names)]
+	for i, k := range obj.names {
+		j := canonicalIndex(k, names)
+		if j < 0 {
+			return nil, fmt.Errorf("unknown %s %q (allowed: %s)", what, k, strings.Join(names, ", "))
+		}
+		if out[j] != nil {
+			return nil, fmt.Errorf("element %s appears twice", names[j])
+		}
+		out[j] = obj.elems[i]
+	}
+	return out, nil
+}
+
+// Statement element positions in statementNames.
+const (
+	fSid = iota
+	fEffect
+	fPrincipal
+	fNotPrincipal
+	fAction
+	fNotAction
+	fResource
+	fNotResource
+	fCondition
+)
+
+var statementNames = [...]string{"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"}
+
+func parseStatement(i int, n *node, data []byte, identity bool) (*Statement, error) {
+	st := &Statement{Index: i}
 	fail := func(format string, args ...any) error {
 		return &ParseError{Statement: i, Sid: st.Sid, Msg: fmt.Sprintf(format, args...)}
 	}
-	if firstByte(raw) != '{' {
+	if n.kind != '{' {
 		return nil, fail("a statement must be a JSON object")
 	}
-	var m map[string]json.RawMessage
-	if err := unmarshalStrict(raw, &m); err != nil {
-		return nil, fail("%s", jsonErr(err))
+	st.Raw = json.RawMessage(n.raw(data))
+	var buf [len(statementNames)]*node
+	fields, err := canonicalFields(n, "element", buf[:], statementNames[:]...)
+	if err != nil {
+		return nil, fail("%s", err)
 	}
-	fields := map[string]json.RawMessage{}
-	for _, k := range sortedKeys(m) {
-		name := canonical(k, "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition")
-		if name == "" {
-			return nil, fail("unknown element %q (allowed: Sid, Effect, Principal, NotPrincipal, Action, NotAction, Resource, NotResource, Condition)", k)
-		}
-		if _, dup := fields[name]; dup {
-			return nil, fail("element %s appears twice", name)
-		}
-		fields[name] = m[k]
-	}
-	if v, ok := fields["Sid"]; ok {
-		if err := json.Unmarshal(v, &st.Sid); err != nil {
+	if v := fields[fSid]; v != nil {
+		if v.kind != '"' {
 			return nil, fail("Sid must be a string")
 		}
+		st.Sid = v.text
 	}
-	var effect string
-	if v, ok := fields["Effect"]; !ok {
+	switch v := fields[fEffect]; {
+	case v == nil:
 		return nil, fail("missing Effect (Allow or Deny)")
-	} else if err := json.Unmarshal(v, &effect); err != nil {
+	case v.kind != '"':
 		return nil, fail("Effect must be the string Allow or Deny")
-	}
-	switch {
-	case strings.EqualFold(effect, "Allow"):
+	case v.text == "Allow":
 		st.Effect = Allow
-	case strings.EqualFold(effect, "Deny"):
+	case v.text == "Deny":
 		st.Effect = Deny
 	default:
-		return nil, fail("Effect is %q; it must be Allow or Deny", effect)
+		// IAM compares Effect exactly: "allow" is not Allow.
+		return nil, fail("Effect is %q; it must be exactly Allow or Deny (IAM compares it case-sensitively)", v.text)
 	}
 
-	p, hasP := fields["Principal"]
-	np, hasNP := fields["NotPrincipal"]
+	p, np := fields[fPrincipal], fields[fNotPrincipal]
 	switch {
-	case identity && (hasP || hasNP):
+	case identity && (p != nil || np != nil):
 		return nil, fail("an identity-based policy names no Principal; it applies to whoever it is attached to")
 	case identity:
-	case hasP && hasNP:
+	case p != nil && np != nil:
 		return nil, fail("has both Principal and NotPrincipal; use one")
-	case !hasP && !hasNP:
+	case p == nil && np == nil:
 		return nil, fail("missing Principal: a resource-based policy statement must name who it applies to")
-	case hasP:
+	case p != nil:
 		pr, err := parsePrincipals(p)
 		if err != nil {
 			return nil, fail("Principal: %s", err)
@@ -227,14 +251,13 @@ func parseStatement(i int, raw json.RawMessage, identity bool) (*Statement, erro
 		st.NotPrincipal = pr
 	}
 
-	a, hasA := fields["Action"]
-	na, hasNA := fields["NotAction"]
+	a, na := fields[fAction], fields[fNotAction]
 	switch {
-	case hasA && hasNA:
+	case a != nil && na != nil:
 		return nil, fail("has both Action and NotAction; use one")
-	case !hasA && !hasNA:
+	case a == nil && na == nil:
 		return nil, fail("missing Action")
-	case hasA:
+	case a != nil:
 		list, err := stringList(a)
 		if err != nil {
 			return nil, fail("Action: %s", err)
@@ -250,18 +273,17 @@ func parseStatement(i int, raw json.RawMessage, identity bool) (*Statement, erro
 		st.actions = allActions.minus(matchActions(list))
 	}
 
-	r, hasR := fields["Resource"]
-	nr, hasNR := fields["NotResource"]
+	r, nr := fields[fResource], fields[fNotResource]
 	switch {
-	case hasR && hasNR:
+	case r != nil && nr != nil:
 		return nil, fail("has both Resource and NotResource; use one")
-	case hasR:
+	case r != nil:
 		list, err := stringList(r)
 		if err != nil {
 			return nil, fail("Resource: %s", err)
 		}
 		st.Resource, st.HasResource = list, true
-	case hasNR:
+	case nr != nil:
 		list, err := stringList(nr)
 		if err != nil {
 			return nil, fail("NotResource: %s", err)
@@ -269,7 +291,7 @@ func parseStatement(i int, raw json.RawMessage, identity bool) (*Statement, erro
 		st.NotResource, st.HasResource = list, true
 	}
 
-	if c, ok := fields["Condition"]; ok {
+	if c := fields[fCondition]; c != nil {
 		conds, err := parseConditions(c)
 		if err != nil {
 			return nil, fail("Condition: %s", err)
@@ -283,13 +305,12 @@ func parseStatement(i int, raw json.RawMessage, identity bool) (*Statement, erro
 	return st, nil
 }
 
-func parsePrincipals(raw json.RawMessage) (*Principals, error) {
-	switch firstByte(raw) {
+var principalNames = []string{"AWS", "Service", "Federated", "CanonicalUser"}
+
+func parsePrincipals(n *node) (*Principals, error) {
+	switch n.kind {
 	case '"':
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, err
-		}
+		s := n.text
 		if s != "*" {
 			kind := "AWS"
 			if strings.Contains(s, ".") && !strings.HasPrefix(s, "arn:") {
@@ -302,105 +323,80 @@ func parsePrincipals(raw json.RawMessage) (*Principals, error) {
 	default:
 		return nil, fmt.Errorf("must be \"*\" or an object like {\"AWS\": ...}")
 	}
-	var m map[string]json.RawMessage
-	if err := unmarshalStrict(raw, &m); err != nil {
-		return nil, fmt.Errorf("%s", jsonErr(err))
-	}
-	if len(m) == 0 {
+	if len(n.names) == 0 {
 		return nil, fmt.Errorf("is an empty object")
 	}
 	p := &Principals{}
-	for _, k := range sortedKeys(m) {
-		list, err := stringList(m[k])
+	seen := [4]bool{}
+	var ibuf [4]int
+	for _, i := range sortedIndexes(n.names, ibuf[:0]) {
+		k := n.names[i]
+		list, err := stringList(n.elems[i])
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s", k, err)
 		}
 		if len(list) == 0 {
 			return nil, fmt.Errorf("%s is empty", k)
 		}
-		switch canonical(k, "AWS", "Service", "Federated", "CanonicalUser") {
-		case "AWS":
-			p.AWS = append(p.AWS, list...)
-		case "Service":
-			p.Service = append(p.Service, list...)
-		case "Federated":
-			p.Federated = append(p.Federated, list...)
-		case "CanonicalUser":
-			p.CanonicalUser = append(p.CanonicalUser, list...)
-		default:
+		j := canonicalIndex(k, principalNames)
+		if j < 0 {
 			return nil, fmt.Errorf("unknown principal type %q (allowed: AWS, Service, Federated, CanonicalUser)", k)
+		}
+		if seen[j] {
+			return nil, fmt.Errorf("principal type %s appears twice", principalNames[j])
+		}
+		seen[j] = true
+		switch j {
+		case 0:
+			p.AWS = list
+		case 1:
+			p.Service = list
+		case 2:
+			p.Federated = list
+		case 3:
+			p.CanonicalUser = list
 		}
 	}
 	return p, nil
 }
 
 // stringList reads a string or an array of strings.
-func stringList(raw json.RawMessage) ([]string, error) {
-	switch firstByte(raw) {
+func stringList(n *node) ([]string, error) {
+	switch n.kind {
 	case '"':
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, err
-		}
-		return []string{s}, nil
+		return []string{n.text}, nil
 	case '[':
-		var items []json.RawMessage
-		if err := json.Unmarshal(raw, &items); err != nil {
-			return nil, fmt.Errorf("must be a string or an array of strings")
-		}
-		if len(items) == 0 {
+		if len(n.elems) == 0 {
 			return nil, fmt.Errorf("is an empty array")
 		}
-		out := make([]string, 0, len(items))
-		for _, it := range items {
-			if firstByte(it) != '"' {
-				return nil, fmt.Errorf("must be a string or an array of strings; found %s", describeJSON(it))
+		out := make([]string, 0, len(n.elems))
+		for _, it := range n.elems {
+			if it.kind != '"' {
+				return nil, fmt.Errorf("must be a string or an array of strings; found %s", it.describe())
 			}
-			var s string
-			if err := json.Unmarshal(it, &s); err != nil {
-				return nil, err
-			}
-			out = append(out, s)
+			out = append(out, it.text)
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("must be a string or an array of strings; found %s", describeJSON(raw))
+	return nil, fmt.Errorf("must be a string or an array of strings; found %s", n.describe())
 }
 
 // scalarList reads condition values: strings, numbers or booleans, alone or
 // in an array. IAM compares them as strings.
-func scalarList(raw json.RawMessage) ([]string, error) {
-	one := func(it json.RawMessage) (string, error) {
-		switch b := firstByte(it); {
-		case b == '"':
-			var s string
-			err := json.Unmarshal(it, &s)
-			return s, err
-		case b == 't' || b == 'f':
-			var v bool
-			if err := json.Unmarshal(it, &v); err != nil {
-				return "", err
-			}
-			return strconv.FormatBool(v), nil
-		case b == '-' || (b >= '0' && b <= '9'):
-			var n json.Number
-			if err := json.Unmarshal(it, &n); err != nil {
-				return "", err
-			}
-			return n.String(), nil
+func scalarList(n *node) ([]string, error) {
+	one := func(it *node) (string, error) {
+		switch it.kind {
+		case '"', '0', 't', 'f':
+			return it.text, nil
 		}
-		return "", fmt.Errorf("values must be strings, numbers or booleans; found %s", describeJSON(it))
+		return "", fmt.Errorf("values must be strings, numbers or booleans; found %s", it.describe())
 	}
-	if firstByte(raw) == '[' {
-		var items []json.RawMessage
-		if err := json.Unmarshal(raw, &items); err != nil {
-			return nil, err
-		}
-		if len(items) == 0 {
+	if n.kind == '[' {
+		if len(n.elems) == 0 {
 			return nil, fmt.Errorf("is an empty array")
 		}
-		out := make([]string, 0, len(items))
-		for _, it := range items {
+		out := make([]string, 0, len(n.elems))
+		for _, it := range n.elems {
 			s, err := one(it)
 			if err != nil {
 				return nil, err
@@ -409,7 +405,7 @@ func scalarList(raw json.RawMessage) ([]string, error) {
 		}
 		return out, nil
 	}
-	s, err := one(raw)
+	s, err := one(n)
 	if err != nil {
 		return nil, err
 	}
@@ -418,12 +414,24 @@ func scalarList(raw json.RawMessage) ([]string, error) {
 
 // canonical returns the name from names that k equals case-insensitively.
 func canonical(k string, names ...string) string {
-	for _, n := range names {
-		if strings.EqualFold(k, n) {
-			return n
-		}
+	if i := canonicalIndex(k, names); i >= 0 {
+		return names[i]
 	}
 	return ""
+}
+
+func canonicalIndex(k string, names []string) int {
+	for i, n := range names {
+		if k == n {
+			return i
+		}
+	}
+	for i, n := range names {
+		if strings.EqualFold(k, n) {
+			return i
+		}
+	}
+	return -1
 }
 
 func firstByte(raw []byte) byte {
@@ -452,43 +460,20 @@ func describeJSON(raw []byte) string {
 	return "a number"
 }
 
-// unmarshalStrict decodes a JSON object; json.Unmarshal already rejects
-// trailing data after it.
-func unmarshalStrict(data []byte, v *map[string]json.RawMessage) error {
-	if firstByte(data) != '{' {
-		return fmt.Errorf("expected a JSON object, found %s", describeJSON(data))
+// sortedIndexes returns the positions of names in sorted order, so
+// conditions and principals are listed the same way whatever order the
+// document wrote them in.
+// buf is the caller's backing store (a small array, usually enough).
+func sortedIndexes(names []string, buf []int) []int {
+	idx := buf[:0]
+	for i := range names {
+		idx = append(idx, i)
 	}
-	if err := json.Unmarshal(data, v); err != nil {
-		var se *json.SyntaxError
-		if asSyntax(err, &se) && strings.Contains(se.Error(), "after top-level value") {
-			return fmt.Errorf("unexpected data after the JSON object")
+	// Insertion sort: a handful of names, no allocation.
+	for i := 1; i < len(idx); i++ {
+		for j := i; j > 0 && names[idx[j]] < names[idx[j-1]]; j-- {
+			idx[j], idx[j-1] = idx[j-1], idx[j]
 		}
-		return err
 	}
-	return nil
-}
-
-func jsonErr(err error) string {
-	var se *json.SyntaxError
-	if ok := asSyntax(err, &se); ok {
-		return fmt.Sprintf("invalid JSON at byte %d: %s", se.Offset, se.Error())
-	}
-	return err.Error()
-}
-
-func asSyntax(err error, target **json.SyntaxError) bool {
-	se, ok := err.(*json.SyntaxError)
-	if ok {
-		*target = se
-	}
-	return ok
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return idx
 }

@@ -67,9 +67,9 @@ func TestParseErrorsNameTheProblem(t *testing.T) {
 }
 
 func TestParseAcceptsEveryElementShape(t *testing.T) {
-	in := `{"version":"2012-10-17","ID":"x","statement":{"sid":"all","effect":"allow","principal":{"aws":["*"],"service":"s3.amazonaws.com","federated":"cognito-identity.amazonaws.com","canonicaluser":"abc"},
+	in := `{"version":"2012-10-17","ID":"x","statement":{"sid":"all","effect":"Allow","principal":{"aws":["*"],"service":"s3.amazonaws.com","federated":"cognito-identity.amazonaws.com","canonicaluser":"abc"},
 	"action":"lambda:*","notresource":["arn:aws:lambda:us-east-1:1:function:x"],
-	"condition":{"forallvalues:stringlikeifexists":{"aws:PrincipalOrgPaths":["o-a/*"]},"NumericLessThan":{"aws:MultiFactorAuthAge":3600},"Bool":{"aws:SecureTransport":true},
+	"condition":{"ForAllValues:StringLikeIfExists":{"aws:PrincipalOrgPaths":["o-a/*"]},"NumericLessThan":{"aws:MultiFactorAuthAge":3600},"Bool":{"aws:SecureTransport":true},
 	"DateGreaterThan":{"aws:CurrentTime":"2020-01-01T00:00:00Z"},"BinaryEquals":{"k":"QmluYXJ5"},"ArnNotLike":{"aws:SourceArn":"arn:aws:s3:::x"},"Null":{"k2":"true"},"IpAddress":{"aws:SourceIp":["10.0.0.1","fd00::/8"]}}}}`
 	d, err := Parse([]byte(in))
 	if err != nil {
@@ -99,7 +99,11 @@ func TestParseAcceptsEveryElementShape(t *testing.T) {
 
 func TestConditionEvaluation(t *testing.T) {
 	mk := func(op, key, vals string) Condition {
-		cs, err := parseConditions([]byte(`{"` + op + `":{"` + key + `":` + vals + `}}`))
+		n, err := readTree([]byte(`{"` + op + `":{"` + key + `":` + vals + `}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, err := parseConditions(n)
 		if err != nil {
 			t.Fatal(err)
 		}

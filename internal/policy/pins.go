@@ -5,8 +5,9 @@ import (
 	"strings"
 )
 
-// pinKind is what a condition key can pin a caller to (SEMANTICS.md
-// section 4).
+// pinKind is what a condition key can pin a caller to: an account, an
+// organization, a source resource or a network. Only a pin makes a grant
+// to everyone or to a service less than public.
 type pinKind int
 
 const (

@@ -38,10 +38,15 @@ func (s *Statement) terms() []term {
 func (s *Statement) listed() []term {
 	if s.listedTerms == nil {
 		p := s.Principal
-		if p == nil {
+		switch {
+		case p != nil && s.grantees != nil:
+			s.listedTerms = s.grantees // the same principals, already expanded
+		case p == nil:
 			p = s.NotPrincipal
+			fallthrough
+		default:
+			s.listedTerms = (&Statement{Principal: p}).expandTerms()
 		}
-		s.listedTerms = (&Statement{Principal: p}).expandTerms()
 	}
 	return s.listedTerms
 }
@@ -110,11 +115,17 @@ func awsTerm(v string) term {
 // parseARNParts splits an ARN into exactly six parts.
 func parseARNParts(s string) ([6]string, error) {
 	var out [6]string
-	parts := strings.SplitN(s, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" {
+	if !strings.HasPrefix(s, "arn:") {
 		return out, errNotARN
 	}
-	copy(out[:], parts)
+	for i := 0; i < 5; i++ {
+		j := strings.IndexByte(s, ':')
+		if j < 0 {
+			return out, errNotARN
+		}
+		out[i], s = s[:j], s[j+1:]
+	}
+	out[5] = s
 	return out, nil
 }
 
@@ -124,8 +135,12 @@ func (notARNError) Error() string { return "not an ARN" }
 
 var errNotARN error = notARNError{}
 
+// isAccountID reports whether s is a bare account id. Any run of digits
+// is read as one, whatever its length, and compared with the owner as a
+// string (SEMANTICS.md section 4): IAM unique ids start with letters, so
+// nothing else is lost by it.
 func isAccountID(s string) bool {
-	if len(s) != 12 {
+	if s == "" {
 		return false
 	}
 	for i := 0; i < len(s); i++ {

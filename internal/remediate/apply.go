@@ -42,6 +42,9 @@ type Result struct {
 	Backups []string `json:"backups,omitempty"`
 	// Calls are the write calls made, as AWS CLI commands.
 	Calls []string `json:"calls"`
+	// Attempts lists every attempt: a concurrent change (412) makes the
+	// fix re-read and re-plan, and each plan is shown with what it did.
+	Attempts []Attempt `json:"attempts"`
 	// Messages say what happened beyond the plan: re-plans after a
 	// concurrent change, what a rollback restored.
 	Messages []string `json:"messages,omitempty"`
@@ -49,6 +52,21 @@ type Result struct {
 	// Action is the plan that was carried out (re-planned when the
 	// resource changed since the first plan).
 	Action *Action `json:"-"`
+}
+
+// Attempt is one read-plan-write round on a resource.
+type Attempt struct {
+	Attempt int    `json:"attempt"`
+	Backup  string `json:"backup,omitempty"`
+	// RevisionID is the revision the attempt read and planned from.
+	RevisionID string     `json:"revision_id,omitempty"`
+	Changes    []Change   `json:"changes"`
+	URL        *URLChange `json:"function_url,omitempty"`
+	// Planned are the calls the attempt's plan makes; Calls those it
+	// made.
+	Planned []Step   `json:"planned_calls"`
+	Calls   []string `json:"calls"`
+	Outcome string   `json:"outcome"`
 }
 
 // Summary is the outcome of a whole apply.
@@ -102,7 +120,7 @@ func Apply(ctx context.Context, exec Executor, plan *Plan, opt ApplyOptions) *Su
 }
 
 func applyOne(ctx context.Context, exec Executor, planned *Action, opt ApplyOptions) *Result {
-	res := &Result{Target: planned.Target, Calls: []string{}, Action: planned}
+	res := &Result{Target: planned.Target, Calls: []string{}, Attempts: []Attempt{}, Action: planned}
 	popt := planned.opt
 	keys := planned.Keys()
 	if prev := popt.Only; prev != nil {
@@ -128,6 +146,10 @@ func applyOne(ctx context.Context, exec Executor, planned *Action, opt ApplyOpti
 		}
 		announce = true
 		res.Action = a
+		at := Attempt{Attempt: attempt, Changes: a.Changes, URL: a.URL, Planned: a.Steps, Calls: []string{}}
+		if st.Policy != nil {
+			at.RevisionID = st.Policy.RevisionID
+		}
 		if !a.HasWork() {
 			res.Status = Skipped
 			if attempt == 1 {
@@ -135,37 +157,61 @@ func applyOne(ctx context.Context, exec Executor, planned *Action, opt ApplyOpti
 			} else {
 				res.Error = "nothing left to change after the concurrent change"
 			}
+			at.Outcome = res.Error
+			res.Attempts = append(res.Attempts, at)
 			return res
 		}
 		b := newBackup(a, attempt, opt.Now(), opt.Tool)
 		path, err := opt.Store.Save(b)
 		if err != nil {
 			res.Status, res.Error = Failed, "the backup could not be written, so nothing was changed: "+err.Error()
+			at.Outcome = res.Error
+			res.Attempts = append(res.Attempts, at)
 			return res
 		}
 		res.Backups = append(res.Backups, path)
-		done, err := run(ctx, exec, a, st, res)
+		at.Backup = path
+		made := len(res.Calls)
+		r := run(ctx, exec, a, st, res)
+		at.Calls = append(at.Calls, res.Calls[made:]...)
 		switch {
-		case err == nil:
+		case r.err == nil:
 			res.Status = Applied
-			verify(ctx, exec, a, res)
+			verify(ctx, exec, a, r.expect, res)
+			at.Outcome = "applied"
+			res.Attempts = append(res.Attempts, at)
 			return res
-		case errors.Is(err, errConcurrent):
+		case errors.Is(r.err, errConcurrent):
+			if r.open != "" {
+				// A narrowing was half made: the statement is removed but
+				// its narrowed form not yet added. Put this attempt back
+				// before re-planning, so no trigger is lost in between.
+				rollback(ctx, exec, b, res)
+				at.Calls = append(at.Calls[:0], res.Calls[made:]...)
+			}
 			if attempt >= opt.MaxAttempts {
 				res.Status = Failed
 				res.Error = fmt.Sprintf("the policy kept changing under the fix (%d attempts); stopped. Backup: %s", attempt, path)
+				at.Outcome = r.err.Error() + "; stopped"
+				res.Attempts = append(res.Attempts, at)
 				return res
 			}
 			// What this attempt already did stays: it was planned and
 			// backed up; the re-plan, on a fresh read, does the rest.
-			res.Messages = append(res.Messages, err.Error()+fmt.Sprintf(" after %d of %d call(s); re-reading and re-planning (never retrying blindly)", done, len(a.Steps)))
+			msg := r.err.Error() + fmt.Sprintf(" after %d of %d call(s); re-reading and re-planning (never retrying blindly)", r.done, len(a.Steps))
+			res.Messages = append(res.Messages, msg)
+			at.Outcome = msg
+			res.Attempts = append(res.Attempts, at)
 			announce = false
 			continue
 		default:
-			res.Status, res.Error = Failed, err.Error()
-			if done > 0 {
+			res.Status, res.Error = Failed, r.err.Error()
+			if r.done > 0 {
 				rollback(ctx, exec, b, res)
+				at.Calls = append(at.Calls[:0], res.Calls[made:]...)
 			}
+			at.Outcome = "failed: " + r.err.Error()
+			res.Attempts = append(res.Attempts, at)
 			return res
 		}
 	}
@@ -228,55 +274,94 @@ func lost(planned, now *Action) string {
 	return " (no longer changed, being gone or different now: " + strings.Join(gone, ", ") + ")"
 }
 
-// run makes the action's calls in order. It returns how many succeeded
-// and errConcurrent (wrapped) when someone else changed the policy.
-func run(ctx context.Context, exec Executor, a *Action, st State, res *Result) (int, error) {
+// ran is what run did.
+type ran struct {
+	done int
+	// expect is the policy's statements as the calls made so far left
+	// them, which the next read must show.
+	expect statementList
+	// open names a narrowing whose removal was made and whose
+	// add-permission was not.
+	open string
+	err  error
+}
+
+// run makes the action's calls in order. Its error wraps errConcurrent
+// when someone else changed the policy.
+func run(ctx context.Context, exec Executor, a *Action, st State, res *Result) ran {
 	ref := a.Target
 	rev := ""
-	var expect statementList
+	var r ran
 	if st.Policy != nil {
 		rev = st.Policy.RevisionID
-		expect, _, _ = listOf(st.Policy)
+		r.expect, _, _ = listOf(st.Policy)
 	}
-	removals := 0
+	wrote := false
 	for i, s := range a.Steps {
 		var err error
 		switch s.Op {
-		case OpRemovePermission, OpRemoveLayerVersionPermission:
-			if removals > 0 {
-				// RemovePermission answers without a RevisionId: read it
-				// again, and check the policy is exactly what the previous
-				// removal left, or someone else wrote in between.
+		case OpRemovePermission, OpRemoveLayerVersionPermission, OpAddPermission:
+			if wrote {
+				// These calls answer without a RevisionId: read it again,
+				// and check the policy is exactly what the previous call
+				// left, or someone else wrote in between.
 				cur, rerr := exec.Read(ctx, ref)
 				if rerr != nil {
-					return i, fmt.Errorf("cannot re-read the policy between removals: %w", rerr)
+					r.done, r.err = i, fmt.Errorf("cannot re-read the policy between two calls: %w", rerr)
+					return r
 				}
 				got, _, _ := listOf(cur.Policy)
-				if cur.Policy == nil || !got.equal(expect.raws) {
-					return i, fmt.Errorf("%w (noticed on re-reading between two removals)", errConcurrent)
+				if !got.equal(r.expect.raws) {
+					r.done, r.err = i, fmt.Errorf("%w (noticed on re-reading between two calls)", errConcurrent)
+					return r
 				}
-				rev = cur.Policy.RevisionID
+				rev = ""
+				if cur.Policy != nil {
+					rev = cur.Policy.RevisionID
+				}
 			}
-			cli := cliRemovePermission(ref, s.Sid, rev)
-			res.Calls = append(res.Calls, cli)
-			if s.Op == OpRemoveLayerVersionPermission {
+			switch s.Op {
+			case OpAddPermission:
+				res.Calls = append(res.Calls, cliAddPermission(ref, *s.Permission, rev))
+				var stored string
+				stored, err = exec.AddPermission(ctx, ref, *s.Permission, rev)
+				if err == nil {
+					if stored == "" {
+						stored = canonicalStatement(*s.Permission, ref)
+					}
+					r.expect.raws = append(r.expect.raws, compact([]byte(stored)))
+					r.expect.sids = append(r.expect.sids, s.Sid)
+					r.open = ""
+				}
+			case OpRemoveLayerVersionPermission:
+				res.Calls = append(res.Calls, cliRemovePermission(ref, s.Sid, rev))
 				err = exec.RemoveLayerVersionPermission(ctx, ref, s.Sid, rev)
-			} else {
+			default:
+				res.Calls = append(res.Calls, cliRemovePermission(ref, s.Sid, rev))
 				err = exec.RemovePermission(ctx, ref, s.Sid, rev)
-			}
-			if err == nil {
-				removals++
-				if j := indexOf(expect.sids, s.Sid); j >= 0 {
-					expect.raws = append(expect.raws[:j:j], expect.raws[j+1:]...)
-					expect.sids = append(expect.sids[:j:j], expect.sids[j+1:]...)
+				if err == nil && i+1 < len(a.Steps) && a.Steps[i+1].Op == OpAddPermission {
+					r.open = s.Sid
 				}
 			}
+			if err == nil && s.Op != OpAddPermission {
+				if j := indexOf(r.expect.sids, s.Sid); j >= 0 {
+					r.expect.raws = append(r.expect.raws[:j:j], r.expect.raws[j+1:]...)
+					r.expect.sids = append(r.expect.sids[:j:j], r.expect.sids[j+1:]...)
+				}
+			}
+			wrote = true
 		case OpPutResourcePolicy:
 			res.Calls = append(res.Calls, cliPutResourcePolicy(ref, s.Document, rev))
 			_, err = exec.PutResourcePolicy(ctx, ref, s.Document, rev)
+			if err == nil {
+				r.expect, _, _ = listOf(&inventory.Policy{Document: s.Document})
+			}
 		case OpDeleteResourcePolicy:
 			res.Calls = append(res.Calls, cliDeleteResourcePolicy(ref, rev))
 			err = exec.DeleteResourcePolicy(ctx, ref, rev)
+			if err == nil {
+				r.expect = statementList{}
+			}
 		case OpUpdateFunctionURLConfig:
 			res.Calls = append(res.Calls, s.CLI)
 			err = exec.UpdateFunctionURLAuthType(ctx, ref, s.AuthType)
@@ -284,13 +369,17 @@ func run(ctx context.Context, exec Executor, a *Action, st State, res *Result) (
 			err = fmt.Errorf("unknown call %s", s.Op)
 		}
 		if err != nil {
+			r.done = i
 			if errors.Is(err, ErrPreconditionFailed) {
-				return i, fmt.Errorf("%w: %s answered 412 PreconditionFailed", errConcurrent, s.Op)
+				r.err = fmt.Errorf("%w: %s answered 412 PreconditionFailed", errConcurrent, s.Op)
+			} else {
+				r.err = fmt.Errorf("%s failed: %w", s.Op, err)
 			}
-			return i, fmt.Errorf("%s failed: %w", s.Op, err)
+			return r
 		}
 	}
-	return len(a.Steps), nil
+	r.done = len(a.Steps)
+	return r
 }
 
 // rollback undoes a failed attempt's earlier calls with Restore, so the
@@ -311,28 +400,13 @@ func rollback(ctx context.Context, exec Executor, b *Backup, res *Result) {
 	res.Messages = append(res.Messages, "rolled back what this attempt had already changed; the resource is as it was before the fix")
 }
 
-// verify reads the resource back and says so if it is not what the plan
-// promised (someone else wrote right after us).
-func verify(ctx context.Context, exec Executor, a *Action, res *Result) {
+// verify reads the resource back and says so if it is not what the
+// calls left (someone else wrote right after us).
+func verify(ctx context.Context, exec Executor, a *Action, want statementList, res *Result) {
 	st, err := exec.Read(ctx, a.Target)
 	if err != nil {
 		res.Messages = append(res.Messages, "could not read the resource back to check the result: "+err.Error())
 		return
-	}
-	want := statementList{}
-	if !a.Deleted {
-		switch {
-		case a.After != "":
-			want, _, _ = listOf(&inventory.Policy{Document: a.After})
-		case a.state.Policy != nil:
-			want, _, _ = listOf(a.state.Policy)
-			for _, c := range a.Changes {
-				if j := want.index(compact(c.Statement)); j >= 0 {
-					want.raws = append(want.raws[:j:j], want.raws[j+1:]...)
-					want.sids = append(want.sids[:j:j], want.sids[j+1:]...)
-				}
-			}
-		}
 	}
 	got, _, err := listOf(st.Policy)
 	if err != nil || !got.equal(want.raws) {

@@ -153,7 +153,7 @@ func (h *hooked) RemoveLayerVersionPermission(ctx context.Context, ref remediate
 	return h.Executor.RemoveLayerVersionPermission(ctx, ref, sid, rev)
 }
 
-func (h *hooked) AddPermission(ctx context.Context, ref remediate.Ref, p remediate.Permission, rev string) error {
+func (h *hooked) AddPermission(ctx context.Context, ref remediate.Ref, p remediate.Permission, rev string) (string, error) {
 	h.before("AddPermission", ref)
 	return h.Executor.AddPermission(ctx, ref, p, rev)
 }
@@ -225,6 +225,25 @@ func concurrentChange(t *testing.T, opt remediate.Options) {
 	}
 	if len(r.Backups) != 2 {
 		t.Errorf("want a backup per attempt (2), got %v", r.Backups)
+	}
+	// Issue 10 item 10: every attempt's changes are listed, not only the
+	// last one's.
+	if len(r.Attempts) != 2 {
+		t.Fatalf("want both attempts listed, got %+v", r.Attempts)
+	}
+	for i, at := range r.Attempts {
+		if at.Attempt != i+1 || len(at.Changes) == 0 || len(at.Planned) == 0 || at.Backup != r.Backups[i] || at.RevisionID == "" {
+			t.Errorf("attempt %d is not fully listed: %+v", i+1, at)
+		}
+	}
+	if !strings.Contains(r.Attempts[0].Outcome, "412") || r.Attempts[1].Outcome != "applied" {
+		t.Errorf("outcomes %q, %q: want the 412, then applied", r.Attempts[0].Outcome, r.Attempts[1].Outcome)
+	}
+	if r.Attempts[0].RevisionID == r.Attempts[1].RevisionID {
+		t.Error("the second attempt must be planned on a fresh read")
+	}
+	if n := len(r.Attempts[0].Calls) + len(r.Attempts[1].Calls); n != len(r.Calls) {
+		t.Errorf("the attempts list %d calls, the result %d", n, len(r.Calls))
 	}
 	got := e.policy(t, intake)
 	if !strings.Contains(got, lateStatement) {

@@ -20,9 +20,12 @@ import (
 // read, with its RevisionId, the function URL auth type, and each change
 // with the statement's exact text and, when it can be recovered, the
 // add-permission parameters that write it back.
+//
+// Version 2 added Via "AddPermission" (a narrowing made with
+// remove-permission + add-permission); version 1 files read the same.
 const (
 	BackupFormat  = "lambdawarden-backup"
-	BackupVersion = 1
+	BackupVersion = 2
 )
 
 // Backup is the state of one resource just before a fix changed it, and
@@ -72,7 +75,10 @@ type BackupChange struct {
 	Index       int        `json:"index"`
 	Statement   string     `json:"statement"`
 	Replacement string     `json:"replacement,omitempty"`
-	// Via is the call that makes the change.
+	// Via is the call that makes the change: RemovePermission (or the
+	// layer call), PutResourcePolicy or DeleteResourcePolicy for the whole
+	// policy, or AddPermission for a narrowing made by removing the
+	// statement and adding its narrowed form under the same Sid.
 	Via Op `json:"via"`
 	// Permission holds the add-permission parameters that write the
 	// statement back; Exact is true when they reproduce its very text.
@@ -89,15 +95,24 @@ func newBackup(a *Action, attempt int, now time.Time, tool string) *Backup {
 	if u := a.state.URL; u != nil {
 		b.FunctionURL = &BackupURL{URL: u.URL, AuthType: u.AuthType}
 	}
-	via := OpPutResourcePolicy
+	whole := Op("")
 	for _, s := range a.Steps {
-		switch s.Op {
-		case OpRemovePermission, OpRemoveLayerVersionPermission, OpDeleteResourcePolicy:
-			via = s.Op
+		if s.Op == OpPutResourcePolicy || s.Op == OpDeleteResourcePolicy {
+			whole = s.Op
 		}
 		b.Calls = append(b.Calls, s.CLI)
 	}
 	for _, ch := range a.Changes {
+		via := whole
+		switch {
+		case via != "":
+		case ch.Kind == Narrow:
+			via = OpAddPermission
+		case a.Target.Kind == inventory.KindLayerVersion:
+			via = OpRemoveLayerVersionPermission
+		default:
+			via = OpRemovePermission
+		}
 		bc := BackupChange{Change: ch.Kind, Sid: ch.Sid, Index: ch.Index, Statement: string(ch.Statement), Replacement: string(ch.Replacement), Via: via}
 		if p, exact, err := permissionOf(a.doc.Statements[ch.Index], ch.Statement, a.Target); err == nil {
 			bc.Permission, bc.Exact = &p, exact
@@ -257,6 +272,12 @@ func readBackup(path string) (*Backup, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseBackup(path, data)
+}
+
+// parseBackup reads a backup file's content; path only names it in
+// errors.
+func parseBackup(path string, data []byte) (*Backup, error) {
 	var b Backup
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.DisallowUnknownFields()
@@ -266,7 +287,7 @@ func readBackup(path string) (*Backup, error) {
 	if b.Format != BackupFormat {
 		return nil, fmt.Errorf("%s is not a lambdawarden backup (format %q)", path, b.Format)
 	}
-	if b.Version != BackupVersion {
+	if b.Version < 1 || b.Version > BackupVersion {
 		return nil, fmt.Errorf("%s: backup version %d is not supported (this build reads version %d)", path, b.Version, BackupVersion)
 	}
 	if _, err := ParseRef(b.Resource.ARN); err != nil {

@@ -111,7 +111,9 @@ type Executor interface {
 	// for functions and aliases, its function URL configuration.
 	Read(ctx context.Context, ref Ref) (State, error)
 	RemovePermission(ctx context.Context, ref Ref, sid, revisionID string) error
-	AddPermission(ctx context.Context, ref Ref, p Permission, revisionID string) error
+	// AddPermission returns the statement as Lambda stored it ("" when
+	// the implementation cannot tell).
+	AddPermission(ctx context.Context, ref Ref, p Permission, revisionID string) (string, error)
 	// PutResourcePolicy replaces the whole policy and returns the new
 	// RevisionId.
 	PutResourcePolicy(ctx context.Context, ref Ref, document, revisionID string) (string, error)

@@ -200,7 +200,7 @@ func restoreStatements(ctx context.Context, exec Executor, b *Backup, res *Resto
 		}
 		p := pending{ch: c, curIdx: -1}
 		if c.Change == Narrow {
-			p.curIdx = cur.index(compact([]byte(c.Replacement)))
+			p.curIdx = findNarrowed(cur, c, ref)
 			p.revert = p.curIdx >= 0
 		}
 		if !p.revert && c.Sid != "" {
@@ -214,6 +214,43 @@ func restoreStatements(ctx context.Context, exec Executor, b *Backup, res *Resto
 	}
 	if len(todo) == 0 {
 		return items, nil
+	}
+
+	// A statement narrowed with remove-permission + add-permission is put
+	// back the same way: Lambda cannot edit it in place.
+	var rest []pending
+	swapped := 0
+	for _, p := range todo {
+		if !p.revert || p.ch.Via != OpAddPermission || p.ch.Permission == nil || !p.ch.Exact {
+			rest = append(rest, p)
+			continue
+		}
+		rev := ""
+		if swapped == 0 && st.Policy != nil {
+			rev = st.Policy.RevisionID
+		} else if s, err := exec.Read(ctx, ref); err != nil {
+			return items, fmt.Errorf("cannot re-read the policy: %w", err)
+		} else if s.Policy != nil {
+			rev = s.Policy.RevisionID
+		}
+		it, err := swapBack(ctx, exec, ref, p, cur.sids[p.curIdx], rev, res)
+		if err != nil {
+			return items, err
+		}
+		items = append(items, it)
+		swapped++
+	}
+	if swapped > 0 {
+		if len(rest) == 0 {
+			return items, nil
+		}
+		left := *b
+		left.Changes = nil
+		for _, p := range rest {
+			left.Changes = append(left.Changes, p.ch)
+		}
+		more, err := restoreStatements(ctx, exec, &left, res)
+		return append(items, more...), err
 	}
 
 	// Is the current policy exactly the saved one minus (or with narrowed)
@@ -238,7 +275,7 @@ func restoreStatements(ctx context.Context, exec Executor, b *Backup, res *Resto
 	byAdd := true
 	tail := true
 	for _, p := range todo {
-		if p.revert || p.ch.Permission == nil || !p.ch.Exact || (p.ch.Via != OpRemovePermission && p.ch.Via != OpRemoveLayerVersionPermission) {
+		if p.revert || p.ch.Permission == nil || !p.ch.Exact || (p.ch.Via != OpRemovePermission && p.ch.Via != OpRemoveLayerVersionPermission && p.ch.Via != OpAddPermission) {
 			byAdd = false
 		}
 		if p.ch.Index < len(before.raws)-len(todo) {
@@ -277,7 +314,7 @@ func restoreStatements(ctx context.Context, exec Executor, b *Backup, res *Resto
 			if ref.Kind == inventory.KindLayerVersion {
 				err = exec.AddLayerVersionPermission(ctx, ref, *p.ch.Permission, rev)
 			} else {
-				err = exec.AddPermission(ctx, ref, *p.ch.Permission, rev)
+				_, err = exec.AddPermission(ctx, ref, *p.ch.Permission, rev)
 			}
 			if err != nil {
 				if errors.Is(err, ErrPreconditionFailed) {
@@ -360,6 +397,77 @@ func restoreStatements(ctx context.Context, exec Executor, b *Backup, res *Resto
 		return statusAll(items, todo, NotRestorable, err.Error()), nil
 	}
 	return statusAll(items, todo, Restored, "merged into the policy, which has changed since the fix"), nil
+}
+
+// findNarrowed returns where the narrowed form of a change is in the
+// current policy, or -1: by its exact text, or, for one written by
+// add-permission, by its Sid and the same add-permission parameters (the
+// service may format the statement its own way).
+func findNarrowed(cur statementList, c BackupChange, ref Ref) int {
+	if i := cur.index(compact([]byte(c.Replacement))); i >= 0 {
+		return i
+	}
+	if c.Via != OpAddPermission || c.Sid == "" {
+		return -1
+	}
+	i := indexOf(cur.sids, c.Sid)
+	if i < 0 {
+		return -1
+	}
+	want, err1 := permissionOfText(c.Replacement, ref)
+	got, err2 := permissionOfText(cur.raws[i], ref)
+	if err1 != nil || err2 != nil || want != got {
+		return -1
+	}
+	return i
+}
+
+// permissionOfText reads one statement's add-permission parameters.
+func permissionOfText(stmt string, ref Ref) (Permission, error) {
+	d, err := policy.Parse([]byte(`{"Version":"2012-10-17","Statement":[` + stmt + `]}`))
+	if err != nil {
+		return Permission{}, err
+	}
+	p, _, err := permissionOf(d.Statements[0], []byte(stmt), ref)
+	return p, err
+}
+
+// swapBack puts back a statement narrowed by remove-permission +
+// add-permission: the narrowed statement is removed, guarded by rev, and
+// the original added back. A 412 on the removal is returned (nothing
+// changed, the caller re-reads); once the removal is made, the addition
+// is retried on fresh reads so the trigger is not left out.
+func swapBack(ctx context.Context, exec Executor, ref Ref, p pending, sid, rev string, res *RestoreResult) (RestoreItem, error) {
+	it := RestoreItem{What: stmtWhat(p.ch.Sid, p.ch.Index)}
+	res.Calls = append(res.Calls, cliRemovePermission(ref, sid, rev))
+	if err := exec.RemovePermission(ctx, ref, sid, rev); err != nil {
+		if errors.Is(err, ErrPreconditionFailed) {
+			return it, err
+		}
+		it.Status, it.Detail = NotRestorable, "the narrowed statement could not be removed: "+err.Error()
+		return it, nil
+	}
+	var err error
+	for attempt := 0; attempt < restoreAttempts; attempt++ {
+		var s State
+		if s, err = exec.Read(ctx, ref); err != nil {
+			break
+		}
+		rev = ""
+		if s.Policy != nil {
+			rev = s.Policy.RevisionID
+		}
+		res.Calls = append(res.Calls, cliAddPermission(ref, *p.ch.Permission, rev))
+		if _, err = exec.AddPermission(ctx, ref, *p.ch.Permission, rev); !errors.Is(err, ErrPreconditionFailed) {
+			break
+		}
+	}
+	if err != nil {
+		it.Status, it.Detail = NotRestorable, "the narrowed statement was removed but the original could not be added back ("+err.Error()+"); run restore again"
+		return it, nil
+	}
+	it.Status, it.Detail = Restored, "the narrowed statement was replaced by the original (add-permission puts it at the end of the policy)"
+	return it, nil
 }
 
 func statusAll(items []RestoreItem, todo []pending, s RestoreStatus, detail string) []RestoreItem {

@@ -70,8 +70,8 @@ func permissionOf(st *policy.Statement, raw []byte, ref Ref) (p Permission, exac
 // canonicalStatement is the statement AddPermission stores for p: keys
 // Sid, Effect, Principal, Action, Resource, Condition; StringEquals
 // (SourceAccount, PrincipalOrgID, EventSourceToken, FunctionUrlAuthType),
-// then ArnLike, then Bool (SEMANTICS.md section 1; the emulator writes the
-// same).
+// then ArnLike, then Bool: the layout Lambda gives statements that
+// AddPermission writes (the emulator writes the same).
 func canonicalStatement(p Permission, ref Ref) string {
 	var principal string
 	switch {

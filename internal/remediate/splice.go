@@ -212,17 +212,29 @@ func concat(parts ...[]byte) []byte {
 	return b.Bytes()
 }
 
-// addCondition returns the statement with "op": {"key": "value"} added to
-// its Condition block, creating the block or the operator as needed and
-// leaving every other byte as it was. It fails when any operator already
-// tests the key (case-insensitively): adding a second value would change
-// the meaning of what is there rather than narrow it.
-func addCondition(stmt []byte, op, key, value string) ([]byte, error) {
+// addCondition returns the statement with "op": {"key": values} added to
+// its Condition block (one value as a string, several as an array),
+// creating the block or the operator as needed and leaving every other
+// byte as it was. It fails when any operator already tests the key
+// (case-insensitively): adding a second value would change the meaning
+// of what is there rather than narrow it.
+func addCondition(stmt []byte, op, key string, values []string) ([]byte, error) {
 	members, closing, err := objectMembers(stmt)
 	if err != nil {
 		return nil, err
 	}
-	pair := `{` + quote(key) + `:` + quote(value) + `}`
+	if len(values) == 0 {
+		return nil, fmt.Errorf("no value for %s", key)
+	}
+	value := quote(values[0])
+	if len(values) > 1 {
+		q := make([]string, len(values))
+		for i, v := range values {
+			q[i] = quote(v)
+		}
+		value = "[" + strings.Join(q, ",") + "]"
+	}
+	pair := `{` + quote(key) + `:` + value + `}`
 	for _, m := range members {
 		if !strings.EqualFold(m.key, "Condition") {
 			continue
@@ -250,7 +262,7 @@ func addCondition(stmt []byte, op, key, value string) ([]byte, error) {
 			block := cond[o.val.start:o.val.end]
 			keys, blockClose, _ := objectMembers(block)
 			at := m.val.start + o.val.start + blockClose
-			ins := quote(key) + `:` + quote(value)
+			ins := quote(key) + `:` + value
 			if len(keys) > 0 {
 				ins = "," + ins
 			}
@@ -268,6 +280,22 @@ func addCondition(stmt []byte, op, key, value string) ([]byte, error) {
 		ins = "," + ins
 	}
 	return concat(stmt[:closing], []byte(ins), stmt[closing:]), nil
+}
+
+// replaceMember returns the object with the value of its member key
+// (matched case-insensitively) replaced by value, a JSON text; every other
+// byte stays.
+func replaceMember(obj []byte, key, value string) ([]byte, error) {
+	members, _, err := objectMembers(obj)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range members {
+		if strings.EqualFold(m.key, key) {
+			return concat(obj[:m.val.start], []byte(value), obj[m.val.end:]), nil
+		}
+	}
+	return nil, fmt.Errorf("no %s member", key)
 }
 
 // quote writes a JSON string without HTML escaping, as AWS does.

@@ -123,7 +123,7 @@ func TestAddCondition(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := addCondition([]byte(c.stmt), "StringEquals", "aws:PrincipalOrgID", "o-abc123def4")
+			got, err := addCondition([]byte(c.stmt), "StringEquals", "aws:PrincipalOrgID", []string{"o-abc123def4"})
 			if c.err != "" {
 				if err == nil || !strings.Contains(err.Error(), c.err) {
 					t.Fatalf("err = %v, want %q", err, c.err)

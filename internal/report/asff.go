@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"io"
 	"strings"
 
@@ -22,10 +23,13 @@ const ASFFType = "Software and Configuration Checks/Industry and Regulatory Stan
 // The asff writer renders the document as a JSON array of AWS Security
 // Finding Format findings, ready for
 //
-//	aws securityhub batch-import-findings --findings file://r.asff
+//	aws securityhub batch-import-findings --region R --findings file://r.asff.json
 //
-// (the API takes at most 100 findings per call: split larger files, e.g.
-// with jq '.[0:100]'). Choices:
+// BatchImportFindings takes at most 100 findings a call, of one account
+// (the caller's, for the default product) and one Region (the
+// endpoint's): written to a file, a report that does not fit is split
+// into one file per account, Region and batch of 100 (see ASFFBatches,
+// WriteFiles). Choices:
 //
 //   - One finding per resource and rule, with Id
 //     "lambdawarden/<rule_id>/<resource ARN>": a re-import updates the
@@ -141,85 +145,153 @@ func asffLabel(s finding.Severity) string {
 func ASFFID(ruleID, arn string) string { return "lambdawarden/" + ruleID + "/" + arn }
 
 func (asffWriter) Write(out io.Writer, d *Document, opt Options) error {
+	x := d.index()
+	return writeASFF(out, d, x, opt, asffRange{items: x.placed(), to: -1})
+}
+
+// asffRange is a run of the index's items (in placed order) and, of the
+// findings they yield, numbered from 0 in that order, those in [from,
+// to); to < 0 means all.
+type asffRange struct {
+	items    []int32
+	from, to int
+}
+
+// writeASFF writes the findings of one range as a JSON array.
+func writeASFF(out io.Writer, d *Document, x *index, opt Options, rg asffRange) error {
 	now := reportTime(d, opt).Format("2006-01-02T15:04:05.000Z07:00")
 	list := newJSONArray(out, "")
-	x := d.index()
-	err := x.each(x.placed(), func(_ int, r *Resource) error {
-		base := func(id, generator string) asffFinding {
-			region := r.Region
-			return asffFinding{
-				SchemaVersion: "2018-10-08",
-				ID:            id,
-				ProductArn:    "arn:" + partition(r.ARN) + ":securityhub:" + region + ":" + r.Account + ":product/" + r.Account + "/default",
-				ProductName:   toolName(d),
-				CompanyName:   toolName(d),
-				GeneratorID:   generator,
-				AwsAccountID:  r.Account,
-				Region:        region,
-				Types:         []string{ASFFType},
-				CreatedAt:     now,
-				UpdatedAt:     now,
-				Resources: []asffResource{{
-					Type:      asffResourceType(r.Kind),
-					ID:        r.ARN,
-					Partition: partition(r.ARN),
-					Region:    region,
-					Details:   &asffResourceInfo{Other: map[string]string{"kind": r.Kind, "exposure": r.Exposure}},
-				}},
-				RecordState: "ACTIVE",
-			}
+	counts := asffCounter{}
+	n := 0 // findings of the range's items before the current one
+	for _, i := range rg.items {
+		c := counts.of(&x.items[i])
+		if rg.to >= 0 && (n+c <= rg.from || n >= rg.to) {
+			n += c
+			continue
 		}
-		if r.Status == "unknown" {
-			f := base("lambdawarden/resource-unknown/"+r.ARN, "lambdawarden-resource-unknown")
-			f.Severity = asffSeverity{Label: "MEDIUM", Original: "unknown"}
-			f.Title = "Lambda resource could not be assessed"
-			f.Description = truncate("lambdawarden could not read or parse "+r.ARN+": "+r.UnknownReason+". Its exposure is unknown and it is not counted as compliant.", asffMaxDescription)
-			f.Remediation.Recommendation.Text = truncate("Give the scanning role lambda:GetPolicy, lambda:GetFunction and lambda:GetFunctionUrlConfig on the resource (or fix the policy that does not parse) and scan again.", asffMaxRemediation)
-			f.Compliance = asffCompliance{Status: "NOT_AVAILABLE"}
-			f.ProductFields = map[string]string{"lambdawarden/unknown_reason": truncate(r.UnknownReason, asffMaxFieldValue)}
-			f.FindingProviderFields = asffProviderFields{Severity: f.Severity, Types: f.Types}
-			return list.add(f)
+		r, err := x.load(int(i))
+		if err != nil {
+			return err
 		}
-		byRule := map[string][]finding.Finding{}
-		var order []string
-		for _, f := range r.Findings {
-			if _, ok := byRule[f.RuleID]; !ok {
-				order = append(order, f.RuleID)
-			}
-			byRule[f.RuleID] = append(byRule[f.RuleID], f)
+		fs := asffFindings(d, r, now)
+		if len(fs) != c {
+			return fmt.Errorf("asff: %s yields %d findings, %d counted", r.ARN, len(fs), c)
 		}
-		seen := map[string]bool{}
-		for _, id := range order {
-			seen[id] = true
-			if err := list.add(asffFailed(base(ASFFID(id, r.ARN), id), r, byRule[id])); err != nil {
-				return err
-			}
-		}
-		for _, rule := range applicableRules(r.Kind) {
-			if seen[rule.ID] {
+		for j := range fs {
+			if rg.to >= 0 && (n+j < rg.from || n+j >= rg.to) {
 				continue
 			}
-			f := base(ASFFID(rule.ID, r.ARN), rule.ID)
-			f.Severity = asffSeverity{Label: "INFORMATIONAL", Original: rule.Severity.String()}
-			f.Title = truncate(rule.Title, asffMaxTitle)
-			f.Description = truncate("Passed: "+rule.Title+". "+rule.Rationale, asffMaxDescription)
-			f.Remediation.Recommendation.Text = truncate(rule.Remediation, asffMaxRemediation)
-			f.Compliance = asffCompliance{Status: "PASSED", RelatedRequirements: asffRequirements(rules.Compliance(rule.ID))}
-			f.FindingProviderFields = asffProviderFields{Severity: f.Severity, Types: f.Types}
-			if err := list.add(f); err != nil {
+			if err := list.add(fs[j]); err != nil {
 				return err
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		return err
+		n += c
 	}
 	if err := list.close(); err != nil {
 		return err
 	}
-	_, err = io.WriteString(out, "\n")
+	_, err := io.WriteString(out, "\n")
 	return err
+}
+
+// asffFindings are one resource's findings: one for an unknown resource,
+// else one per rule that fired (FAILED) and one per other rule that
+// applies to its kind (PASSED).
+func asffFindings(d *Document, r *Resource, now string) []asffFinding {
+	base := func(id, generator string) asffFinding {
+		region := r.Region
+		return asffFinding{
+			SchemaVersion: "2018-10-08",
+			ID:            id,
+			ProductArn:    "arn:" + partition(r.ARN) + ":securityhub:" + region + ":" + r.Account + ":product/" + r.Account + "/default",
+			ProductName:   toolName(d),
+			CompanyName:   toolName(d),
+			GeneratorID:   generator,
+			AwsAccountID:  r.Account,
+			Region:        region,
+			Types:         []string{ASFFType},
+			CreatedAt:     now,
+			UpdatedAt:     now,
+			Resources: []asffResource{{
+				Type:      asffResourceType(r.Kind),
+				ID:        r.ARN,
+				Partition: partition(r.ARN),
+				Region:    region,
+				Details:   &asffResourceInfo{Other: map[string]string{"kind": r.Kind, "exposure": r.Exposure}},
+			}},
+			RecordState: "ACTIVE",
+		}
+	}
+	if r.Status == "unknown" {
+		f := base("lambdawarden/resource-unknown/"+r.ARN, "lambdawarden-resource-unknown")
+		f.Severity = asffSeverity{Label: "MEDIUM", Original: "unknown"}
+		f.Title = "Lambda resource could not be assessed"
+		f.Description = truncate("lambdawarden could not read or parse "+r.ARN+": "+r.UnknownReason+". Its exposure is unknown and it is not counted as compliant.", asffMaxDescription)
+		f.Remediation.Recommendation.Text = truncate("Give the scanning role lambda:GetPolicy, lambda:GetFunction and lambda:GetFunctionUrlConfig on the resource (or fix the policy that does not parse) and scan again.", asffMaxRemediation)
+		f.Compliance = asffCompliance{Status: "NOT_AVAILABLE"}
+		f.ProductFields = map[string]string{"lambdawarden/unknown_reason": truncate(r.UnknownReason, asffMaxFieldValue)}
+		f.FindingProviderFields = asffProviderFields{Severity: f.Severity, Types: f.Types}
+		return []asffFinding{f}
+	}
+	byRule := map[string][]finding.Finding{}
+	var order []string
+	for _, f := range r.Findings {
+		if _, ok := byRule[f.RuleID]; !ok {
+			order = append(order, f.RuleID)
+		}
+		byRule[f.RuleID] = append(byRule[f.RuleID], f)
+	}
+	var out []asffFinding
+	seen := map[string]bool{}
+	for _, id := range order {
+		seen[id] = true
+		out = append(out, asffFailed(base(ASFFID(id, r.ARN), id), r, byRule[id]))
+	}
+	for _, rule := range applicableRules(r.Kind) {
+		if seen[rule.ID] {
+			continue
+		}
+		f := base(ASFFID(rule.ID, r.ARN), rule.ID)
+		f.Severity = asffSeverity{Label: "INFORMATIONAL", Original: rule.Severity.String()}
+		f.Title = truncate(rule.Title, asffMaxTitle)
+		f.Description = truncate("Passed: "+rule.Title+". "+rule.Rationale, asffMaxDescription)
+		f.Remediation.Recommendation.Text = truncate(rule.Remediation, asffMaxRemediation)
+		f.Compliance = asffCompliance{Status: "PASSED", RelatedRequirements: asffRequirements(rules.Compliance(rule.ID))}
+		f.FindingProviderFields = asffProviderFields{Severity: f.Severity, Types: f.Types}
+		out = append(out, f)
+	}
+	return out
+}
+
+// asffCounter counts the findings a resource yields from the index alone
+// (asffFindings must agree, and writeASFF checks that it does), so the
+// batches are known before any resource is read.
+type asffCounter map[string]map[string]bool // applicable rule ids by kind
+
+func (c asffCounter) of(it *item) int {
+	if it.Status == "unknown" {
+		return 1
+	}
+	applies, ok := c[it.Kind]
+	if !ok {
+		applies = map[string]bool{}
+		for _, r := range applicableRules(it.Kind) {
+			applies[r.ID] = true
+		}
+		c[it.Kind] = applies
+	}
+	n := len(applies)
+	var extra map[string]bool
+	for _, h := range it.hits {
+		if !applies[h.rule] && !extra[h.rule] {
+			if extra == nil {
+				extra = map[string]bool{}
+			}
+			extra[h.rule] = true
+			n++
+		}
+	}
+	return n
 }
 
 // asffFailed folds one rule's findings on one resource into a FAILED

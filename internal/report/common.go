@@ -135,12 +135,36 @@ func statementLabel(s *finding.StatementRef) string {
 	}
 	label := "index " + strconv.Itoa(s.Index)
 	if s.Sid != "" {
-		label = "Sid " + strconv.Quote(s.Sid) + ", " + label
+		label = "Sid " + quoteField(s.Sid) + ", " + label
 	}
 	if s.Policy == "function" {
 		label += ", in the function's policy"
 	}
 	return label
+}
+
+// quoteField is s in double quotes, made inert as Inert does (the same
+// escapes as every other estate string in the report, a quote as \"),
+// at most InertField runes of it, the cut marked with s's length after
+// the closing quote.
+func quoteField(s string) string {
+	n := utf8.RuneCountInString(s)
+	cut := s
+	if n > InertField {
+		i := 0
+		for j := range s {
+			if i == InertField {
+				cut = s[:j]
+				break
+			}
+			i++
+		}
+	}
+	q := `"` + strings.ReplaceAll(Inert(cut, 0), `"`, `\"`) + `"`
+	if n > InertField {
+		q += "… (" + strconv.Itoa(n) + " chars)"
+	}
+	return q
 }
 
 // frameworkRequirements flattens a finding's compliance mapping into

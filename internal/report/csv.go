@@ -36,7 +36,10 @@ import (
 //	unknown_reason   why an unknown resource could not be assessed
 //
 // There is one row per finding, suppressed or not, and one per unknown
-// resource; evaluated resources without findings have no row. A cell that
+// resource; evaluated resources without findings have no row. Control
+// and invisible characters in a cell are escaped (\n, \u001b, \u202e),
+// so a Sid cannot break a row or drive a terminal that shows the file;
+// fix_command's commands are separated by real newlines. A cell that
 // starts with = + - @ or a tab or carriage return is prefixed with a
 // single quote, so a spreadsheet shows it as text instead of running it
 // as a formula (estate data such as Sids and names is not ours to trust).
@@ -84,7 +87,11 @@ func (csvWriter) Write(out io.Writer, d *Document, opt Options) error {
 				row["statement_policy"] = f.Statement.Policy
 			}
 			row["explanation"] = f.Explanation
-			row["fix_command"] = strings.Join(f.Remediation.Commands, "\n")
+			cmds := make([]string, len(f.Remediation.Commands))
+			for i, c := range f.Remediation.Commands {
+				cmds[i] = Inert(c, 0)
+			}
+			row["fix_command"] = strings.Join(cmds, "\n")
 			row["remediation"] = f.Remediation.Text
 			row["hipaa"] = strings.Join(f.Compliance.IDs("HIPAA"), "; ")
 			row["compliance"] = strings.Join(frameworkRequirements(f.Compliance), "; ")
@@ -104,10 +111,18 @@ func (csvWriter) Write(out io.Writer, d *Document, opt Options) error {
 	return w.Error()
 }
 
+// csvRow orders a row's cells and makes each inert: control and
+// invisible characters escaped (Inert, uncapped: the csv has every
+// finding whole), formulas defused. fix_command holds one command per
+// line, each already escaped.
 func csvRow(m map[string]string) []string {
 	out := make([]string, len(CSVColumns))
 	for i, c := range CSVColumns {
-		out[i] = csvCell(m[c])
+		v := m[c]
+		if c != "fix_command" {
+			v = Inert(v, 0)
+		}
+		out[i] = csvCell(v)
 	}
 	return out
 }

@@ -1,11 +1,15 @@
 // Package report holds the versioned output document and the writers that
 // render it. The document is the contract with scripts and auditors
-// (CONTRACT.md); it is separate from the engine's internal types so they
-// can change without breaking anyone.
+// (docs/report.schema.json describes it; the README's changelog lists its
+// versions); it is separate from the engine's internal types so they can
+// change without breaking anyone.
 package report
 
 import (
+	"fmt"
 	"maps"
+	"slices"
+	"strings"
 
 	"github.com/lambdawarden/lambdawarden/internal/finding"
 )
@@ -51,6 +55,13 @@ type ScanInfo struct {
 	// Errors lists what made the scan incomplete beyond single resources
 	// (an account that could not be entered, a region that failed).
 	Errors []string `json:"errors,omitempty"`
+	// Notes say how the scan adapted without losing anything (a Region
+	// that switched every policy read to GetPolicy).
+	Notes []string `json:"notes,omitempty"`
+	// Interrupted says a signal (Ctrl-C, SIGTERM) stopped the scan: what
+	// was not read is listed as unknown or not listed, and Complete is
+	// false.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 // Resource is one judged resource.
@@ -65,15 +76,22 @@ type Resource struct {
 	FunctionURL   *FunctionURL `json:"function_url,omitempty"`
 	// Grants is the verdict on every Allow statement that reaches the
 	// resource, exposed or not.
-	Grants   []Grant           `json:"grants,omitempty"`
-	Notes    []string          `json:"notes,omitempty"`
-	Findings []finding.Finding `json:"findings"`
+	Grants []Grant  `json:"grants,omitempty"`
+	Notes  []string `json:"notes,omitempty"`
+	// Unchecked names the checks that could not run on an evaluated
+	// resource and why (its execution role or URL configuration could
+	// not be read): its verdict stands, but a finding may be missing.
+	Unchecked []string          `json:"unchecked,omitempty"`
+	Findings  []finding.Finding `json:"findings"`
 	// Policy is the resource's own policy text, for writers that show the
 	// offending statement; FunctionPolicy likewise for aliases/versions.
 	Policy         string `json:"policy,omitempty"`
 	FunctionPolicy string `json:"function_policy,omitempty"`
 	// RevisionID is the policy's revision when it was read.
 	RevisionID string `json:"revision_id,omitempty"`
+	// Source is where infrastructure code declares the resource (for
+	// an unknown one, what could not be read); nil for live resources.
+	Source *finding.Location `json:"source,omitempty"`
 }
 
 // FunctionURL is a function URL on the resource.
@@ -99,20 +117,41 @@ type Summary struct {
 	Unknown    int            `json:"unknown"`
 	Findings   int            `json:"findings"`
 	Suppressed int            `json:"suppressed"`
+	// Unchecked counts evaluated resources some of whose checks could
+	// not run (Resource.Unchecked).
+	Unchecked int `json:"unchecked,omitempty"`
+	// NotListed are the listings (per account and Region) that did not
+	// finish: what they would have found is in no other count.
+	NotListed []NotListed `json:"not_listed,omitempty"`
+}
+
+// NotListed is a listing of one account and Region that did not finish
+// (ListFunctions or ListLayers refused, a Region not enabled, a later
+// page that failed, the scan's time limit).
+type NotListed struct {
+	Account string `json:"account"`
+	Region  string `json:"region"`
+	// What was not (fully) listed: "functions", "layers", or "functions
+	// and layers".
+	What   string `json:"what"`
+	Reason string `json:"reason"`
 }
 
 // Summarize recomputes the summary from the resources; a spooled
 // document takes the counts the spool kept while resources were added.
+// The listings that did not finish are not resources: they are kept.
 func (d *Document) Summarize() {
+	notListed := d.Summary.NotListed
 	if d.spool != nil {
 		d.Summary = d.spool.sum.clone()
-		return
+	} else {
+		s := newSummary()
+		for i := range d.Resources {
+			s.add(&d.Resources[i])
+		}
+		d.Summary = s
 	}
-	s := newSummary()
-	for i := range d.Resources {
-		s.add(&d.Resources[i])
-	}
-	d.Summary = s
+	d.Summary.NotListed = notListed
 }
 
 func newSummary() Summary {
@@ -128,6 +167,9 @@ func (s *Summary) add(r *Resource) {
 	s.ByExposure[r.Exposure]++
 	if r.Status == "unknown" {
 		s.Unknown++
+	}
+	if len(r.Unchecked) > 0 {
+		s.Unchecked++
 	}
 	for _, f := range r.Findings {
 		if f.Suppressed {
@@ -145,10 +187,52 @@ func (s Summary) clone() Summary {
 	c := s
 	c.ByExposure = maps.Clone(s.ByExposure)
 	c.BySeverity = maps.Clone(s.BySeverity)
+	c.NotListed = slices.Clone(s.NotListed)
 	return c
 }
 
-// ExitCode applies CONTRACT.md: 1 when an unsuppressed finding is at or
+// counts is the running summary: the spool's for a spooled document.
+func (d *Document) counts() *Summary {
+	if d.spool != nil {
+		return &d.spool.sum
+	}
+	return &d.Summary
+}
+
+// Incomplete reports whether something was not read or not judged: a
+// resource is unknown, some checks could not run, a listing did not
+// finish, or the scan says it is incomplete. The text result line, the
+// exit code and SARIF's executionSuccessful all follow it.
+func (d *Document) Incomplete() bool {
+	c := d.counts()
+	return c.Unknown > 0 || c.Unchecked > 0 || len(d.Summary.NotListed) > 0 || (d.Scan != nil && !d.Scan.Complete)
+}
+
+// Shortfall words what made the document incomplete, from the same
+// counts the summary shows, so the result line never contradicts it.
+func (d *Document) Shortfall() string {
+	c := d.counts()
+	var parts []string
+	if c.Unknown > 0 {
+		parts = append(parts, fmt.Sprintf("%d resource(s) unknown", c.Unknown))
+	}
+	if c.Unchecked > 0 {
+		parts = append(parts, fmt.Sprintf("%d resource(s) partly checked", c.Unchecked))
+	}
+	if n := len(d.Summary.NotListed); n > 0 {
+		places := map[string]bool{}
+		for _, nl := range d.Summary.NotListed {
+			places[nl.Account+" "+nl.Region] = true
+		}
+		parts = append(parts, fmt.Sprintf("listing incomplete in %d account/Region pair(s)", len(places)))
+	}
+	if len(parts) == 0 && d.Scan != nil && !d.Scan.Complete {
+		parts = append(parts, fmt.Sprintf("%d scan error(s)", len(d.Scan.Errors)))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// ExitCode is the exit status the README documents: 1 when an unsuppressed finding is at or
 // above failOn, else 3 when something could not be read, else 0.
 func (d *Document) ExitCode(failOn finding.Severity) int {
 	if d.spool != nil {
@@ -161,7 +245,7 @@ func (d *Document) ExitCode(failOn finding.Severity) int {
 				}
 			}
 		}
-		if d.spool.sum.Unknown > 0 || (d.Scan != nil && !d.Scan.Complete) {
+		if d.Incomplete() {
 			return 3
 		}
 		return 0
@@ -173,7 +257,7 @@ func (d *Document) ExitCode(failOn finding.Severity) int {
 			}
 		}
 	}
-	if d.Summary.Unknown > 0 || (d.Scan != nil && !d.Scan.Complete) {
+	if d.Incomplete() {
 		return 3
 	}
 	return 0

@@ -19,6 +19,86 @@ import (
 // fill from free text.
 var asffLimits = map[string]int{"Title": 256, "Description": 1024}
 
+// checkASFFFinding fails t for everything in one finding that Security
+// Hub's BatchImportFindings requires or limits.
+func checkASFFFinding(t *testing.T, f map[string]any) {
+	t.Helper()
+	labels := map[string]bool{"INFORMATIONAL": true, "LOW": true, "MEDIUM": true, "HIGH": true, "CRITICAL": true}
+	statuses := map[string]bool{"PASSED": true, "WARNING": true, "FAILED": true, "NOT_AVAILABLE": true}
+	typeRe := regexp.MustCompile(`^[^/]+(/[^/]+){0,2}$`)
+	productArn := regexp.MustCompile(`^arn:aws[a-z-]*:securityhub:([a-z0-9-]+):(\d{12}):product/(\d{12})/default$`)
+	id, _ := f["Id"].(string)
+	for _, attr := range ASFFRequired {
+		v, ok := f[attr]
+		if !ok || v == nil || v == "" {
+			t.Errorf("%s: required attribute %s is missing", id, attr)
+			return
+		}
+	}
+	if len(id) > 512 || len(f["GeneratorId"].(string)) > 512 {
+		t.Errorf("%s: Id or GeneratorId over 512 characters", id)
+	}
+	if f["SchemaVersion"] != "2018-10-08" {
+		t.Errorf("%s: SchemaVersion %v", id, f["SchemaVersion"])
+	}
+	m := productArn.FindStringSubmatch(f["ProductArn"].(string))
+	if m == nil || m[2] != f["AwsAccountId"] || m[3] != f["AwsAccountId"] || m[1] != f["Region"] {
+		t.Errorf("%s: ProductArn %v does not name the account's default product in the finding's Region %v", id, f["ProductArn"], f["Region"])
+	}
+	for _, ts := range []string{"CreatedAt", "UpdatedAt"} {
+		if _, err := time.Parse(time.RFC3339, f[ts].(string)); err != nil {
+			t.Errorf("%s: %s %v is not ISO 8601: %v", id, ts, f[ts], err)
+		}
+	}
+	if !labels[f["Severity"].(map[string]any)["Label"].(string)] {
+		t.Errorf("%s: Severity.Label %v", id, f["Severity"])
+	}
+	for _, ty := range f["Types"].([]any) {
+		if !typeRe.MatchString(ty.(string)) {
+			t.Errorf("%s: type %q is not namespace/category/classifier", id, ty)
+		}
+	}
+	res := f["Resources"].([]any)
+	if len(res) != 1 {
+		t.Errorf("%s: %d resources", id, len(res))
+	}
+	r0 := res[0].(map[string]any)
+	if ty := r0["Type"]; ty != "AwsLambdaFunction" && ty != "AwsLambdaLayerVersion" {
+		t.Errorf("%s: resource type %v", id, ty)
+	}
+	if r0["Id"] == "" {
+		t.Errorf("%s: resource without Id", id)
+	}
+	c := f["Compliance"].(map[string]any)
+	if !statuses[c["Status"].(string)] {
+		t.Errorf("%s: Compliance.Status %v", id, c["Status"])
+	}
+	if reqs, ok := c["RelatedRequirements"].([]any); ok && len(reqs) > 32 {
+		t.Errorf("%s: %d related requirements, Security Hub takes 32", id, len(reqs))
+	}
+	if text := f["Remediation"].(map[string]any)["Recommendation"].(map[string]any)["Text"].(string); text == "" || len(text) > 512 {
+		t.Errorf("%s: Remediation.Recommendation.Text has %d bytes", id, len(text))
+	}
+	for field, max := range asffLimits {
+		if len(f[field].(string)) > max {
+			t.Errorf("%s: %s longer than %d", id, field, max)
+		}
+	}
+	if pf, ok := f["ProductFields"].(map[string]any); ok {
+		if len(pf) > 50 {
+			t.Errorf("%s: %d ProductFields, Security Hub takes 50", id, len(pf))
+		}
+		for k, v := range pf {
+			if len(k) > 128 || len(v.(string)) > 2048 {
+				t.Errorf("%s: ProductFields %s too long", id, k)
+			}
+		}
+	}
+	if raw, _ := json.Marshal(f); len(raw) > 240<<10 {
+		t.Errorf("%s: %d bytes, Security Hub takes 240 KB a finding", id, len(raw))
+	}
+}
+
 func TestASFFRequiredAttributes(t *testing.T) {
 	d := loadDocument(t)
 	var list []map[string]any
@@ -28,71 +108,16 @@ func TestASFFRequiredAttributes(t *testing.T) {
 	if len(list) == 0 {
 		t.Fatal("no findings")
 	}
-	labels := map[string]bool{"INFORMATIONAL": true, "LOW": true, "MEDIUM": true, "HIGH": true, "CRITICAL": true}
-	statuses := map[string]bool{"PASSED": true, "WARNING": true, "FAILED": true, "NOT_AVAILABLE": true}
-	typeRe := regexp.MustCompile(`^[^/]+(/[^/]+){0,2}$`)
-	productArn := regexp.MustCompile(`^arn:aws[a-z-]*:securityhub:[a-z0-9-]+:(\d{12}):product/(\d{12})/default$`)
 	ids := map[string]bool{}
 	byID := map[string]map[string]any{}
 	for _, f := range list {
 		id, _ := f["Id"].(string)
-		for _, attr := range ASFFRequired {
-			v, ok := f[attr]
-			if !ok || v == nil || v == "" {
-				t.Errorf("%s: required attribute %s is missing", id, attr)
-			}
-		}
+		checkASFFFinding(t, f)
 		if ids[id] {
 			t.Errorf("duplicate Id %s: a re-import would collapse two findings", id)
 		}
 		ids[id] = true
 		byID[id] = f
-		if f["SchemaVersion"] != "2018-10-08" {
-			t.Errorf("%s: SchemaVersion %v", id, f["SchemaVersion"])
-		}
-		m := productArn.FindStringSubmatch(f["ProductArn"].(string))
-		if m == nil || m[1] != f["AwsAccountId"] || m[2] != f["AwsAccountId"] {
-			t.Errorf("%s: ProductArn %v does not name the account's default product", id, f["ProductArn"])
-		}
-		for _, ts := range []string{"CreatedAt", "UpdatedAt"} {
-			if _, err := time.Parse(time.RFC3339, f[ts].(string)); err != nil {
-				t.Errorf("%s: %s %v is not ISO 8601: %v", id, ts, f[ts], err)
-			}
-		}
-		if !labels[f["Severity"].(map[string]any)["Label"].(string)] {
-			t.Errorf("%s: Severity.Label %v", id, f["Severity"])
-		}
-		for _, ty := range f["Types"].([]any) {
-			if !typeRe.MatchString(ty.(string)) {
-				t.Errorf("%s: type %q is not namespace/category/classifier", id, ty)
-			}
-		}
-		res := f["Resources"].([]any)
-		if len(res) != 1 {
-			t.Errorf("%s: %d resources", id, len(res))
-		}
-		r0 := res[0].(map[string]any)
-		if ty := r0["Type"]; ty != "AwsLambdaFunction" && ty != "AwsLambdaLayerVersion" {
-			t.Errorf("%s: resource type %v", id, ty)
-		}
-		if r0["Id"] == "" {
-			t.Errorf("%s: resource without Id", id)
-		}
-		c := f["Compliance"].(map[string]any)
-		if !statuses[c["Status"].(string)] {
-			t.Errorf("%s: Compliance.Status %v", id, c["Status"])
-		}
-		if reqs, ok := c["RelatedRequirements"].([]any); ok && len(reqs) > 32 {
-			t.Errorf("%s: %d related requirements, Security Hub takes 32", id, len(reqs))
-		}
-		if text := f["Remediation"].(map[string]any)["Recommendation"].(map[string]any)["Text"].(string); text == "" || len(text) > 512 {
-			t.Errorf("%s: Remediation.Recommendation.Text has %d bytes", id, len(text))
-		}
-		for field, max := range asffLimits {
-			if len(f[field].(string)) > max {
-				t.Errorf("%s: %s longer than %d", id, field, max)
-			}
-		}
 	}
 
 	public := byID[ASFFID("lambda-public-access", "arn:aws:lambda:us-east-1:111122223333:function:intake")]

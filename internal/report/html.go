@@ -207,7 +207,7 @@ func (htmlWriter) Write(out io.Writer, d *Document, opt Options) error {
 		Tool:      toolName(d),
 		Version:   toolVersion(d),
 		Generated: reportTime(d, opt).Format(time.RFC3339),
-		Scan:      d.Scan,
+		Scan:      htmlScan(d.Scan),
 		Summary:   sum,
 	}
 	for _, s := range severityOrder {
@@ -216,11 +216,13 @@ func (htmlWriter) Write(out io.Writer, d *Document, opt Options) error {
 	for _, e := range exposureOrder {
 		v.Exposures = append(v.Exposures, htmlCount{e, sum.ByExposure[e]})
 	}
-	switch d.ExitCode(d.FailOn) {
-	case 1:
+	switch code := d.ExitCode(d.FailOn); {
+	case d.Scan != nil && d.Scan.Interrupted:
+		v.Result, v.ResultKind = "INTERRUPTED: the scan was stopped before it read everything ("+d.Shortfall()+"); this report is partial", "incomplete"
+	case code == 1:
 		v.Result, v.ResultKind = "FAIL: findings at or above "+d.FailOn.String(), "fail"
-	case 3:
-		v.Result, v.ResultKind = "INCOMPLETE: some resources could not be assessed; nothing unread is counted as compliant", "incomplete"
+	case code == 3:
+		v.Result, v.ResultKind = "INCOMPLETE: "+d.Shortfall()+"; nothing unread is counted as compliant", "incomplete"
 	default:
 		v.Result, v.ResultKind = "PASS", "pass"
 		if d.FailOn <= finding.Critical {
@@ -252,11 +254,12 @@ func (htmlWriter) Write(out io.Writer, d *Document, opt Options) error {
 		if err != nil {
 			return err
 		}
-		base := htmlRow{Account: r.Account, Region: r.Region, ARN: r.ARN, Kind: r.Kind, Exposure: r.Exposure, Notes: r.Notes}
+		base := htmlRow{Account: Inert(r.Account, InertField), Region: Inert(r.Region, InertField), ARN: Inert(r.ARN, InertField),
+			Kind: Inert(r.Kind, InertField), Exposure: Inert(r.Exposure, InertField), Notes: inertAll(r.Notes, InertSentence)}
 		switch {
 		case r.Status == "unknown":
 			row := base
-			row.Type, row.Severity, row.UnknownReason = "unknown", "unknown", r.UnknownReason
+			row.Type, row.Severity, row.UnknownReason = "unknown", "unknown", Inert(r.UnknownReason, InertSentence)
 			if r.Policy != "" {
 				row.PolicyLabel = "Policy as read"
 				row.Policy, row.PolicyNote = policySegments(r.Policy, -1)
@@ -272,14 +275,17 @@ func (htmlWriter) Write(out io.Writer, d *Document, opt Options) error {
 			row.Type = "finding"
 			row.Severity = f.Severity.String()
 			if f.Exposure != "" {
-				row.Exposure = f.Exposure
+				row.Exposure = Inert(f.Exposure, InertField)
 			}
-			row.RuleID, row.Title = f.RuleID, f.Title
+			row.RuleID, row.Title = Inert(f.RuleID, InertField), Inert(f.Title, InertField)
 			row.Statement = statementLabel(f.Statement)
-			row.Explanation, row.Note = f.Explanation, f.Note
-			row.Remediation, row.Commands = f.Remediation.Text, f.Remediation.Commands
+			row.Explanation, row.Note = Inert(f.Explanation, InertSentence), Inert(f.Note, InertSentence)
+			// Commands are escaped but not cut: the copy button must copy
+			// all of one, and a command that needed escaping is visibly
+			// not the raw text.
+			row.Remediation, row.Commands = Inert(f.Remediation.Text, InertSentence), inertAll(f.Remediation.Commands, 0)
 			row.HIPAA, row.Compliance = f.Compliance.IDs("HIPAA"), f.Compliance
-			row.Suppressed, row.SuppressedBy = f.Suppressed, f.SuppressedBy
+			row.Suppressed, row.SuppressedBy = f.Suppressed, Inert(f.SuppressedBy, InertSentence)
 			text, label := r.Policy, "Resource policy"
 			if f.Statement != nil && f.Statement.Policy == "function" {
 				text, label = r.FunctionPolicy, "Function policy (applies to this "+r.Kind+")"
@@ -313,6 +319,28 @@ func (htmlWriter) Write(out io.Writer, d *Document, opt Options) error {
 		return fmt.Errorf("html: %w", err)
 	}
 	return w.Flush()
+}
+
+// htmlScan is the scan's description with its estate strings inert.
+func htmlScan(s *ScanInfo) *ScanInfo {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	c.Accounts, c.Regions, c.Errors = inertAll(s.Accounts, InertField), inertAll(s.Regions, InertField), inertAll(s.Errors, InertSentence)
+	return &c
+}
+
+// inertAll applies Inert to every string of list.
+func inertAll(list []string, max int) []string {
+	if list == nil {
+		return nil
+	}
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = Inert(s, max)
+	}
+	return out
 }
 
 func severityRank(s string) int {
@@ -375,10 +403,10 @@ func policySegments(text string, idx int) ([]htmlSegment, string) {
 	dec := json.NewDecoder(strings.NewReader(text))
 	dec.UseNumber()
 	if err := p.value(dec, 0, true, ""); err != nil {
-		return []htmlSegment{{Text: text}}, "The policy text does not parse as JSON (" + err.Error() + "); shown as read."
+		return []htmlSegment{{Text: inertLines(text)}}, "The policy text does not parse as JSON (" + Inert(err.Error(), InertSentence) + "); shown as read."
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return []htmlSegment{{Text: text}}, "The policy text has data after the document; shown as read."
+		return []htmlSegment{{Text: inertLines(text)}}, "The policy text has data after the document; shown as read."
 	}
 	s := p.buf.String()
 	if p.start < 0 || p.end < p.start {
@@ -494,5 +522,22 @@ func (p *prettyPrinter) str(s string) {
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(s)
-	p.buf.Write(bytes.TrimRight(b.Bytes(), "\n"))
+	// Invisible characters become \u escapes: the same JSON string, but
+	// U+202E cannot reorder the page's text.
+	p.buf.Write(escapeInvisibleJSON(bytes.TrimRight(b.Bytes(), "\n")))
+}
+
+// inertLines is text that is shown as read (a policy that does not
+// parse), line breaks and tabs kept, every other control or invisible
+// character escaped as Inert does.
+func inertLines(text string) string {
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		parts := strings.Split(l, "\t")
+		for j, part := range parts {
+			parts[j] = Inert(part, 0)
+		}
+		lines[i] = strings.Join(parts, "\t")
+	}
+	return strings.Join(lines, "\n")
 }

@@ -207,6 +207,7 @@ func (junitWriter) Write(out io.Writer, d *Document, opt Options) error {
 			}
 		} else {
 			for _, e := range scanErrors {
+				e := Inert(e, InertSentence)
 				c := junitCase{Name: "scan " + e, Classname: "lambdawarden.scan", Time: "0", Error: &junitProblem{Message: e, Type: "incomplete", Body: xmlText(e)}}
 				if err := enc.EncodeElement(c, testcase); err != nil {
 					return err
@@ -271,7 +272,7 @@ func junitCaseFor(x *index, i int, rule *rules.Rule) (junitCase, bool, error) {
 	if outcome == junitNone {
 		return junitCase{}, false, nil
 	}
-	c := junitCase{Name: rule.ID + " " + it.ARN, Classname: "lambdawarden." + it.Account + "." + it.Region, Time: "0"}
+	c := junitCase{Name: rule.ID + " " + Inert(it.ARN, InertField), Classname: "lambdawarden." + Inert(it.Account, InertField) + "." + Inert(it.Region, InertField), Time: "0"}
 	if outcome == junitPass {
 		return c, true, nil
 	}
@@ -280,7 +281,8 @@ func junitCaseFor(x *index, i int, rule *rules.Rule) (junitCase, bool, error) {
 		return c, false, err
 	}
 	if outcome == junitError {
-		c.Error = &junitProblem{Message: "could not assess: " + r.UnknownReason, Type: "unknown", Body: xmlText(r.ARN + " could not be read or parsed (" + r.UnknownReason + "); it is not counted as compliant.")}
+		reason := Inert(r.UnknownReason, InertSentence)
+		c.Error = &junitProblem{Message: "could not assess: " + reason, Type: "unknown", Body: xmlText(Inert(r.ARN, InertField) + " could not be read or parsed (" + reason + "); it is not counted as compliant.")}
 		return c, true, nil
 	}
 	var body, why []string
@@ -295,7 +297,7 @@ func junitCaseFor(x *index, i int, rule *rules.Rule) (junitCase, bool, error) {
 			first = f
 		}
 		if f.Suppressed {
-			why = append(why, f.SuppressedBy)
+			why = append(why, Inert(f.SuppressedBy, InertSentence))
 		} else {
 			worst = max(worst, f.Severity)
 		}
@@ -305,7 +307,7 @@ func junitCaseFor(x *index, i int, rule *rules.Rule) (junitCase, bool, error) {
 		c.Skipped = &junitSkipped{Message: "suppressed: " + strings.Join(why, "; ")}
 		return c, true, nil
 	}
-	c.Failure = &junitProblem{Message: first.Title, Type: worst.String(), Body: xmlText(strings.Join(body, "\n\n"))}
+	c.Failure = &junitProblem{Message: Inert(first.Title, InertField), Type: worst.String(), Body: xmlText(strings.Join(body, "\n\n"))}
 	return c, true, nil
 }
 
@@ -317,21 +319,26 @@ func (a *junitSuites) add(s junitSuite) {
 	a.Suites = append(a.Suites, s)
 }
 
-// junitFindingText is one finding as a failure body paragraph.
+// junitFindingText is one finding as a failure body paragraph. CI
+// servers print bodies in logs and pages, so every estate string in it is
+// inert (one line each, capped), like the text report's.
 func junitFindingText(f *finding.Finding) string {
 	var b strings.Builder
 	if f.Suppressed {
-		b.WriteString("[suppressed: " + f.SuppressedBy + "] ")
+		b.WriteString("[suppressed: " + Inert(f.SuppressedBy, InertSentence) + "] ")
 	}
-	b.WriteString(strings.ToUpper(f.Severity.String()) + " " + f.Title)
+	b.WriteString(strings.ToUpper(f.Severity.String()) + " " + Inert(f.Title, InertField))
 	if f.Statement != nil {
 		b.WriteString(" (" + statementLabel(f.Statement) + ")")
 	}
-	b.WriteString("\n" + f.Explanation)
+	b.WriteString("\n" + Inert(f.Explanation, InertSentence))
 	if f.Note != "" {
-		b.WriteString("\nNote: " + f.Note)
+		b.WriteString("\nNote: " + Inert(f.Note, InertSentence))
 	}
-	b.WriteString("\nFix: " + remediationText(f.Remediation))
+	b.WriteString("\nFix: " + Inert(f.Remediation.Text, InertSentence))
+	for _, c := range f.Remediation.Commands {
+		b.WriteString("\n" + Inert(c, InertSentence))
+	}
 	if ids := f.Compliance.IDs("HIPAA"); len(ids) > 0 {
 		b.WriteString("\nHIPAA: " + strings.Join(ids, ", "))
 	}

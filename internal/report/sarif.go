@@ -1,10 +1,9 @@
 package report
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
+	"fmt"
 	"io"
-	"strconv"
+	"net/url"
 	"strings"
 	"time"
 
@@ -16,17 +15,30 @@ import (
 // 2.1.0 schema as GitHub code scanning and most consumers expect it.
 const SARIFSchemaURI = "https://json.schemastore.org/sarif-2.1.0.json"
 
-// The sarif writer renders the document as SARIF 2.1.0:
-//   - tool.driver.rules is the whole catalog (help text, default level and
-//     GitHub's security-severity), so consumers can show rules that did not
-//     fire;
-//   - one result per finding; its location is logical (the resource ARN,
-//     kind "resource"), since a live resource has no file;
+// The sarif writer renders the document as SARIF 2.1.0, in the subset
+// GitHub code scanning ingests:
+//   - tool.driver.rules is the whole catalog (help text and markdown,
+//     default level, GitHub's security-severity, tags with HIPAA and
+//     security), so consumers can show rules that did not fire, then the
+//     resource-unknown rule;
+//   - one result per finding. Code scanning wants a file and a line, and a
+//     live resource has neither, so each resource gets a stable artifact
+//     URI of its own, relative like a path in the repository
+//     (lambda/ACCOUNT/REGION/NAME[/QUALIFIER], layer versions
+//     lambda-layer/ACCOUNT/REGION/NAME/VERSION; see SARIFArtifactURI) at
+//     line 1, beside a logical location that is the ARN;
+//   - partialFingerprints identify a finding by rule, resource and
+//     statement (its Sid; the index only for a statement without one), so
+//     an alert survives rescans and edits to other statements;
 //   - suppressed findings stay, with an external, accepted suppression
 //     carrying the justification;
-//   - an unknown resource is a tool execution notification of level error
-//     on the invocation (SARIF's way of saying "could not analyse this"),
-//     never a silent omission.
+//   - an unknown resource is a result of the resource-unknown rule (code
+//     scanning shows nothing else) and a tool execution notification of
+//     level error (SARIF's own way to say "could not analyse this"), never
+//     a silent omission;
+//   - at most SARIFMaxResults results (code scanning rejects more): the
+//     most severe open ones first; a notification and the run's
+//     omittedResults property count the rest, which json and csv have.
 type sarifWriter struct{}
 
 func (sarifWriter) Name() string { return "sarif" }
@@ -117,7 +129,22 @@ type sarifResult struct {
 }
 
 type sarifLocation struct {
+	PhysicalLocation *sarifPhysicalLoc `json:"physicalLocation,omitempty"`
 	LogicalLocations []sarifLogicalLoc `json:"logicalLocations"`
+}
+
+type sarifPhysicalLoc struct {
+	ArtifactLocation sarifArtifactLoc `json:"artifactLocation"`
+	Region           sarifRegion      `json:"region"`
+}
+
+type sarifArtifactLoc struct {
+	URI       string `json:"uri"`
+	URIBaseID string `json:"uriBaseId,omitempty"`
+}
+
+type sarifRegion struct {
+	StartLine int `json:"startLine"`
 }
 
 type sarifLogicalLoc struct {
@@ -193,6 +220,7 @@ func (sarifWriter) Write(out io.Writer, d *Document, opt Options) error {
 	if err != nil {
 		return err
 	}
+	catalog = append(catalog, resourceUnknownRule)
 	index := map[string]int{}
 	driver := sarifToolComponent{
 		Name:           toolName(d),
@@ -202,37 +230,21 @@ func (sarifWriter) Write(out io.Writer, d *Document, opt Options) error {
 		Rules:          []sarifReportingDescr{},
 	}
 	for i, r := range catalog {
-		index[r.ID] = i
-		tags := []string{"security", "aws", "lambda"}
-		for _, req := range rules.Compliance(r.ID) {
-			tags = append(tags, req.Framework)
+		if _, dup := index[r.ID]; !dup {
+			index[r.ID] = i
 		}
-		driver.Rules = append(driver.Rules, sarifReportingDescr{
-			ID:                   r.ID,
-			Name:                 sarifRuleName(r.ID),
-			ShortDescription:     &sarifMessage{Text: r.Title},
-			FullDescription:      &sarifMessage{Text: r.Rationale},
-			Help:                 sarifRuleHelp(r),
-			DefaultConfiguration: &sarifRuleConfig{Level: sarifLevel(r.Severity)},
-			Properties: map[string]any{
-				"security-severity": securitySeverity(r.Severity),
-				"severity":          r.Severity.String(),
-				"tags":              tags,
-				"precision":         "very-high",
-				"problem.severity":  sarifProblemSeverity(r.Severity),
-				"compliance":        rules.Compliance(r.ID),
-			},
-		})
+		driver.Rules = append(driver.Rules, sarifRule(r))
 	}
 
 	inv := sarifInvocation{
-		ExecutionSuccessful: true,
+		ExecutionSuccessful: !d.Incomplete(),
 		StartTimeUTC:        scanStart(d, opt).Format(time.RFC3339),
 		EndTimeUTC:          reportTime(d, opt).Format(time.RFC3339),
 	}
-	// Notifications (one per unknown resource, then the scan errors) and
-	// results are streamed into the run in two passes: unknown resources
-	// carry no findings, so the first reads only them.
+	budget := newSarifBudget(x, SARIFMaxResults)
+	// Notifications (one per unknown resource, the scan errors, what was
+	// left out) and results are streamed into the run in two passes:
+	// unknown resources carry no findings, so the first reads only them.
 	unknowns := 0
 	for i := range x.items {
 		if x.items[i].Status == "unknown" {
@@ -253,10 +265,10 @@ func (sarifWriter) Write(out io.Writer, d *Document, opt Options) error {
 				return err
 			}
 			err = a.add(sarifNotification{
-				Descriptor: &sarifDescriptorRef{ID: "resource-unknown"},
+				Descriptor: &sarifDescriptorRef{ID: resourceUnknownRule.ID},
 				Level:      "error",
-				Message:    sarifMessage{Text: "Could not assess " + r.ARN + ": " + r.UnknownReason + ". It is not counted as compliant."},
-				Locations:  []sarifLocation{sarifResourceLocation(r)},
+				Message:    sarifMessage{Text: sarifUnknownText(r)},
+				Locations:  []sarifLocation{withPhysical(sarifResourceLocation(r), r.Source)},
 			})
 			if err != nil {
 				return err
@@ -266,21 +278,58 @@ func (sarifWriter) Write(out io.Writer, d *Document, opt Options) error {
 			err := a.add(sarifNotification{
 				Descriptor: &sarifDescriptorRef{ID: "scan-incomplete"},
 				Level:      "error",
-				Message:    sarifMessage{Text: e},
+				Message:    sarifMessage{Text: Inert(e, InertSentence)},
 			})
 			if err != nil {
 				return err
 			}
+		}
+		if budget.omitted > 0 {
+			return a.add(sarifNotification{
+				Descriptor: &sarifDescriptorRef{ID: "results-omitted"},
+				Level:      "warning",
+				Message: sarifMessage{Text: fmt.Sprintf("%d of %d results are left out: GitHub code scanning rejects a run of more than %d. The most severe open findings are in; every finding is in -o json and -o csv.",
+					budget.omitted, budget.total, SARIFMaxResults)},
+			})
 		}
 		return nil
 	}
 	results := func(a *jsonArray) error {
 		return x.each(x.placed(), func(_ int, r *Resource) error {
 			loc := sarifResourceLocation(r)
-			for _, f := range r.Findings {
+			if r.Status == "unknown" {
+				if !budget.take(sarifUnknownRank) {
+					return nil
+				}
+				return a.add(sarifResult{
+					RuleID:              resourceUnknownRule.ID,
+					RuleIndex:           index[resourceUnknownRule.ID],
+					Kind:                "fail",
+					Level:               sarifLevel(resourceUnknownRule.Severity),
+					Message:             sarifMessage{Text: sarifUnknownText(r)},
+					Locations:           []sarifLocation{withPhysical(loc, r.Source)},
+					PartialFingerprints: map[string]string{sarifFingerprintKey: fingerprint(resourceUnknownRule.ID, r.ARN, "")},
+					Properties: map[string]any{
+						"account": r.Account, "region": r.Region, "resourceKind": r.Kind,
+						"severity": resourceUnknownRule.Severity.String(), "unknownReason": capRunes(r.UnknownReason, InertSentence),
+					},
+				})
+			}
+			keys := statementKeys(r.Findings)
+			for j, f := range r.Findings {
+				if !budget.take(sarifRank(f.Severity, f.Suppressed)) {
+					continue
+				}
 				msg := f.Explanation
 				if f.Note != "" {
 					msg += " Note: " + f.Note
+				}
+				// Free text is capped (code scanning takes 10 MB gzipped a
+				// file, and an estate's strings have no length limit of
+				// their own); -o json has all of it.
+				cmds := make([]string, len(f.Remediation.Commands))
+				for i, c := range f.Remediation.Commands {
+					cmds[i] = capRunes(c, InertSentence)
 				}
 				props := map[string]any{
 					"account":       r.Account,
@@ -288,8 +337,8 @@ func (sarifWriter) Write(out io.Writer, d *Document, opt Options) error {
 					"resourceKind":  r.Kind,
 					"severity":      f.Severity.String(),
 					"compliance":    f.Compliance,
-					"remediation":   f.Remediation.Text,
-					"fixCommands":   nonNil(f.Remediation.Commands),
+					"remediation":   capRunes(f.Remediation.Text, InertSentence),
+					"fixCommands":   cmds,
 					"hipaa":         nonNil(f.Compliance.IDs("HIPAA")),
 					"resourceState": r.Exposure,
 				}
@@ -297,24 +346,27 @@ func (sarifWriter) Write(out io.Writer, d *Document, opt Options) error {
 					props["exposure"] = f.Exposure
 				}
 				if f.Statement != nil {
-					props["statement"] = f.Statement
+					s := *f.Statement
+					s.Sid = capRunes(s.Sid, InertField)
+					props["statement"] = s
 				}
 				if f.Note != "" {
-					props["note"] = f.Note
+					props["note"] = capRunes(f.Note, InertSentence)
 				}
 				res := sarifResult{
 					RuleID:              f.RuleID,
 					RuleIndex:           index[f.RuleID],
 					Kind:                "fail",
 					Level:               sarifLevel(f.Severity),
-					Message:             sarifMessage{Text: msg},
-					Locations:           []sarifLocation{loc},
-					PartialFingerprints: map[string]string{"lambdawarden/v1": findingFingerprint(r, &f)},
+					Message:             sarifMessage{Text: sarifText(msg)},
+					Locations:           []sarifLocation{withPhysical(loc, f.Source)},
+					PartialFingerprints: map[string]string{sarifFingerprintKey: fingerprint(f.RuleID, r.ARN, keys[j])},
 					Properties:          props,
 				}
 				if f.Suppressed {
-					res.Suppressions = []sarifSuppression{{Kind: "external", Status: "accepted", Justification: f.SuppressedBy}}
-					props["suppressedBy"] = f.SuppressedBy
+					by := capRunes(f.SuppressedBy, InertSentence)
+					res.Suppressions = []sarifSuppression{{Kind: "external", Status: "accepted", Justification: by}}
+					props["suppressedBy"] = by
 				}
 				if err := a.add(res); err != nil {
 					return err
@@ -324,7 +376,7 @@ func (sarifWriter) Write(out io.Writer, d *Document, opt Options) error {
 		})
 	}
 	fills := []func(*jsonArray) error{}
-	if unknowns+len(scanErrors) > 0 {
+	if unknowns+len(scanErrors) > 0 || budget.omitted > 0 {
 		inv.ToolExecutionNotifications = spliceMark(len(fills))
 		fills = append(fills, notifications)
 	}
@@ -339,19 +391,38 @@ func (sarifWriter) Write(out io.Writer, d *Document, opt Options) error {
 		Results:           spliceMark(len(fills)),
 	}
 	fills = append(fills, results)
+	if d.Scan != nil || budget.omitted > 0 {
+		run.Properties = map[string]any{}
+	}
 	if d.Scan != nil {
-		run.Properties = map[string]any{
-			"accounts": nonNil(d.Scan.Accounts),
-			"regions":  nonNil(d.Scan.Regions),
-			"complete": d.Scan.Complete,
-		}
+		run.Properties["accounts"] = nonNil(d.Scan.Accounts)
+		run.Properties["regions"] = nonNil(d.Scan.Regions)
+		run.Properties["complete"] = d.Scan.Complete
+	}
+	if budget.omitted > 0 {
+		run.Properties["omittedResults"] = budget.omitted
 	}
 	return writeSpliced(out, sarifLog{Schema: SARIFSchemaURI, Version: "2.1.0", Runs: []sarifRun{run}}, fills...)
 }
 
-// sarifResourceLocation is a resource as a SARIF logical location.
-func sarifResourceLocation(r *Resource) sarifLocation {
-	return sarifLocation{LogicalLocations: []sarifLogicalLoc{{Name: resourceName(r.ARN), FullyQualifiedName: r.ARN, Kind: "resource"}}}
+// sarifRule is a catalog rule as a SARIF reporting descriptor.
+func sarifRule(r *rules.Rule) sarifReportingDescr {
+	return sarifReportingDescr{
+		ID:                   r.ID,
+		Name:                 sarifRuleName(r.ID),
+		ShortDescription:     &sarifMessage{Text: r.Title},
+		FullDescription:      &sarifMessage{Text: r.Rationale},
+		Help:                 sarifRuleHelp(r),
+		DefaultConfiguration: &sarifRuleConfig{Level: sarifLevel(r.Severity)},
+		Properties: map[string]any{
+			"security-severity": securitySeverity(r.Severity),
+			"severity":          r.Severity.String(),
+			"tags":              sarifTags(r),
+			"precision":         "very-high",
+			"problem.severity":  sarifProblemSeverity(r.Severity),
+			"compliance":        rules.Compliance(r.ID),
+		},
+	}
 }
 
 // sarifProblemSeverity is the CodeQL-style problem.severity tag some
@@ -367,21 +438,33 @@ func sarifProblemSeverity(s finding.Severity) string {
 	}
 }
 
-// findingFingerprint identifies a finding across scans (rule, resource,
-// statement), so code-scanning tools track one alert instead of opening a
-// new one per run.
-func findingFingerprint(r *Resource, f *finding.Finding) string {
-	key := f.RuleID + "\x00" + r.ARN
-	if f.Statement != nil {
-		key += "\x00" + f.Statement.Policy + "\x00" + f.Statement.Sid + "\x00" + strconv.Itoa(f.Statement.Index)
-	}
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:16])
-}
-
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
 	}
 	return s
+}
+
+// withPhysical points a result judged from infrastructure code at its file
+// (relative to the repository root) and line, where code scanning
+// annotates it; live resources keep their resource URI.
+func withPhysical(loc sarifLocation, src *finding.Location) sarifLocation {
+	if src == nil || src.File == "" {
+		return loc
+	}
+	loc.PhysicalLocation = &sarifPhysicalLoc{
+		ArtifactLocation: sarifArtifactLoc{URI: sarifURI(src.File), URIBaseID: "%SRCROOT%"},
+		Region:           sarifRegion{StartLine: max(src.Line, 1)},
+	}
+	return loc
+}
+
+// sarifURI writes a file path as a relative URI reference: forward
+// slashes, no leading "./", reserved characters escaped.
+func sarifURI(p string) string {
+	p = strings.ReplaceAll(p, "\\", "/")
+	for strings.HasPrefix(p, "./") {
+		p = p[2:]
+	}
+	return (&url.URL{Path: p}).EscapedPath()
 }

@@ -143,6 +143,19 @@ func TestSARIFMultitool(t *testing.T) {
 	if p := problems(run("broken", broken)); len(p) == 0 {
 		t.Error("SARIF Multitool accepted a result without a message: the validation is not effective")
 	}
+	// The GitHub rules (GH…) must be running too: a rule without help or
+	// a short description breaks GH2012.
+	var noHelp map[string]any
+	if err := json.Unmarshal(render(t, "sarif", loadDocument(t), Options{}), &noHelp); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range noHelp["runs"].([]any)[0].(map[string]any)["tool"].(map[string]any)["driver"].(map[string]any)["rules"].([]any) {
+		delete(r.(map[string]any), "help")
+	}
+	broken, _ = json.Marshal(noHelp)
+	if p := problems(run("no-help", broken)); !strings.Contains(strings.Join(p, "\n"), "GH2012") {
+		t.Errorf("SARIF Multitool's GitHub rules did not flag rules without help (GH2012): %v", p)
+	}
 }
 
 // TestSARIFContent checks what the schema cannot: the catalog is under
@@ -181,6 +194,11 @@ func TestSARIFContent(t *testing.T) {
 				RuleIndex int    `json:"ruleIndex"`
 				Level     string `json:"level"`
 				Locations []struct {
+					PhysicalLocation struct {
+						ArtifactLocation struct {
+							URI string `json:"uri"`
+						} `json:"artifactLocation"`
+					} `json:"physicalLocation"`
 					LogicalLocations []struct {
 						FullyQualifiedName string `json:"fullyQualifiedName"`
 						Kind               string `json:"kind"`
@@ -202,9 +220,9 @@ func TestSARIFContent(t *testing.T) {
 		t.Fatalf("version %q with %d runs, want 2.1.0 with 1", log.Version, len(log.Runs))
 	}
 	run := log.Runs[0]
-	catalog := rules.All()
+	catalog := append(rules.All(), resourceUnknownRule)
 	if len(run.Tool.Driver.Rules) != len(catalog) {
-		t.Fatalf("%d rules in tool.driver.rules, want the catalog's %d", len(run.Tool.Driver.Rules), len(catalog))
+		t.Fatalf("%d rules in tool.driver.rules, want the catalog's %d and resource-unknown", len(run.Tool.Driver.Rules), len(catalog)-1)
 	}
 	wantSev := map[string]string{"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "0.0"}
 	wantLevel := map[string]string{"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
@@ -224,6 +242,9 @@ func TestSARIFContent(t *testing.T) {
 	seenFP := map[string]bool{}
 	for _, res := range d.Resources {
 		total += len(res.Findings)
+		if res.Status == "unknown" {
+			total++ // its resource-unknown result
+		}
 		for _, f := range res.Findings {
 			if f.Suppressed {
 				suppressed++
@@ -231,7 +252,7 @@ func TestSARIFContent(t *testing.T) {
 		}
 	}
 	if len(run.Results) != total {
-		t.Fatalf("%d results, want one per finding (%d)", len(run.Results), total)
+		t.Fatalf("%d results, want one per finding and unknown resource (%d)", len(run.Results), total)
 	}
 	gotSuppressed := 0
 	for _, r := range run.Results {
@@ -242,6 +263,8 @@ func TestSARIFContent(t *testing.T) {
 			!strings.HasPrefix(r.Locations[0].LogicalLocations[0].FullyQualifiedName, "arn:aws:lambda:") ||
 			r.Locations[0].LogicalLocations[0].Kind != "resource" {
 			t.Errorf("result %s: location is not the resource ARN: %+v", r.RuleID, r.Locations)
+		} else if want := SARIFArtifactURI(&Resource{ARN: r.Locations[0].LogicalLocations[0].FullyQualifiedName}); r.Locations[0].PhysicalLocation.ArtifactLocation.URI != want {
+			t.Errorf("result %s: artifact %q, want the resource's %q", r.RuleID, r.Locations[0].PhysicalLocation.ArtifactLocation.URI, want)
 		}
 		fp := r.Fingerprints["lambdawarden/v1"]
 		if fp == "" || seenFP[fp] {

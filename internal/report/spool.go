@@ -157,6 +157,7 @@ type item struct {
 	hits                                         []hit
 	off                                          int64
 	size                                         int32
+	unchecked                                    bool // some checks could not run
 	res                                          *Resource
 }
 
@@ -170,7 +171,7 @@ type hit struct {
 func newItem(r *Resource, intern func(string) string) item {
 	it := item{
 		ARN: r.ARN, Kind: intern(r.Kind), Account: intern(r.Account), Region: intern(r.Region),
-		Status: intern(r.Status), Exposure: intern(r.Exposure),
+		Status: intern(r.Status), Exposure: intern(r.Exposure), unchecked: len(r.Unchecked) > 0,
 	}
 	if len(r.Findings) > 0 {
 		it.hits = make([]hit, len(r.Findings))

@@ -61,6 +61,7 @@ func (a *jsonArray) add(v any) error {
 // addRaw writes one element given as compact JSON, as encoding/json
 // writes it.
 func (a *jsonArray) addRaw(raw []byte) error {
+	raw = escapeInvisibleJSON(raw)
 	a.open()
 	a.buf.Write(appendIndented(a.buf.AvailableBuffer(), raw, a.indent+"  ", "  "))
 	_, err := a.w.Write(a.buf.Bytes())
@@ -115,6 +116,7 @@ func writeSpliced(w io.Writer, v any, fills ...func(*jsonArray) error) error {
 // splice writes encoded text, replacing mark i by the array fills[i]
 // streams.
 func splice(w io.Writer, text []byte, fills []func(*jsonArray) error) error {
+	text = escapeInvisibleJSON(text)
 	for i, fill := range fills {
 		mark := spliceMark(i).text()
 		at := bytes.Index(text, mark)

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/lambdawarden/lambdawarden/internal/finding"
 )
@@ -187,17 +189,68 @@ func (textWriter) Write(out io.Writer, d *Document, opt Options) error {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(w, "  %s\n    reason  %s\n", r.ARN, r.UnknownReason)
+			fmt.Fprintf(w, "  %s\n    reason  %s\n", Inert(r.ARN, InertField), Inert(r.UnknownReason, InertSentence))
+			if r.Source != nil {
+				fmt.Fprintf(w, "    source  %s\n", sourceText(r.Source))
+			}
 		}
 		if more := unknowns - shownUnknown; more > 0 {
 			fmt.Fprintf(w, "  %s\n", paint(ansiDim, textMore(more, "unknown resources")))
 		}
 		fmt.Fprintln(w)
 	}
+	unchecked, shownUnchecked := 0, 0
+	for i := range x.items {
+		if x.items[i].unchecked {
+			unchecked++
+		}
+	}
+	if unchecked > 0 {
+		fmt.Fprintf(w, "%s\n", paint(ansiBold, fmt.Sprintf("== PARTLY CHECKED: judged, but some checks could not run (%d) ==", unchecked)))
+		for i := range x.items {
+			if shownUnchecked == textMaxFindings {
+				break
+			}
+			if !x.items[i].unchecked {
+				continue
+			}
+			shownUnchecked++
+			r, err := load(int32(i))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "  %s\n", r.ARN)
+			for _, u := range r.Unchecked {
+				fmt.Fprintf(w, "    not run %s\n", u)
+			}
+		}
+		if more := unchecked - shownUnchecked; more > 0 {
+			fmt.Fprintf(w, "  %s\n", paint(ansiDim, textMore(more, "partly checked resources")))
+		}
+		fmt.Fprintln(w)
+	}
+	if nl := d.Summary.NotListed; len(nl) > 0 {
+		fmt.Fprintf(w, "%s\n", paint(ansiBold, fmt.Sprintf("== NOT LISTED: never seen, so in no count above (%d) ==", len(nl))))
+		for i, e := range nl {
+			if i == textMaxFindings {
+				fmt.Fprintf(w, "  %s\n", paint(ansiDim, textMore(len(nl)-i, "listings that did not finish")))
+				break
+			}
+			fmt.Fprintf(w, "  %s in %s %s\n    reason  %s\n", e.What, e.Account, e.Region, e.Reason)
+		}
+		fmt.Fprintln(w)
+	}
 	if d.Scan != nil && len(d.Scan.Errors) > 0 {
 		fmt.Fprintf(w, "%s\n", paint(ansiBold, "== SCAN ERRORS (the scan is incomplete) =="))
 		for _, e := range d.Scan.Errors {
-			fmt.Fprintf(w, "  %s\n", e)
+			fmt.Fprintf(w, "  %s\n", Inert(e, InertSentence))
+		}
+		fmt.Fprintln(w)
+	}
+	if d.Scan != nil && len(d.Scan.Notes) > 0 {
+		fmt.Fprintf(w, "%s\n", paint(ansiBold, "== NOTES =="))
+		for _, n := range d.Scan.Notes {
+			fmt.Fprintf(w, "  %s\n", n)
 		}
 		fmt.Fprintln(w)
 	}
@@ -205,53 +258,60 @@ func (textWriter) Write(out io.Writer, d *Document, opt Options) error {
 	return w.Flush()
 }
 
+// writeStatements prints one resource's verdict statement by statement
+// (analyze), at most textMaxFindings statements and notes, each line
+// capped; the rest are counted, and all are in -o json.
 func writeStatements(w io.Writer, r *Resource, paint func(string, string) string) {
-	fmt.Fprintf(w, "%s %s\n", paint(ansiBold, "Resource:"), r.ARN)
+	fmt.Fprintf(w, "%s %s\n", paint(ansiBold, "Resource:"), Inert(r.ARN, InertField))
 	if r.Status == "unknown" {
-		fmt.Fprintf(w, "Exposure: unknown (%s)\n\n", r.UnknownReason)
+		fmt.Fprintf(w, "Exposure: unknown (%s)\n\n", Inert(r.UnknownReason, InertSentence))
 		return
 	}
-	fmt.Fprintf(w, "Exposure: %s\n", paint(ansiBold, r.Exposure))
+	fmt.Fprintf(w, "Exposure: %s\n", paint(ansiBold, Inert(r.Exposure, InertField)))
 	if len(r.Grants) == 0 {
 		fmt.Fprintln(w, "No statement grants a Lambda action beyond the owner.")
 	}
-	for _, g := range r.Grants {
-		fmt.Fprintf(w, "  [%s] %s\n", g.Exposure, g.Explanation)
+	for i, g := range r.Grants {
+		if i == textMaxFindings {
+			fmt.Fprintf(w, "  %s\n", paint(ansiDim, textMore(len(r.Grants)-i, "statements")))
+			break
+		}
+		fmt.Fprintf(w, "  [%s] %s\n", Inert(g.Exposure, InertField), Inert(g.Explanation, InertSentence))
 	}
-	for _, n := range r.Notes {
-		fmt.Fprintf(w, "  note: %s\n", n)
+	for i, n := range r.Notes {
+		if i == textMaxFindings {
+			fmt.Fprintf(w, "  %s\n", paint(ansiDim, textMore(len(r.Notes)-i, "notes")))
+			break
+		}
+		fmt.Fprintf(w, "  note: %s\n", Inert(n, InertSentence))
 	}
 	fmt.Fprintln(w)
 }
 
 func writeFinding(w io.Writer, l located, paint func(string, string) string) {
 	f := l.f
-	head := fmt.Sprintf("%-8s %s  %s", strings.ToUpper(f.Severity.String()), f.RuleID, f.Title)
+	head := fmt.Sprintf("%-8s %s  %s", strings.ToUpper(f.Severity.String()), Inert(f.RuleID, InertField), Inert(f.Title, InertField))
 	if f.Suppressed {
 		head += "  [SUPPRESSED]"
 	}
 	fmt.Fprintf(w, "%s\n", paint(severityColor[f.Severity], head))
-	where := l.res.Kind
+	where := Inert(l.res.Kind, InertField)
 	if l.res.Region != "" {
-		where += ", " + l.res.Region
+		where += ", " + Inert(l.res.Region, InertField)
 	}
-	fmt.Fprintf(w, "  resource  %s (%s)\n", l.res.ARN, where)
+	fmt.Fprintf(w, "  resource  %s (%s)\n", Inert(l.res.ARN, InertField), where)
+	if src := l.f.Source; src != nil {
+		fmt.Fprintf(w, "  source    %s\n", sourceText(src))
+	}
 	if f.Statement != nil {
-		s := fmt.Sprintf("index %d", f.Statement.Index)
-		if f.Statement.Sid != "" {
-			s = fmt.Sprintf("Sid %q, index %d", f.Statement.Sid, f.Statement.Index)
-		}
-		if f.Statement.Policy == "function" {
-			s += ", in the function's policy"
-		}
-		fmt.Fprintf(w, "  statement %s\n", s)
+		fmt.Fprintf(w, "  statement %s\n", statementLabel(f.Statement))
 	}
-	fmt.Fprintf(w, "  why       %s\n", f.Explanation)
+	fmt.Fprintf(w, "  why       %s\n", Inert(f.Explanation, InertSentence))
 	if f.Note != "" {
-		fmt.Fprintf(w, "  note      %s\n", f.Note)
+		fmt.Fprintf(w, "  note      %s\n", Inert(f.Note, InertSentence))
 	}
 	if f.SuppressedBy != "" {
-		fmt.Fprintf(w, "  suppressed %s\n", f.SuppressedBy)
+		fmt.Fprintf(w, "  suppressed %s\n", Inert(f.SuppressedBy, InertSentence))
 	}
 	if len(f.Remediation.Commands) > 0 {
 		for i, c := range f.Remediation.Commands {
@@ -259,16 +319,31 @@ func writeFinding(w io.Writer, l located, paint func(string, string) string) {
 			if i > 0 {
 				label = "         "
 			}
-			fmt.Fprintf(w, "  %s %s\n", label, paint(ansiBold, c))
+			fmt.Fprintf(w, "  %s %s\n", label, paint(ansiBold, textCommand(c)))
 		}
-		fmt.Fprintf(w, "  %s\n", paint(ansiDim, "          "+f.Remediation.Text))
+		fmt.Fprintf(w, "  %s\n", paint(ansiDim, "          "+Inert(f.Remediation.Text, InertSentence)))
 	} else {
-		fmt.Fprintf(w, "  fix       %s\n", f.Remediation.Text)
+		fmt.Fprintf(w, "  fix       %s\n", Inert(f.Remediation.Text, InertSentence))
 	}
 	if ids := f.Compliance.IDs("HIPAA"); len(ids) > 0 {
 		fmt.Fprintf(w, "  HIPAA     %s\n", strings.Join(ids, ", "))
 	}
 	fmt.Fprintln(w)
+}
+
+// textCommand is a fix command as the text report prints it: as it is
+// when it can be copied and run, else a pointer to -o json, where it is
+// whole. A command that holds control or invisible characters would run
+// differently once escaped, and one longer than InertSentence (a full
+// policy rewrite) is no line to copy from a terminal.
+func textCommand(c string) string {
+	if Inert(c, 0) != c {
+		return "(the command holds control or invisible characters; copy it from -o json: " + Inert(c, InertField) + ")"
+	}
+	if n := utf8.RuneCountInString(c); n > InertSentence {
+		return fmt.Sprintf("(a %d-character command: copy it from -o json)", n)
+	}
+	return c
 }
 
 func writeSummary(w io.Writer, d *Document, paint func(string, string) string) {
@@ -291,11 +366,29 @@ func writeSummary(w io.Writer, d *Document, paint func(string, string) string) {
 		line += fmt.Sprintf(" (%d suppressed)", s.Suppressed)
 	}
 	fmt.Fprintln(w, line)
+	if s.Unchecked > 0 || len(s.NotListed) > 0 {
+		var more []string
+		if s.Unchecked > 0 {
+			more = append(more, fmt.Sprintf("%d partly checked", s.Unchecked))
+		}
+		if len(s.NotListed) > 0 {
+			more = append(more, fmt.Sprintf("%d listing(s) did not finish, what they would have found is not counted", len(s.NotListed)))
+		}
+		fmt.Fprintf(w, "Also: %s\n", strings.Join(more, "; "))
+	}
+	if d.Scan != nil && d.Scan.Interrupted {
+		fmt.Fprintln(w, paint(ansiBold, "Result: INTERRUPTED (the scan was stopped before it read everything: "+d.Shortfall()+"; this report is partial, nothing unread is counted as compliant)"))
+		return
+	}
 	switch d.ExitCode(d.FailOn) {
 	case 1:
-		fmt.Fprintln(w, paint(severityColor[finding.Critical], fmt.Sprintf("Result: FAIL (findings at or above %s)", d.FailOn)))
+		line := fmt.Sprintf("Result: FAIL (findings at or above %s)", d.FailOn)
+		if d.Incomplete() {
+			line = fmt.Sprintf("Result: FAIL (findings at or above %s; also incomplete: %s)", d.FailOn, d.Shortfall())
+		}
+		fmt.Fprintln(w, paint(severityColor[finding.Critical], line))
 	case 3:
-		fmt.Fprintln(w, paint(ansiBold, "Result: INCOMPLETE (some resources could not be assessed; nothing unread is counted as compliant)"))
+		fmt.Fprintln(w, paint(ansiBold, "Result: INCOMPLETE ("+d.Shortfall()+"; nothing unread is counted as compliant)"))
 	default:
 		if d.FailOn > finding.Critical {
 			fmt.Fprintln(w, paint(ansiBold, "Result: PASS (--fail-on none)"))
@@ -303,4 +396,17 @@ func writeSummary(w io.Writer, d *Document, paint func(string, string) string) {
 			fmt.Fprintln(w, paint(ansiBold, fmt.Sprintf("Result: PASS (nothing at or above %s)", d.FailOn)))
 		}
 	}
+}
+
+// sourceText renders a code location as file:line (address), the form
+// editors and terminals turn into a link.
+func sourceText(l *finding.Location) string {
+	s := l.File
+	if l.Line > 0 {
+		s += ":" + strconv.Itoa(l.Line)
+	}
+	if l.Address != "" {
+		s += " (" + l.Address + ")"
+	}
+	return Inert(s, InertField) // file names and addresses come from the repository
 }

@@ -72,7 +72,7 @@ type jsonWriter struct{}
 
 func (jsonWriter) Name() string { return "json" }
 func (jsonWriter) Description() string {
-	return "the versioned JSON document (CONTRACT.md, schema_version 1)"
+	return "the versioned JSON document (schema_version " + SchemaVersion + ", described by docs/report.schema.json)"
 }
 
 func (jsonWriter) Write(w io.Writer, d *Document, opt Options) error {

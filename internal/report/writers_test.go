@@ -39,7 +39,7 @@ func TestFormatsComeFromTheWriters(t *testing.T) {
 	want := []string{"text", "json", "csv", "sarif", "asff", "ocsf", "junit", "html"}
 	got := Names()
 	if strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Fatalf("Names() = %v, want %v (CONTRACT.md's formats)", got, want)
+		t.Fatalf("Names() = %v, want %v (the README's formats)", got, want)
 	}
 	seen := map[string]bool{}
 	for _, w := range Writers() {

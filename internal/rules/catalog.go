@@ -134,7 +134,7 @@ func urlNone(s *Subject) bool {
 	return s.Resource.URL != nil && strings.EqualFold(s.Resource.URL.AuthType, "NONE")
 }
 
-var catalog = append(resourcePolicyChecks, roleChecks...)
+var catalog = append(append(resourcePolicyChecks, roleChecks...), roleMissing)
 
 var resourcePolicyChecks = []*Rule{
 	{
@@ -203,9 +203,15 @@ var resourcePolicyChecks = []*Rule{
 		Title:       "Lambda permissions for AWS services should be pinned to the owner's resources",
 		Severity:    finding.High,
 		Rationale:   "A grant to an AWS service principal without AWS:SourceAccount (or an AWS:SourceArn naming your account) lets the service act for any account's resource: another account's bucket, topic or rule can trigger the function (the confused deputy). An S3 bucket ARN names no account, so it is not enough on its own.",
-		Remediation: "Add a StringEquals AWS:SourceAccount condition with your account id (and ArnLike AWS:SourceArn for the exact source).",
+		Remediation: "Pin the grant, do not remove it (it is a trigger someone relies on): add a StringEquals AWS:SourceAccount condition with your account id, keeping ArnLike AWS:SourceArn for the exact source.",
 		Kinds:       functionKinds,
-		Check:       func(s *Subject) []Hit { return grantsAt(s, policy.ServiceUnscoped) },
+		Check: func(s *Subject) []Hit {
+			hits := grantsAt(s, policy.ServiceUnscoped)
+			for i := range hits {
+				hits[i].Remediation = pinStatement(s.Resource, hits[i].Grant)
+			}
+			return hits
+		},
 		Examples: []Example{
 			example("S3 without SourceAccount", true, `{"Sid":"s3","Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"lambda:InvokeFunction","Resource":"%s","Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:s3:::uploads"}}}`),
 			example("SNS with no condition", true, `{"Sid":"sns","Effect":"Allow","Principal":{"Service":"sns.amazonaws.com"},"Action":"lambda:InvokeFunction","Resource":"%s"}`),
@@ -391,6 +397,65 @@ var roleChecks = []*Rule{
 			withRolePolicy("scoped policy", false, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::phi/*"}]}`),
 		},
 	},
+}
+
+// roleMissing is the rule for a function whose execution role no longer
+// exists.
+var roleMissing = &Rule{
+	ID:       "lambda-role-missing",
+	Title:    "Lambda functions should have an execution role that exists",
+	Severity: finding.Low,
+	Rationale: "AWS keeps a function's role ARN after the role is deleted. The function cannot run, so whatever relies on its trigger silently stops; " +
+		"and anyone who may create a role of that name in the account (iam:CreateRole) gets the function's triggers and events, with whatever permissions they attach.",
+	Remediation: "Re-create the role yourself so no one else can (trust only lambda.amazonaws.com, then attach the least-privilege policy the function needs), point the function at another role, or delete the function if nothing uses it.",
+	Kinds:       []inventory.Kind{inventory.KindFunction},
+	Check: func(s *Subject) []Hit {
+		role := s.Resource.ExecutionRole
+		if role == nil || !role.Missing {
+			return nil
+		}
+		path, name := rolePathAndName(role.ARN)
+		create := "aws iam create-role --role-name " + ShellQuote(name)
+		if path != "/" {
+			create += " --path " + ShellQuote(path)
+		}
+		create += ` --assume-role-policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'`
+		return []Hit{{
+			Explanation: "The execution role " + role.ARN + " does not exist (IAM answered NoSuchEntity): the function cannot run, and whoever creates a role named " + name + " in account " + s.Resource.Account + " inherits it.",
+			Remediation: finding.Remediation{
+				Text:     "Re-create the role with a trust policy for lambda.amazonaws.com only (the command below), then attach the least-privilege policy the function needs; or point the function at another role, or delete the function if nothing uses it.",
+				Commands: []string{create},
+			},
+		}}
+	},
+	Examples: []Example{
+		{Name: "role deleted", Bad: true, Resource: withMissingRole(true)},
+		{Name: "role exists", Bad: false, Resource: withMissingRole(false)},
+	},
+}
+
+func withMissingRole(missing bool) inventory.Resource {
+	r := baseResource()
+	r.ExecutionRole = &inventory.ExecutionRole{ARN: "arn:aws:iam::111122223333:role/service/intake", Missing: missing}
+	if !missing {
+		r.ExecutionRole.TrustPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	}
+	return r
+}
+
+// rolePathAndName splits a role ARN's resource into IAM's path ("/" or
+// "/a/b/") and name.
+func rolePathAndName(arn string) (path, name string) {
+	res := arn
+	if a, err := inventory.ParseARN(arn); err == nil {
+		res = a.Resource
+	}
+	res = strings.TrimPrefix(res, "role")
+	i := strings.LastIndex(res, "/")
+	if i < 0 {
+		return "/", res
+	}
+	return res[:i+1], res[i+1:]
 }
 
 func withRole(name string, bad bool, trust string) Example {

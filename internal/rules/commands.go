@@ -85,6 +85,61 @@ func removeStatement(res *inventory.Resource, g *policy.Grant) finding.Remediati
 	}
 }
 
+// pinStatement returns how to pin an unscoped service grant to the owner
+// account while keeping the trigger working: the least disruptive change,
+// and what `fix` does by default. AddPermission statements cannot be
+// edited in place, so it is remove-permission, then add-permission with
+// the same Sid, principal, action and source plus --source-account.
+func pinStatement(res *inventory.Resource, g *policy.Grant) finding.Remediation {
+	st := g.Statement
+	origin := inventory.OriginUnknown
+	if res.Policy != nil {
+		origin = res.Policy.Origin
+	}
+	p := st.Principal
+	if g.Inherited || res.Kind == inventory.KindLayerVersion || origin == inventory.OriginResourcePolicy || !AddPermissionShaped(st) ||
+		p == nil || len(p.Service) != 1 || res.Account == "" {
+		r := withHint(removeStatement(res, g), g)
+		r.Text = strings.TrimSpace(r.Text + " To keep the trigger, pin it instead of removing it: add StringEquals AWS:SourceAccount = " + nameOr(res.Account, "YOUR_ACCOUNT_ID") + " to " + stmtName(st) + ".")
+		return r
+	}
+	var sourceARN, token string
+	for _, c := range st.Conditions {
+		switch c.KeyLower() {
+		case "aws:sourcearn":
+			if len(c.Values) == 1 {
+				sourceARN = c.Values[0]
+			}
+		case "lambda:eventsourcetoken":
+			if len(c.Values) == 1 {
+				token = c.Values[0]
+			}
+		}
+	}
+	name := ShellQuote(nameOr(res.Name, "FUNCTION"))
+	qual := ""
+	if res.Qualifier != "" {
+		qual = " --qualifier " + ShellQuote(res.Qualifier)
+	}
+	region := regionFlag(res.Region)
+	add := "aws lambda add-permission --function-name " + name + qual + " --statement-id " + ShellQuote(st.Sid) +
+		" --action " + ShellQuote(st.Action[0]) + " --principal " + ShellQuote(p.Service[0])
+	if sourceARN != "" {
+		add += " --source-arn " + ShellQuote(sourceARN)
+	}
+	if token != "" {
+		add += " --event-source-token " + ShellQuote(token)
+	}
+	add += " --source-account " + ShellQuote(res.Account) + region
+	return finding.Remediation{
+		Text: "Pin the grant to your account so the trigger keeps working and other accounts' resources no longer can: re-add the statement with --source-account (AddPermission statements cannot be edited in place; the grant is absent between the two commands). `lambdawarden fix` does this, with a backup.",
+		Commands: []string{
+			"aws lambda remove-permission --function-name " + name + qual + " --statement-id " + ShellQuote(st.Sid) + region,
+			add,
+		},
+	}
+}
+
 func stmtName(st *policy.Statement) string {
 	if st.Sid != "" {
 		return `the statement with Sid "` + st.Sid + `"`

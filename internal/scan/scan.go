@@ -35,6 +35,9 @@ func Assess(res *inventory.Resource, opt Options) report.Resource {
 		Status:   "evaluated",
 		Findings: []finding.Finding{},
 	}
+	if res.Source.File != "" {
+		out.Source = &finding.Location{File: res.Source.File, Line: res.Source.Line, Address: res.Source.Address}
+	}
 	if res.URL != nil {
 		out.FunctionURL = &report.FunctionURL{AuthType: res.URL.AuthType, URL: res.URL.URL}
 	}
@@ -69,6 +72,10 @@ func Assess(res *inventory.Resource, opt Options) report.Resource {
 	out.Notes = append(subj.Result.Notes, subj.Notes...)
 	if res.URLUnknown != "" {
 		out.Notes = append(out.Notes, "The function URL configuration could not be read ("+res.URLUnknown+"); URL rules were not applied.")
+		out.Unchecked = append(out.Unchecked, "function URL rules: the URL configuration could not be read: "+res.URLUnknown)
+	}
+	if role := res.ExecutionRole; role != nil && role.Unknown != "" {
+		out.Unchecked = append(out.Unchecked, "execution-role rules: "+role.ARN+" could not be read: "+role.Unknown)
 	}
 	list := opt.Rules
 	if list == nil {
@@ -78,7 +85,26 @@ func Assess(res *inventory.Resource, opt Options) report.Resource {
 		out.Findings = append(out.Findings, r.Findings(subj)...)
 	}
 	sort.SliceStable(out.Findings, func(i, j int) bool { return out.Findings[i].Severity > out.Findings[j].Severity })
+	if out.Source != nil {
+		for i := range out.Findings {
+			out.Findings[i].Source = statementSource(res, out.Findings[i].Statement, out.Source)
+		}
+	}
 	return out
+}
+
+// statementSource is where code declares the statement a finding rests
+// on (the aws_lambda_permission block, say), else the resource's place.
+func statementSource(res *inventory.Resource, st *finding.StatementRef, def *finding.Location) *finding.Location {
+	p := res.Policy
+	if st != nil && st.Policy == "function" {
+		p = res.FunctionPolicy
+	}
+	if st == nil || p == nil || st.Index < 0 || st.Index >= len(p.Statements) || p.Statements[st.Index].File == "" {
+		return def
+	}
+	s := p.Statements[st.Index]
+	return &finding.Location{File: s.File, Line: s.Line, Address: s.Address}
 }
 
 // URLReachable reports whether a resource's policies let anyone beyond

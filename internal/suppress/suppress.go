@@ -19,7 +19,9 @@
 //
 // An entry matches a finding when every matcher it gives matches (rule,
 // resource, account, sid; at least one is required, so no entry can hide
-// everything). resource is the resource ARN, where * matches any run of
+// everything). rule is one rule id, a list of them (rule: [a, b]), or
+// "*" for every rule, which must then name the statement with resource
+// and/or sid (every finding of one statement). resource is the resource ARN, where * matches any run of
 // characters and ? one character; without a wildcard it must be the exact
 // ARN (so an alias needs its own entry or a trailing *). sid is the
 // statement's Sid, exactly. A date-only expires is valid through that day
@@ -31,6 +33,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,10 +49,11 @@ import (
 
 // Entry is one suppression as written.
 type Entry struct {
-	Rule       string // rule id, or "" for any rule
-	Resource   string // ARN pattern with * and ?, or "" for any resource
-	Account    string // 12-digit account id, or "" for any account
-	Sid        string // statement Sid, or "" for any statement
+	Rules      []string // rule ids; empty for any rule
+	AnyRule    bool     // rule: "*" was written
+	Resource   string   // ARN pattern with * and ?, or "" for any resource
+	Account    string   // 12-digit account id, or "" for any account
+	Sid        string   // statement Sid, or "" for any statement
 	Reason     string
 	ApprovedBy string
 	// Expires is the first instant the entry no longer applies.
@@ -155,6 +159,12 @@ func parseEntry(item *yaml.Node, n int, name string, errf func(int, string, ...a
 			return e, errf(k.Line, "field %q: given twice", field)
 		}
 		seen[field] = true
+		if field == "rule" {
+			if err := parseRules(&e, v, errf); err != nil {
+				return e, err
+			}
+			continue
+		}
 		if v.Kind != yaml.ScalarNode {
 			return e, errf(v.Line, "field %q: want a single value, not a list or mapping", field)
 		}
@@ -164,14 +174,6 @@ func parseEntry(item *yaml.Node, n int, name string, errf func(int, string, ...a
 		}
 		line := v.Line
 		switch field {
-		case "rule":
-			if val == "" {
-				return e, errf(line, "field %q: must not be empty (leave it out to match any rule)", field)
-			}
-			if _, err := rules.ByID(val); err != nil {
-				return e, errf(line, "field %q: %v", field, err)
-			}
-			e.Rule = val
 		case "resource":
 			if val == "" {
 				return e, errf(line, "field %q: must not be empty (leave it out to match any resource)", field)
@@ -215,10 +217,50 @@ func parseEntry(item *yaml.Node, n int, name string, errf func(int, string, ...a
 			return e, errf(item.Line, "suppression %d: missing field %q (every suppression needs reason, expires and approved_by)", n, f)
 		}
 	}
-	if e.Rule == "" && e.Resource == "" && e.Account == "" && e.Sid == "" {
+	if e.AnyRule && e.Resource == "" && e.Sid == "" {
+		return e, errf(item.Line, "suppression %d: rule \"*\" matches every rule, so name the statement too: give resource and/or sid", n)
+	}
+	if len(e.Rules) == 0 && e.Resource == "" && e.Account == "" && e.Sid == "" {
 		return e, errf(item.Line, "suppression %d: give at least one of rule, resource, account or sid (an entry that matches everything would hide every finding)", n)
 	}
 	return e, nil
+}
+
+// parseRules reads rule: one id, a list of ids, or "*".
+func parseRules(e *Entry, v *yaml.Node, errf func(int, string, ...any) error) error {
+	items := []*yaml.Node{v}
+	if v.Kind == yaml.SequenceNode {
+		items = v.Content
+		if len(items) == 0 {
+			return errf(v.Line, "field \"rule\": the list is empty (leave the field out to match any rule)")
+		}
+	} else if v.Kind != yaml.ScalarNode {
+		return errf(v.Line, "field \"rule\": want a rule id, a list of them, or \"*\"")
+	}
+	for _, it := range items {
+		it = yamldoc.Resolve(it)
+		if it.Kind != yaml.ScalarNode {
+			return errf(it.Line, "field \"rule\": want a rule id, a list of them, or \"*\"")
+		}
+		val := strings.TrimSpace(it.Value)
+		if it.Tag == "!!null" {
+			val = ""
+		}
+		switch {
+		case val == "":
+			return errf(it.Line, "field \"rule\": must not be empty (leave it out to match any rule)")
+		case val == "*" && v.Kind == yaml.SequenceNode:
+			return errf(it.Line, "field \"rule\": \"*\" already means every rule; write rule: \"*\" alone")
+		case val == "*":
+			e.AnyRule = true
+			continue
+		}
+		if _, err := rules.ByID(val); err != nil {
+			return errf(it.Line, "field \"rule\": %v", err)
+		}
+		e.Rules = append(e.Rules, val)
+	}
+	return nil
 }
 
 // parseExpiry reads YYYY-MM-DD (valid through that day, UTC) or an RFC
@@ -244,7 +286,7 @@ func (e Entry) Active(now time.Time) bool { return now.Before(e.Expires) }
 
 // Matches reports whether the entry covers a finding on a resource.
 func (e Entry) Matches(r *report.Resource, f *finding.Finding) bool {
-	if e.Rule != "" && e.Rule != f.RuleID {
+	if len(e.Rules) > 0 && !slices.Contains(e.Rules, f.RuleID) {
 		return false
 	}
 	if e.Account != "" && e.Account != accountOf(r) {

@@ -266,8 +266,18 @@ func TestMalformed(t *testing.T) {
 			`suppressions.yaml:2: suppression 1: give at least one of rule, resource, account or sid`},
 		{"duplicate field", "suppressions:\n  - rule: lambda-public-access\n    rule: lambda-layer-public\n    reason: r\n    expires: 2027-01-01\n    approved_by: a\n",
 			`suppressions.yaml:3: field "rule": given twice`},
-		{"list value", "suppressions:\n  - rule: [lambda-public-access]\n    reason: r\n    expires: 2027-01-01\n    approved_by: a\n",
-			`suppressions.yaml:2: field "rule": want a single value`},
+		{"list value", "suppressions:\n  - sid: [a, b]\n    reason: r\n    expires: 2027-01-01\n    approved_by: a\n",
+			`suppressions.yaml:2: field "sid": want a single value`},
+		{"unknown rule in a list", "suppressions:\n  - rule:\n      - lambda-public-access\n      - lambda-nope\n    reason: r\n    expires: 2027-01-01\n    approved_by: a\n",
+			`suppressions.yaml:4: field "rule": unknown rule "lambda-nope"`},
+		{"empty rule list", "suppressions:\n  - rule: []\n    sid: a\n    reason: r\n    expires: 2027-01-01\n    approved_by: a\n",
+			`suppressions.yaml:2: field "rule": the list is empty`},
+		{"star in a list", "suppressions:\n  - rule: [lambda-public-access, \"*\"]\n    sid: a\n    reason: r\n    expires: 2027-01-01\n    approved_by: a\n",
+			`suppressions.yaml:2: field "rule": "*" already means every rule`},
+		{"star alone", "suppressions:\n  - rule: \"*\"\n    reason: r\n    expires: 2027-01-01\n    approved_by: a\n",
+			`suppressions.yaml:2: suppression 1: rule "*" matches every rule, so name the statement too`},
+		{"star with only an account", "suppressions:\n  - rule: \"*\"\n    account: \"111122223333\"\n    reason: r\n    expires: 2027-01-01\n    approved_by: a\n",
+			`suppressions.yaml:2: suppression 1: rule "*" matches every rule`},
 		{"top-level typo", "supressions:\n  - rule: lambda-public-access\n",
 			`suppressions.yaml:1: field "supressions": unknown field`},
 		{"not a list", "suppressions: lambda-public-access\n",
@@ -313,7 +323,7 @@ func TestEmptyAndLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := s.Entries[0]
-	if e.Rule != "lambda-public-function-url" || e.Account != "111122223333" || e.Sid != "FunctionURLAllowPublicAccess" ||
+	if strings.Join(e.Rules, ",") != "lambda-public-function-url" || e.Account != "111122223333" || e.Sid != "FunctionURLAllowPublicAccess" ||
 		e.ApprovedBy != "jane.doe@example.org" || e.Where() != path+":2" {
 		t.Errorf("entry %+v", e)
 	}
@@ -380,4 +390,39 @@ func TestMarkerMatchesApply(t *testing.T) {
 	}
 	var nilSet *Set
 	nilSet.Marker(now).Mark(&one.Resources[0])
+}
+
+// TestSeveralRulesAndStar: rule takes a list of ids, or "*" for every
+// finding of the statement the entry names.
+func TestSeveralRulesAndStar(t *testing.T) {
+	d := doc()
+	s := parse(t, `suppressions:
+  - rule: [lambda-public-function-url, lambda-cross-account-access]
+    reason: r
+    expires: 2099-01-01
+    approved_by: a
+`)
+	out := s.Apply(d, now)
+	if out.Suppressed != 2 || d.Resources[1].Findings[0].Suppressed {
+		t.Errorf("a list of rules suppresses the findings of those rules only: %+v", out)
+	}
+
+	d = doc()
+	s = parse(t, `suppressions:
+  - rule: "*"
+    resource: "arn:aws:lambda:us-east-1:111122223333:function:intake"
+    sid: oops
+    reason: r
+    expires: 2099-01-01
+    approved_by: a
+`)
+	if !s.Entries[0].AnyRule || len(s.Entries[0].Rules) != 0 {
+		t.Fatalf("entry %+v", s.Entries[0])
+	}
+	// A second finding of another rule on the same statement.
+	d.Resources[1].Findings = append(d.Resources[1].Findings, newFinding("lambda-public-function-url", "oops"))
+	out = s.Apply(d, now)
+	if out.Suppressed != 2 || d.Resources[0].Findings[0].Suppressed {
+		t.Errorf(`rule "*" suppresses every finding of the named statement and nothing else: %+v`, out)
+	}
 }

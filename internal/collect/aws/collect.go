@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -68,13 +69,19 @@ type Options struct {
 	Quotas map[Budget]float64
 	// SkipRoles leaves out execution-role posture (IAM reads).
 	SkipRoles bool
-	// GetPolicyOnly reads every function policy with GetPolicy. By
-	// default reads also go through GetResourcePolicy when the shared
-	// budget has room, which nearly doubles policy throughput.
+	// GetPolicyOnly reads every function policy with GetPolicy
+	// (--policy-api getpolicy). By default reads also go through
+	// GetResourcePolicy when the shared budget has room, which nearly
+	// doubles policy throughput; each lane then confirms the first
+	// "no policy" answers of GetResourcePolicy with GetPolicy and, if they
+	// ever disagree, reads everything with GetPolicy (Summary.Notes says
+	// so).
 	GetPolicyOnly bool
-	// Retry bounds retries per call; zero means DefaultRetry.
+	// Retry bounds retries per call and sets the breakers; its zero
+	// fields take DefaultRetry's values.
 	Retry RetryPolicy
-	// Concurrency is the number of calls in flight per budget per lane.
+	// Concurrency is the number of calls in flight per budget per lane
+	// (default 8).
 	Concurrency int
 	// MaxLanes bounds how many account-Region lanes run at once.
 	MaxLanes int
@@ -84,6 +91,9 @@ type Options struct {
 	HTTPClient *http.Client
 	// Progress, when set, receives a line per lane now and then.
 	Progress io.Writer
+	// LaneDone, when set, is called as each account-Region lane ends,
+	// with how many lanes have ended and how many there are (progress).
+	LaneDone func(account, region string, ended, lanes int)
 	// Now is the clock (tests).
 	Now func() time.Time
 }
@@ -97,12 +107,26 @@ type Summary struct {
 	// Errors lists what could not be read beyond single resources; any
 	// entry makes the scan incomplete.
 	Errors []string
+	// NotListed are the listings that did not finish: resources there
+	// were never seen, so they are neither judged nor unknown.
+	NotListed []NotListed
+	// Notes say how the collection adapted without losing anything (a
+	// lane that switched to GetPolicy).
+	Notes []string
 	// Calls counts attempts per operation per lane (retries included).
 	Calls map[LaneOp]int64
 }
 
 // Complete reports whether everything asked for was read.
-func (s *Summary) Complete() bool { return len(s.Errors) == 0 }
+func (s *Summary) Complete() bool { return len(s.Errors) == 0 && len(s.NotListed) == 0 }
+
+// NotListed is a listing of one account and Region that did not finish.
+type NotListed struct {
+	Account, Region string
+	// What was not (fully) listed: "functions" or "layers".
+	What   string
+	Reason string
+}
 
 // ErrNoCredentials is returned when no AWS credentials could be found.
 var ErrNoCredentials = errors.New("no AWS credentials found")
@@ -118,20 +142,22 @@ func Collect(ctx context.Context, opt Options, emit func(*inventory.Resource)) (
 	if opt.Quotas == nil {
 		opt.Quotas = AWSQuotas
 	}
-	if opt.Retry == (RetryPolicy{}) {
-		opt.Retry = DefaultRetry
-	}
+	opt.Retry = opt.Retry.withDefaults()
 	cfg, err := loadConfig(ctx, &opt)
 	if err != nil {
 		return nil, err
 	}
+	st := newStats()
+	global := &globalCaller{stats: st, retry: opt.Retry, now: opt.Now}
 	stsClient := sts.NewFromConfig(cfg, func(o *sts.Options) { setEndpoint(&o.BaseEndpoint, opt.EndpointURL) })
-	ident, err := stsClient.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	ident, err := call(ctx, global, "sts:GetCallerIdentity", func(c context.Context) (*sts.GetCallerIdentityOutput, error) {
+		return stsClient.GetCallerIdentity(c, &sts.GetCallerIdentityInput{})
+	})
 	if err != nil {
 		if isCredentialError(err) {
 			return nil, fmt.Errorf("%w (set AWS_PROFILE or pass --profile, or try the built-in estate with --demo): %v", ErrNoCredentials, err)
 		}
-		return nil, fmt.Errorf("cannot identify the caller with sts:GetCallerIdentity: %v", err)
+		return nil, fmt.Errorf("cannot identify the caller with sts:GetCallerIdentity: %s", reason("sts:GetCallerIdentity", err))
 	}
 	acct := aws.ToString(ident.Account)
 	partition := "aws"
@@ -139,12 +165,11 @@ func Collect(ctx context.Context, opt Options, emit func(*inventory.Resource)) (
 		partition = a.Partition
 	}
 
-	regions, err := resolveRegions(ctx, cfg, &opt)
+	regions, err := resolveRegions(ctx, cfg, &opt, global)
 	if err != nil {
 		return nil, err
 	}
 
-	st := newStats()
 	var emitMu sync.Mutex
 	safeEmit := func(r *inventory.Resource) {
 		emitMu.Lock()
@@ -158,14 +183,18 @@ func Collect(ctx context.Context, opt Options, emit func(*inventory.Resource)) (
 	var lanes []*lane
 	var readers []*roleReader
 	var setupErrors []string
+	var notListed []NotListed
 	for _, target := range accounts {
 		tcfg := cfg
 		if target != acct {
 			var err error
-			tcfg, err = assumeInto(ctx, cfg, stsClient, partition, target, &opt)
+			tcfg, err = assumeInto(ctx, cfg, stsClient, partition, target, &opt, global)
 			if err != nil {
 				msg := "account " + target + ": cannot assume role " + roleName(&opt) + ": " + err.Error()
 				setupErrors = append(setupErrors, msg)
+				for _, region := range regions {
+					notListed = append(notListed, NotListed{Account: target, Region: region, What: "functions and layers", Reason: "the account could not be entered: " + err.Error()})
+				}
 				safeEmit(&inventory.Resource{ARN: "arn:" + partition + ":lambda:*:" + target + ":function:*", Kind: inventory.KindFunction, Account: target, Name: "*",
 					Unknown: "the account could not be entered, so none of its resources were read: " + err.Error()})
 				continue
@@ -185,26 +214,46 @@ func Collect(ctx context.Context, opt Options, emit func(*inventory.Resource)) (
 				o.Region = region
 				setEndpoint(&o.BaseEndpoint, opt.EndpointURL)
 			})
+			where := target + " " + region
 			lanes = append(lanes, &lane{
 				account: target, region: region, partition: partition, roles: roles,
 				client: client, pacer: newPacer(opt.Quotas, opt.Now), stats: st, retry: opt.Retry, opt: &opt, emit: safeEmit,
+				breakers: map[Budget]*breaker{
+					BudgetGetPolicy: newBreaker("the GetPolicy budget of "+where, opt.Retry.BreakAfter, opt.Now),
+					BudgetShared:    newBreaker("the shared request budget (every List call, GetResourcePolicy) of "+where, opt.Retry.BreakAfter, opt.Now),
+				},
 			})
 		}
 	}
 	runLanes(ctx, lanes, opt.MaxLanes, opt.Progress)
 
-	sum := &Summary{Accounts: accounts, Regions: regions, Errors: setupErrors, APICalls: st.calls.Load(), Throttled: st.throttled.Load(),
+	sum := &Summary{Accounts: accounts, Regions: regions, Errors: setupErrors, NotListed: notListed, APICalls: st.calls.Load(), Throttled: st.throttled.Load(),
 		Calls: st.perLane}
 	for _, l := range lanes {
 		sum.Errors = append(sum.Errors, l.errors...)
+		sum.NotListed = append(sum.NotListed, l.notListed...)
+		sum.Notes = append(sum.Notes, l.notes...)
 	}
 	for _, r := range readers {
 		sum.Errors = append(sum.Errors, r.errors()...)
 	}
-	if err := ctx.Err(); err != nil {
-		sum.Errors = append(sum.Errors, "the scan was interrupted: "+err.Error())
+	// The run ended early only if that cost a read: a signal that comes
+	// after the last answer changes nothing.
+	if n := st.cut.Load(); n > 0 {
+		sum.Errors = append(sum.Errors, fmt.Sprintf("%s before everything was read: %d call(s) were not made; what they would have read is unknown or not listed", StopCause(ctx), n))
 	}
 	sort.Strings(sum.Errors)
+	sort.Strings(sum.Notes)
+	sort.Slice(sum.NotListed, func(i, j int) bool {
+		a, b := sum.NotListed[i], sum.NotListed[j]
+		if a.Account != b.Account {
+			return a.Account < b.Account
+		}
+		if a.Region != b.Region {
+			return a.Region < b.Region
+		}
+		return a.What < b.What
+	})
 	return sum, nil
 }
 
@@ -218,7 +267,7 @@ func roleName(opt *Options) string {
 // assumeInto returns a configuration whose credentials come from assuming
 // the scan role in another account, checked with GetCallerIdentity so an
 // account that cannot be entered is reported once, up front.
-func assumeInto(ctx context.Context, base aws.Config, stsClient *sts.Client, partition, account string, opt *Options) (aws.Config, error) {
+func assumeInto(ctx context.Context, base aws.Config, stsClient *sts.Client, partition, account string, opt *Options, global *globalCaller) (aws.Config, error) {
 	roleARN := "arn:" + partition + ":iam::" + account + ":role/" + roleName(opt)
 	session := opt.SessionName
 	if session == "" {
@@ -233,8 +282,14 @@ func assumeInto(ctx context.Context, base aws.Config, stsClient *sts.Client, par
 	cfg := base.Copy()
 	cfg.Credentials = aws.NewCredentialsCache(provider)
 	check := sts.NewFromConfig(cfg, func(o *sts.Options) { setEndpoint(&o.BaseEndpoint, opt.EndpointURL) })
-	ident, err := check.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	ident, err := call(ctx, global, "sts:GetCallerIdentity", func(c context.Context) (*sts.GetCallerIdentityOutput, error) {
+		return check.GetCallerIdentity(c, &sts.GetCallerIdentityInput{})
+	})
 	if err != nil {
+		var g *gaveUp
+		if errors.As(err, &g) {
+			return cfg, g
+		}
 		return cfg, errors.New(shortError(err))
 	}
 	if got := aws.ToString(ident.Account); got != account {
@@ -267,22 +322,28 @@ func DiscoverOrganization(ctx context.Context, opt Options) (*Organization, erro
 	if err != nil {
 		return nil, err
 	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	global := &globalCaller{stats: newStats(), retry: opt.Retry.withDefaults(), now: opt.Now}
 	client := organizations.NewFromConfig(cfg, func(o *organizations.Options) {
 		setEndpoint(&o.BaseEndpoint, opt.EndpointURL)
 		if o.Region == "" {
 			o.Region = "us-east-1"
 		}
 	})
-	desc, err := client.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	desc, err := call(ctx, global, "DescribeOrganization", func(c context.Context) (*organizations.DescribeOrganizationOutput, error) {
+		return client.DescribeOrganization(c, &organizations.DescribeOrganizationInput{})
+	})
 	if err != nil {
-		return nil, fmt.Errorf("--org: cannot describe the organization: %s", shortError(err))
+		return nil, fmt.Errorf("--org: cannot describe the organization: %s", reason("DescribeOrganization", err))
 	}
 	org := &Organization{ID: aws.ToString(desc.Organization.Id)}
 	p := organizations.NewListAccountsPaginator(client, &organizations.ListAccountsInput{})
 	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+		page, err := call(ctx, global, "ListAccounts", func(c context.Context) (*organizations.ListAccountsOutput, error) { return p.NextPage(c) })
 		if err != nil {
-			return nil, fmt.Errorf("--org: cannot list the organization's accounts (run from the management account or a delegated administrator): %s", shortError(err))
+			return nil, fmt.Errorf("--org: cannot list the organization's accounts (run from the management account or a delegated administrator): %s", reason("ListAccounts", err))
 		}
 		for _, a := range page.Accounts {
 			if a.State == orgtypes.AccountStateActive || (a.State == "" && a.Status == orgtypes.AccountStatusActive) {
@@ -302,6 +363,7 @@ func runLanes(ctx context.Context, lanes []*lane, max int, progress io.Writer) {
 	sem := make(chan struct{}, max)
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
+	var ended atomic.Int64
 	if progress != nil {
 		go reportProgress(progress, lanes, stop)
 	}
@@ -312,6 +374,9 @@ func runLanes(ctx context.Context, lanes []*lane, max int, progress io.Writer) {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			l.run(ctx)
+			if l.opt.LaneDone != nil {
+				l.opt.LaneDone(l.account, l.region, int(ended.Add(1)), len(lanes))
+			}
 		}()
 	}
 	wg.Wait()
@@ -389,7 +454,7 @@ func loadConfig(ctx context.Context, opt *Options) (aws.Config, error) {
 	return cfg, nil
 }
 
-func resolveRegions(ctx context.Context, cfg aws.Config, opt *Options) ([]string, error) {
+func resolveRegions(ctx context.Context, cfg aws.Config, opt *Options, global *globalCaller) ([]string, error) {
 	if len(opt.Regions) > 0 {
 		return dedupe(opt.Regions), nil
 	}
@@ -405,9 +470,9 @@ func resolveRegions(ctx context.Context, cfg aws.Config, opt *Options) ([]string
 			RegionOptStatusContains: []accounttypes.RegionOptStatus{accounttypes.RegionOptStatusEnabled, accounttypes.RegionOptStatusEnabledByDefault},
 		})
 		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
+			page, err := call(ctx, global, "ListRegions", func(c context.Context) (*account.ListRegionsOutput, error) { return p.NextPage(c) })
 			if err != nil {
-				return nil, fmt.Errorf("--all-regions: cannot list the account's enabled Regions (account:ListRegions): %v; pass --regions instead", err)
+				return nil, fmt.Errorf("--all-regions: cannot list the account's enabled Regions (account:ListRegions): %s; pass --regions instead", reason("ListRegions", err))
 			}
 			for _, r := range page.Regions {
 				regions = append(regions, aws.ToString(r.RegionName))

@@ -35,6 +35,7 @@ type lane struct {
 	partition string
 	client    lambdaAPI
 	pacer     *pacer
+	breakers  map[Budget]*breaker
 	stats     *stats
 	retry     RetryPolicy
 	opt       *Options
@@ -42,8 +43,18 @@ type lane struct {
 
 	found, done atomic.Int64
 
-	errMu  sync.Mutex
-	errors []string
+	errMu     sync.Mutex
+	errors    []string
+	notListed []NotListed
+	notes     []string
+	// GetResourcePolicy's "no policy" answers under confirmation:
+	// confirmed agreed with GetPolicy, confirming are being checked;
+	// disagreed is set once one did not agree.
+	verifyMu   sync.Mutex
+	verifyCond *sync.Cond
+	confirmed  int
+	confirming int
+	disagreed  bool
 
 	sched    *scheduler
 	roles    *roleReader // nil when role posture is not collected
@@ -100,14 +111,27 @@ func (l *lane) fail(msg string) {
 	l.errMu.Unlock()
 }
 
+// unlisted records a listing that did not finish, as a scan error and as
+// a "not listed" entry of the summary.
+func (l *lane) unlisted(what, why string) {
+	l.fail("listing " + what + " stopped; " + what + " not listed are missing from this report: " + why)
+	l.errMu.Lock()
+	l.notListed = append(l.notListed, NotListed{Account: l.account, Region: l.region, What: what, Reason: why})
+	l.errMu.Unlock()
+}
+
 func (l *lane) run(ctx context.Context) {
 	l.functions = map[string]*fnState{}
+	l.verifyCond = sync.NewCond(&l.verifyMu)
 	l.sched = newScheduler(!l.opt.GetPolicyOnly)
 	l.inFlight = newLimiter(maxFunctionsInFlight)
 	var workers sync.WaitGroup
 	n := l.opt.Concurrency
 	if n <= 0 {
-		n = 4
+		// Enough that calls waiting out a 429's Retry-After or a 5xx
+		// backoff leave others to keep the budget busy; the pacer, not
+		// the worker count, sets the rate.
+		n = 8
 	}
 	// The listing may wait for functions to finish (inFlight), which takes
 	// another shared worker: never fewer than two.
@@ -185,7 +209,11 @@ func (l *lane) listFunctions(ctx context.Context, marker *string) {
 		return l.client.ListFunctions(c, &lambda.ListFunctionsInput{FunctionVersion: types.FunctionVersionAll, Marker: marker, MaxItems: aws.Int32(50)})
 	})
 	if err != nil {
-		l.fail("listing functions stopped; functions not listed are missing from this report: " + reason("ListFunctions", err))
+		why := reason("ListFunctions", err)
+		if marker != nil {
+			why = "a later page failed: " + why
+		}
+		l.unlisted("functions", why)
 		return
 	}
 	if out.NextMarker != nil && *out.NextMarker != "" {
@@ -315,45 +343,6 @@ func (l *lane) maybeRelease(st *fnState) {
 	st.done, st.policy, st.aliases, st.config = true, nil, nil, nil
 	st.mu.Unlock()
 	l.inFlight.release()
-}
-
-// readPolicy reads a function, alias or version policy. 404 means no
-// policy; any other failure leaves the resource unknown. A read made on
-// the shared budget uses GetResourcePolicy (same document, other quota);
-// if that API is refused, the lane falls back to GetPolicy for good.
-func (l *lane) readPolicy(ctx context.Context, r *inventory.Resource, via Budget) {
-	if via == BudgetShared && l.sched.viaShared.Load() {
-		out, err := call(ctx, l, "GetResourcePolicy", func(c context.Context) (*lambda.GetResourcePolicyOutput, error) {
-			return l.client.GetResourcePolicy(c, &lambda.GetResourcePolicyInput{ResourceArn: aws.String(r.ARN)})
-		})
-		switch {
-		case err == nil:
-			r.Policy = &inventory.Policy{Document: aws.ToString(out.Policy), RevisionID: aws.ToString(out.RevisionId), Source: inventory.Source{API: "GetResourcePolicy"}}
-			return
-		case isNotFound(err):
-			r.Policy = nil
-			return
-		case ctx.Err() != nil:
-			r.PolicyUnknown = reason("GetResourcePolicy", err)
-			return
-		}
-		l.sched.viaShared.Store(false)
-	}
-	in := &lambda.GetPolicyInput{FunctionName: aws.String(r.Name)}
-	if r.Qualifier != "" {
-		in.Qualifier = aws.String(r.Qualifier)
-	}
-	out, err := call(ctx, l, "GetPolicy", func(c context.Context) (*lambda.GetPolicyOutput, error) {
-		return l.client.GetPolicy(c, in)
-	})
-	switch {
-	case err == nil:
-		r.Policy = &inventory.Policy{Document: aws.ToString(out.Policy), RevisionID: aws.ToString(out.RevisionId), Source: inventory.Source{API: "GetPolicy"}}
-	case isNotFound(err):
-		r.Policy = nil
-	default:
-		r.PolicyUnknown = reason("GetPolicy", err)
-	}
 }
 
 func (l *lane) listAliases(ctx context.Context, st *fnState, marker *string) {
@@ -496,7 +485,11 @@ func (l *lane) listLayers(ctx context.Context, marker *string) {
 		return l.client.ListLayers(c, &lambda.ListLayersInput{Marker: marker})
 	})
 	if err != nil {
-		l.fail("listing layers stopped; layers not listed are missing from this report: " + reason("ListLayers", err))
+		why := reason("ListLayers", err)
+		if marker != nil {
+			why = "a later page failed: " + why
+		}
+		l.unlisted("layers", why)
 		return
 	}
 	for _, ly := range out.Layers {

@@ -27,10 +27,13 @@ type trailLane struct {
 	r      *Reader
 }
 
-func (l *trailLane) bucketFor(string) *bucket { return l.bucket }
-func (l *trailLane) countCall(op string)      { l.r.stats.count(l.r.caller, l.region, "cloudtrail:"+op) }
-func (l *trailLane) retryPolicy() RetryPolicy { return l.r.opt.Retry }
-func (l *trailLane) throttled()               { l.r.stats.throttled.Add(1) }
+func (l *trailLane) bucketFor(string) *bucket   { return l.bucket }
+func (l *trailLane) breakerFor(string) *breaker { return nil } // a watch outlives outages
+func (l *trailLane) countCall(op string)        { l.r.stats.count(l.r.caller, l.region, "cloudtrail:"+op) }
+func (l *trailLane) retryPolicy() RetryPolicy   { return l.r.opt.Retry }
+func (l *trailLane) throttled()                 { l.r.stats.throttled.Add(1) }
+func (l *trailLane) stopped()                   { l.r.stats.cut.Add(1) }
+func (l *trailLane) clock() time.Time           { return l.r.opt.Now() }
 
 func (r *Reader) trailLane(region string) *trailLane {
 	r.mu.Lock()

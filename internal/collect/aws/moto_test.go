@@ -212,7 +212,7 @@ func TestDifferentialAgainstMoto(t *testing.T) {
 		arn("d-public", ""): "public", arn("d-s3-unscoped", ""): "service-unscoped", arn("d-s3-pinned", ""): "private",
 		arn("d-org", ""): "org", arn("d-sns-own", ""): "private", arn("d-alexa", ""): "private",
 		arn("d-alias", ""): "private", arn("d-alias", "prod"): "public",
-		arn("d-version", ""): "private", arn("d-version", "1"): "service-unscoped",
+		arn("d-version", ""): "private", arn("d-version", "1"): "cross-account", // pinned to a foreign account's rule
 		arn("d-partner", ""): "cross-account",
 	}
 	for a, w := range want {

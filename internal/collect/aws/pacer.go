@@ -7,7 +7,8 @@ import (
 )
 
 // Budget names a Lambda request quota. Quotas are per account and Region
-// and cannot be raised (SEMANTICS.md section 10).
+// and cannot be raised: GetFunction 100/s, GetPolicy 15/s, and 15/s for
+// every other control-plane call together (AWS Lambda quotas).
 type Budget string
 
 // Lambda's control-plane budgets.
@@ -42,10 +43,7 @@ type bucket struct {
 	capacity float64
 	tokens   float64
 	last     time.Time
-	// pausedUntil holds back every caller after a 429 until the server's
-	// Retry-After has passed.
-	pausedUntil time.Time
-	now         func() time.Time
+	now      func() time.Time
 }
 
 func newBucket(rate float64, now func() time.Time) *bucket {
@@ -78,17 +76,12 @@ func (b *bucket) take(ctx context.Context) error {
 			b.tokens = b.capacity
 		}
 		b.last = now
-		var wait time.Duration
-		switch {
-		case now.Before(b.pausedUntil):
-			wait = b.pausedUntil.Sub(now)
-		case b.tokens >= 1:
+		if b.tokens >= 1 {
 			b.tokens--
 			b.mu.Unlock()
 			return nil
-		default:
-			wait = time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
 		}
+		wait := time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
 		b.mu.Unlock()
 		t := time.NewTimer(wait)
 		select {
@@ -100,17 +93,16 @@ func (b *bucket) take(ctx context.Context) error {
 	}
 }
 
-// pause holds the budget back for d (a server's Retry-After) and empties
-// it, so the calls that follow are spread out again.
-func (b *bucket) pause(d time.Duration) {
+// drain empties the saved-up burst after a 429, so the calls that follow
+// are spread out at the budget's rate instead of arriving together.
+func (b *bucket) drain() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	until := b.now().Add(d)
-	if until.After(b.pausedUntil) {
-		b.pausedUntil = until
+	now := b.now()
+	if now.After(b.last) {
+		b.last = now
 	}
 	b.tokens = 0
-	b.last = until
 }
 
 // pacer holds one lane's buckets (one account and Region).

@@ -39,8 +39,10 @@ type roleReader struct {
 	account string
 	client  iamAPI
 	bucket  *bucket
+	breaker *breaker
 	stats   *stats
 	retry   RetryPolicy
+	now     func() time.Time
 
 	mu       sync.Mutex
 	roles    map[string]*roleEntry
@@ -61,17 +63,31 @@ type managedEntry struct {
 }
 
 func newRoleReader(account string, client iamAPI, st *stats, retry RetryPolicy, now func() time.Time, paced bool) *roleReader {
-	r := &roleReader{account: account, client: client, stats: st, retry: retry, roles: map[string]*roleEntry{}, managed: map[string]*managedEntry{}}
+	r := &roleReader{account: account, client: client, stats: st, retry: retry, now: now, roles: map[string]*roleEntry{}, managed: map[string]*managedEntry{},
+		breaker: newBreaker("IAM (role reads of account "+account+")", retry.BreakAfter, now)}
 	if paced {
 		r.bucket = newBucket(IAMRate, now)
 	}
 	return r
 }
 
-func (r *roleReader) bucketFor(string) *bucket { return r.bucket }
-func (r *roleReader) countCall(op string)      { r.stats.count(r.account, "global", "iam:"+op) }
-func (r *roleReader) retryPolicy() RetryPolicy { return r.retry }
-func (r *roleReader) throttled()               { r.stats.throttled.Add(1) }
+func (r *roleReader) bucketFor(string) *bucket   { return r.bucket }
+func (r *roleReader) breakerFor(string) *breaker { return r.breaker }
+func (r *roleReader) countCall(op string)        { r.stats.count(r.account, "global", "iam:"+op) }
+func (r *roleReader) retryPolicy() RetryPolicy   { return r.retry }
+func (r *roleReader) throttled()                 { r.stats.throttled.Add(1) }
+func (r *roleReader) stopped()                   { r.stats.cut.Add(1) }
+func (r *roleReader) clock() time.Time           { return r.now() }
+
+// isNoSuchEntity reports IAM's 404: the role (or policy) does not exist.
+func isNoSuchEntity(err error) bool { return errorCode(err) == "NoSuchEntity" }
+
+// missing is a role IAM says does not exist: an answer, not a failed read.
+func missing(role *inventory.ExecutionRole) *inventory.ExecutionRole {
+	role.Missing = true
+	role.TrustPolicy, role.Policies = "", nil
+	return role
+}
 
 // get returns the role, reading it the first time it is asked for.
 func (r *roleReader) get(ctx context.Context, arn string) *inventory.ExecutionRole {
@@ -121,7 +137,11 @@ func (r *roleReader) read(ctx context.Context, arn string) *inventory.ExecutionR
 	got, err := call(ctx, r, "GetRole", func(c context.Context) (*iam.GetRoleOutput, error) {
 		return r.client.GetRole(c, &iam.GetRoleInput{RoleName: aws.String(name)})
 	})
-	if err != nil {
+	switch {
+	case isNoSuchEntity(err):
+		// AWS keeps a function's role ARN after the role is deleted.
+		return missing(role)
+	case err != nil:
 		return r.fail(role, reason("iam:GetRole", err))
 	}
 	if got.Role != nil {
@@ -135,7 +155,10 @@ func (r *roleReader) read(ctx context.Context, arn string) *inventory.ExecutionR
 		out, err := call(ctx, r, "ListAttachedRolePolicies", func(c context.Context) (*iam.ListAttachedRolePoliciesOutput, error) {
 			return r.client.ListAttachedRolePolicies(c, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(name), Marker: marker})
 		})
-		if err != nil {
+		switch {
+		case isNoSuchEntity(err):
+			return missing(role) // deleted while it was read
+		case err != nil:
 			return r.fail(role, reason("iam:ListAttachedRolePolicies", err))
 		}
 		for _, p := range out.AttachedPolicies {
@@ -164,7 +187,10 @@ func (r *roleReader) read(ctx context.Context, arn string) *inventory.ExecutionR
 		out, err := call(ctx, r, "ListRolePolicies", func(c context.Context) (*iam.ListRolePoliciesOutput, error) {
 			return r.client.ListRolePolicies(c, &iam.ListRolePoliciesInput{RoleName: aws.String(name), Marker: marker})
 		})
-		if err != nil {
+		switch {
+		case isNoSuchEntity(err):
+			return missing(role)
+		case err != nil:
 			return r.fail(role, reason("iam:ListRolePolicies", err))
 		}
 		inline = append(inline, out.PolicyNames...)

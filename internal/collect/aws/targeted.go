@@ -75,9 +75,15 @@ type targetLane struct {
 }
 
 func (l *targetLane) bucketFor(op string) *bucket { return l.pacer.bucket(BudgetOf(op)) }
-func (l *targetLane) countCall(op string)         { l.r.stats.count(l.account, l.region, op) }
-func (l *targetLane) retryPolicy() RetryPolicy    { return l.r.opt.Retry }
-func (l *targetLane) throttled()                  { l.r.stats.throttled.Add(1) }
+
+// breakerFor is nil: a scan's breakers stay open for the rest of its run,
+// but a reader outlives any outage; each call's retries are bounded.
+func (l *targetLane) breakerFor(string) *breaker { return nil }
+func (l *targetLane) countCall(op string)        { l.r.stats.count(l.account, l.region, op) }
+func (l *targetLane) retryPolicy() RetryPolicy   { return l.r.opt.Retry }
+func (l *targetLane) throttled()                 { l.r.stats.throttled.Add(1) }
+func (l *targetLane) stopped()                   { l.r.stats.cut.Add(1) }
+func (l *targetLane) clock() time.Time           { return l.r.opt.Now() }
 
 // Read is what one targeted read found.
 type Read struct {
@@ -102,9 +108,7 @@ func NewReader(ctx context.Context, opt Options) (*Reader, error) {
 	if opt.Quotas == nil {
 		opt.Quotas = AWSQuotas
 	}
-	if opt.Retry == (RetryPolicy{}) {
-		opt.Retry = DefaultRetry
-	}
+	opt.Retry = opt.Retry.withDefaults()
 	cfg, err := loadConfig(ctx, &opt)
 	if err != nil {
 		return nil, err
@@ -163,7 +167,8 @@ func (r *Reader) account(ctx context.Context, id string) *targetAccount {
 	}
 	a = &targetAccount{cfg: r.base}
 	if id != r.caller {
-		a.cfg, a.err = assumeInto(ctx, r.base, r.sts, r.partition, id, &r.opt)
+		global := &globalCaller{stats: r.stats, retry: r.opt.Retry, now: r.opt.Now}
+		a.cfg, a.err = assumeInto(ctx, r.base, r.sts, r.partition, id, &r.opt, global)
 		if a.err != nil {
 			a.failed = r.opt.Now()
 		}

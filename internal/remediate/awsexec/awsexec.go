@@ -210,11 +210,12 @@ func (e *Executor) RemovePermission(ctx context.Context, ref remediate.Ref, sid,
 	return wrap("RemovePermission", err)
 }
 
-// AddPermission adds one statement with AddPermission.
-func (e *Executor) AddPermission(ctx context.Context, ref remediate.Ref, p remediate.Permission, revisionID string) error {
+// AddPermission adds one statement with AddPermission and returns the
+// statement as Lambda stored it.
+func (e *Executor) AddPermission(ctx context.Context, ref remediate.Ref, p remediate.Permission, revisionID string) (string, error) {
 	c, err := e.client(ctx, ref)
 	if err != nil {
-		return err
+		return "", err
 	}
 	in := &lambda.AddPermissionInput{
 		FunctionName: aws.String(ref.Name), Qualifier: optional(ref.Qualifier), StatementId: aws.String(p.StatementID),
@@ -225,8 +226,11 @@ func (e *Executor) AddPermission(ctx context.Context, ref remediate.Ref, p remed
 	if p.InvokedViaFunctionURL {
 		in.InvokedViaFunctionUrl = aws.Bool(true)
 	}
-	_, err = c.AddPermission(ctx, in)
-	return wrap("AddPermission", err)
+	out, err := c.AddPermission(ctx, in)
+	if err != nil {
+		return "", wrap("AddPermission", err)
+	}
+	return aws.ToString(out.Statement), nil
 }
 
 // PutResourcePolicy replaces the whole policy, guarded by revisionID.

@@ -1,6 +1,7 @@
 // Package guardrails writes preventive service control policies (SCPs)
 // that stop Lambda functions from being exposed in the first place
-// (SEMANTICS.md section 9). Each policy comes with what it blocks, what it
+// (public grants, grants to other accounts, function URLs with AuthType
+// NONE). Each policy comes with what it blocks, what it
 // does not, and which of its conditions AWS documentation does not
 // confirm, and each is checked with lambdawarden's own policy parser
 // before it is printed.

@@ -1,0 +1,16 @@
+//go:build darwin || freebsd || netbsd || openbsd || dragonfly
+
+package cli
+
+import (
+	"syscall"
+	"unsafe"
+)
+
+// ttyIoctl asks the kernel for the terminal settings (TIOCGETA); only a
+// terminal has them.
+func ttyIoctl(fd uintptr) bool {
+	var t syscall.Termios
+	_, _, errno := syscall.Syscall(syscall.SYS_IOCTL, fd, uintptr(syscall.TIOCGETA), uintptr(unsafe.Pointer(&t)))
+	return errno == 0
+}

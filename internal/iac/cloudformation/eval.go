@@ -1,0 +1,581 @@
+package cloudformation
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/lambdawarden/lambdawarden/internal/iac/estate"
+)
+
+// template is one parsed template being resolved.
+type template struct {
+	file       string
+	opt        Options
+	params     map[string]*yaml.Node // Parameters section entries
+	mappings   *yaml.Node
+	conditions map[string]*yaml.Node
+	resources  map[string]*yaml.Node // logical id -> resource node
+	condBusy   map[string]bool
+	// generated are resources SAM would add, by logical id -> type, so
+	// Ref/GetAtt on them resolve (MyFunctionAliaslive, ServerlessRestApi).
+	generated map[string]string
+	// generatedAlias holds each generated alias's function and name.
+	generatedAlias map[string]string
+	depth          int
+}
+
+// maxDepth bounds evaluation: nesting and chains of references.
+const maxDepth = 64
+
+// eval resolves a node: intrinsics are applied, pseudo parameters and
+// parameters with defaults substituted; what only a deployment knows
+// becomes unknown{why}.
+func (t *template) eval(n *yaml.Node) any {
+	n = resolve(n)
+	if n == nil {
+		return nil
+	}
+	// Refs can go in circles (a name that refers to itself) and YAML can
+	// nest without end: both stop here, unresolved.
+	t.depth++
+	defer func() { t.depth-- }()
+	if t.depth > maxDepth {
+		return unknown{fmt.Sprintf("line %d: the value nests too deeply or refers to itself", n.Line)}
+	}
+	if long, ok := shortTags[n.Tag]; ok {
+		if n.Kind == yaml.ScalarNode && long == "Fn::GetAtt" {
+			return t.getAtt(n, strings.SplitN(n.Value, ".", 2))
+		}
+		// The argument is the node itself without its tag.
+		arg := *n
+		arg.Tag = ""
+		return t.intrinsic(long, n, nil, &arg)
+	}
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return scalar(n)
+	case yaml.SequenceNode:
+		out := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			v := t.eval(c)
+			if _, skip := v.(noValue); skip {
+				continue
+			}
+			out = append(out, v)
+		}
+		return out
+	case yaml.MappingNode:
+		ks, vs := mapping(n)
+		if len(ks) == 1 && (ks[0].Value == "Ref" || strings.HasPrefix(ks[0].Value, "Fn::") || ks[0].Value == "Condition" && vs[0].Kind == yaml.ScalarNode && isCondRef(t, vs[0])) {
+			if ks[0].Value == "Fn::GetAtt" && vs[0].Kind == yaml.ScalarNode {
+				return t.getAtt(n, strings.SplitN(vs[0].Value, ".", 2))
+			}
+			return t.intrinsic(ks[0].Value, n, nil, vs[0])
+		}
+		out := newMap()
+		for i, k := range ks {
+			v := t.eval(vs[i])
+			if _, skip := v.(noValue); skip {
+				continue
+			}
+			out.set(k.Value, v)
+		}
+		return out
+	}
+	return unknown{"unsupported YAML node"}
+}
+
+func isCondRef(t *template, n *yaml.Node) bool { _, ok := t.conditions[n.Value]; return ok }
+
+func resolve(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
+}
+
+// intrinsic applies one function. node is the whole expression (for
+// messages), arg the argument node.
+func (t *template) intrinsic(name string, node *yaml.Node, _ any, arg *yaml.Node) any {
+	where := fmt.Sprintf("%s (line %d)", describe(node), node.Line)
+	fail := func(why string) any { return unknown{where + ": " + why} }
+	arg = resolve(arg)
+	switch name {
+	case "Ref":
+		if arg.Kind != yaml.ScalarNode {
+			return fail("Ref takes a name")
+		}
+		return t.ref(arg.Value, where)
+	case "Fn::GetAtt":
+		switch arg.Kind {
+		case yaml.SequenceNode:
+			if len(arg.Content) != 2 {
+				return fail("Fn::GetAtt takes [LogicalId, Attribute]")
+			}
+			attr, _ := str(t.eval(arg.Content[1]))
+			return t.getAtt(node, []string{resolve(arg.Content[0]).Value, attr})
+		case yaml.ScalarNode:
+			return t.getAtt(node, strings.SplitN(arg.Value, ".", 2))
+		}
+		return fail("Fn::GetAtt takes [LogicalId, Attribute]")
+	case "Fn::Sub":
+		var tmpl string
+		vars := map[string]any{}
+		switch arg.Kind {
+		case yaml.ScalarNode:
+			tmpl = arg.Value
+		case yaml.SequenceNode:
+			if len(arg.Content) != 2 {
+				return fail("Fn::Sub takes a string or [string, {variables}]")
+			}
+			s, ok := str(t.eval(arg.Content[0]))
+			if !ok {
+				return fail("the Fn::Sub template is not a string")
+			}
+			tmpl = s
+			ks, vs := mapping(arg.Content[1])
+			for i, k := range ks {
+				vars[k.Value] = t.eval(vs[i])
+			}
+		default:
+			return fail("Fn::Sub takes a string or [string, {variables}]")
+		}
+		return t.sub(tmpl, vars, where)
+	case "Fn::Join":
+		v := t.eval(arg)
+		list, ok := v.([]any)
+		if w, bad := firstUnknown(v); bad {
+			return unknown{w}
+		}
+		if !ok || len(list) != 2 {
+			return fail("Fn::Join takes [delimiter, [values]]")
+		}
+		delim, _ := str(list[0])
+		items, ok := list[1].([]any)
+		if !ok {
+			return fail("Fn::Join takes [delimiter, [values]]")
+		}
+		parts := make([]string, 0, len(items))
+		for _, it := range items {
+			s, ok := str(it)
+			if !ok {
+				return fail("a Fn::Join value is not a string")
+			}
+			parts = append(parts, s)
+		}
+		return strings.Join(parts, delim)
+	case "Fn::If":
+		if arg.Kind != yaml.SequenceNode || len(arg.Content) != 3 {
+			return fail("Fn::If takes [condition, then, else]")
+		}
+		c, ok := t.condition(resolve(arg.Content[0]).Value)
+		if !ok {
+			return fail("the condition " + resolve(arg.Content[0]).Value + " depends on values known only at deployment")
+		}
+		if c {
+			return t.eval(arg.Content[1])
+		}
+		return t.eval(arg.Content[2])
+	case "Fn::Select":
+		v := t.eval(arg)
+		if w, bad := firstUnknown(v); bad {
+			return unknown{w}
+		}
+		list, ok := v.([]any)
+		if !ok || len(list) != 2 {
+			return fail("Fn::Select takes [index, [values]]")
+		}
+		is, _ := str(list[0])
+		i, err := strconv.Atoi(is)
+		items, ok := list[1].([]any)
+		if err != nil || !ok || i < 0 || i >= len(items) {
+			return fail("Fn::Select index out of range")
+		}
+		return items[i]
+	case "Fn::Split":
+		v := t.eval(arg)
+		if w, bad := firstUnknown(v); bad {
+			return unknown{w}
+		}
+		list, ok := v.([]any)
+		if !ok || len(list) != 2 {
+			return fail("Fn::Split takes [delimiter, string]")
+		}
+		d, _ := str(list[0])
+		s, _ := str(list[1])
+		var out []any
+		for _, p := range strings.Split(s, d) {
+			out = append(out, p)
+		}
+		return out
+	case "Fn::FindInMap":
+		v := t.eval(arg)
+		if w, bad := firstUnknown(v); bad {
+			return unknown{w}
+		}
+		list, ok := v.([]any)
+		if !ok || len(list) < 3 {
+			return fail("Fn::FindInMap takes [map, key, key]")
+		}
+		cur := t.mappings
+		for _, k := range list[:3] {
+			ks, _ := str(k)
+			_, cur = child(cur, ks)
+			if cur == nil {
+				return fail("no such entry in Mappings")
+			}
+		}
+		return t.eval(cur)
+	case "Fn::ToJsonString":
+		v := t.eval(arg)
+		if w, bad := firstUnknown(v); bad {
+			return unknown{w}
+		}
+		b, err := toJSON(v)
+		if err != nil {
+			return fail(err.Error())
+		}
+		return string(b)
+	case "Fn::Base64":
+		return t.eval(arg)
+	case "Condition":
+		c, ok := t.condition(arg.Value)
+		if !ok {
+			return fail("the condition depends on values known only at deployment")
+		}
+		return c
+	case "Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or":
+		c, ok := t.condExpr(node)
+		if !ok {
+			return fail("the condition depends on values known only at deployment")
+		}
+		return c
+	case "Fn::ImportValue":
+		return fail("an export of another stack is known only at deployment")
+	}
+	return fail(name + " is resolved only at deployment")
+}
+
+var pseudo = map[string]bool{"AWS::AccountId": true, "AWS::Region": true, "AWS::Partition": true, "AWS::URLSuffix": true, "AWS::StackName": true, "AWS::StackId": true, "AWS::NoValue": true, "AWS::NotificationARNs": true}
+
+// ref resolves Ref: a pseudo parameter, a parameter's default, or a
+// resource of the template (its name or ARN, as Ref returns for that
+// type).
+func (t *template) ref(name, where string) any {
+	switch name {
+	case "AWS::AccountId":
+		return t.opt.Owner
+	case "AWS::Region":
+		return estate.RegionPlaceholder
+	case "AWS::Partition":
+		return t.opt.Partition
+	case "AWS::URLSuffix":
+		return "amazonaws.com"
+	case "AWS::StackName":
+		return "STACK"
+	case "AWS::NoValue":
+		return noValue{}
+	case "AWS::StackId", "AWS::NotificationARNs":
+		return unknown{where + ": " + name + " is known only at deployment"}
+	}
+	if p, ok := t.params[name]; ok {
+		if _, d := child(p, "Default"); d != nil {
+			return t.eval(d)
+		}
+		return unknown{where + ": the Parameter " + name + " has no Default (its value is given at deployment)"}
+	}
+	if typ, ok := t.resourceType(name); ok {
+		return t.refResource(name, typ)
+	}
+	return unknown{where + ": " + name + " is neither a parameter nor a resource of the template"}
+}
+
+func (t *template) resourceType(id string) (string, bool) {
+	if r, ok := t.resources[id]; ok {
+		_, tn := child(r, "Type")
+		if tn != nil {
+			return tn.Value, true
+		}
+		return "", true
+	}
+	if typ, ok := t.generated[id]; ok {
+		return typ, true
+	}
+	return "", false
+}
+
+// nameOf is the physical name a template resource gets: its name
+// property when the template fixes it, else its logical id (CloudFormation
+// makes one up from it at deployment).
+func (t *template) nameOf(id, prop string) string {
+	if r, ok := t.resources[id]; ok {
+		_, props := child(r, "Properties")
+		if _, n := child(props, prop); n != nil {
+			if s, ok := str(t.eval(n)); ok {
+				return s
+			}
+		}
+	}
+	return id
+}
+
+func (t *template) refResource(id, typ string) any {
+	switch typ {
+	case "AWS::Lambda::Function", "AWS::Serverless::Function":
+		return t.nameOf(id, "FunctionName")
+	case "AWS::Lambda::Alias":
+		fn, name := t.aliasParts(id)
+		return estate.Options{Owner: t.opt.Owner, Partition: t.opt.Partition}.FunctionARN("", "", fn, name)
+	case "AWS::Lambda::Version":
+		fn := t.functionOf(id)
+		return estate.Options{Owner: t.opt.Owner, Partition: t.opt.Partition}.FunctionARN("", "", fn, estate.Published)
+	case "AWS::Lambda::LayerVersion", "AWS::Serverless::LayerVersion":
+		return estate.Options{Owner: t.opt.Owner, Partition: t.opt.Partition}.LayerARN("", "", t.nameOf(id, "LayerName"), estate.Published)
+	case "AWS::SNS::Topic":
+		return t.arnFor(id, typ)
+	}
+	// Other resources' Ref is a name or id fixed at deployment; as a
+	// token it keeps the owner's account wherever it is put in an ARN.
+	return id
+}
+
+// aliasParts reads an alias resource's function and name.
+func (t *template) aliasParts(id string) (string, string) {
+	if typ, ok := t.generated[id]; ok && typ == "AWS::Lambda::Alias" {
+		fn, name, _ := strings.Cut(t.generatedAlias[id], "\x00")
+		return fn, name
+	}
+	fn := t.functionOf(id)
+	name := id
+	if r, ok := t.resources[id]; ok {
+		_, props := child(r, "Properties")
+		if _, n := child(props, "Name"); n != nil {
+			if s, ok := str(t.eval(n)); ok {
+				name = s
+			}
+		}
+	}
+	return fn, name
+}
+
+// functionOf is the function name an alias or version names.
+func (t *template) functionOf(id string) string {
+	r := t.resources[id]
+	_, props := child(r, "Properties")
+	if _, n := child(props, "FunctionName"); n != nil {
+		if s, ok := str(t.eval(n)); ok {
+			return functionName(s)
+		}
+	}
+	return id
+}
+
+// functionName takes the name out of a function ARN.
+func functionName(s string) string {
+	if strings.HasPrefix(s, "arn:") {
+		if parts := strings.Split(s, ":"); len(parts) >= 7 {
+			return parts[6]
+		}
+	}
+	return s
+}
+
+// arnFor is the ARN of a resource of the template: owned by the
+// deploying account. S3 bucket ARNs carry no account, as in AWS.
+func (t *template) arnFor(id, typ string) string {
+	p := t.opt.Partition
+	region := estate.RegionPlaceholder
+	parts := strings.Split(typ, "::")
+	service := "unknown"
+	if len(parts) == 3 {
+		service = strings.ToLower(parts[1])
+	}
+	switch typ {
+	case "AWS::S3::Bucket":
+		return "arn:" + p + ":s3:::" + t.nameOf(id, "BucketName")
+	case "AWS::SNS::Topic":
+		return "arn:" + p + ":sns:" + region + ":" + t.opt.Owner + ":" + t.nameOf(id, "TopicName")
+	case "AWS::SQS::Queue":
+		return "arn:" + p + ":sqs:" + region + ":" + t.opt.Owner + ":" + t.nameOf(id, "QueueName")
+	case "AWS::Events::Rule":
+		return "arn:" + p + ":events:" + region + ":" + t.opt.Owner + ":rule/" + t.nameOf(id, "Name")
+	case "AWS::Lambda::Function", "AWS::Serverless::Function":
+		return estate.Options{Owner: t.opt.Owner, Partition: p}.FunctionARN("", "", t.nameOf(id, "FunctionName"), "")
+	case "AWS::Logs::LogGroup":
+		return "arn:" + p + ":logs:" + region + ":" + t.opt.Owner + ":log-group:" + t.nameOf(id, "LogGroupName") + ":*"
+	}
+	return "arn:" + p + ":" + service + ":" + region + ":" + t.opt.Owner + ":" + id
+}
+
+func (t *template) getAtt(node *yaml.Node, parts []string) any {
+	where := fmt.Sprintf("%s (line %d)", describe(node), node.Line)
+	if len(parts) != 2 {
+		return unknown{where + ": Fn::GetAtt takes LogicalId.Attribute"}
+	}
+	id, attr := parts[0], parts[1]
+	typ, ok := t.resourceType(id)
+	if !ok {
+		return unknown{where + ": " + id + " is not a resource of the template"}
+	}
+	switch {
+	case attr == "Arn":
+		switch typ {
+		case "AWS::Lambda::Alias", "AWS::Lambda::Version", "AWS::Lambda::LayerVersion":
+			return t.refResource(id, typ)
+		}
+		return t.arnFor(id, typ)
+	case typ == "AWS::Lambda::Url" && attr == "FunctionUrl":
+		return "https://" + strings.ToLower(id) + ".lambda-url." + estate.RegionPlaceholder + ".on.aws/"
+	case attr == "Version" && typ == "AWS::Lambda::Version":
+		return estate.Published
+	case attr == "StreamArn":
+		return t.arnFor(id, typ) + "/stream/*"
+	}
+	// An attribute of a resource of this stack: a token that keeps the
+	// owner's account wherever it is used.
+	return id + "." + attr
+}
+
+var subVar = regexp.MustCompile(`\$\{([^}]*)\}`)
+
+// sub applies Fn::Sub: ${Param}, ${Resource}, ${Resource.Attr},
+// ${AWS::...}, and ${!Literal} for a literal ${Literal}.
+func (t *template) sub(tmpl string, vars map[string]any, where string) any {
+	var bad string
+	out := subVar.ReplaceAllStringFunc(tmpl, func(m string) string {
+		name := m[2 : len(m)-1]
+		if strings.HasPrefix(name, "!") {
+			return "${" + name[1:] + "}"
+		}
+		var v any
+		if x, ok := vars[name]; ok {
+			v = x
+		} else if id, attr, dotted := strings.Cut(name, "."); dotted && !pseudo[name] {
+			v = t.getAtt(&yaml.Node{Kind: yaml.ScalarNode, Value: "${" + name + "}", Line: 0}, []string{id, attr})
+		} else {
+			v = t.ref(name, where)
+		}
+		if w, isUnknown := firstUnknown(v); isUnknown {
+			if bad == "" {
+				bad = w
+			}
+			return ""
+		}
+		s, ok := str(v)
+		if !ok {
+			if bad == "" {
+				bad = where + ": ${" + name + "} is not a string"
+			}
+			return ""
+		}
+		return s
+	})
+	if bad != "" {
+		return unknown{bad}
+	}
+	return out
+}
+
+// condition evaluates a named condition; ok is false when it depends on
+// what only a deployment knows.
+func (t *template) condition(name string) (bool, bool) {
+	n, ok := t.conditions[name]
+	if !ok || t.condBusy[name] {
+		return false, false
+	}
+	t.condBusy[name] = true
+	defer delete(t.condBusy, name)
+	return t.condExpr(n)
+}
+
+func (t *template) condExpr(n *yaml.Node) (bool, bool) {
+	n = resolve(n)
+	name, arg := "", (*yaml.Node)(nil)
+	if long, ok := shortTags[n.Tag]; ok {
+		name, arg = long, n
+		if n.Kind == yaml.ScalarNode {
+			arg = n
+		}
+	} else if ks, vs := mapping(n); len(ks) == 1 {
+		name, arg = ks[0].Value, vs[0]
+	}
+	args := func() []*yaml.Node {
+		a := resolve(arg)
+		if a.Kind == yaml.SequenceNode {
+			return a.Content
+		}
+		return nil
+	}
+	switch name {
+	case "Fn::Equals":
+		as := args()
+		if len(as) != 2 {
+			return false, false
+		}
+		a, b := t.eval(as[0]), t.eval(as[1])
+		if _, u := firstUnknown(a); u {
+			return false, false
+		}
+		if _, u := firstUnknown(b); u {
+			return false, false
+		}
+		ja, _ := toJSON(a)
+		jb, _ := toJSON(b)
+		sa, _ := str(a)
+		sb, _ := str(b)
+		return string(ja) == string(jb) || (sa != "" && sa == sb), true
+	case "Fn::Not":
+		as := args()
+		if len(as) != 1 {
+			return false, false
+		}
+		v, ok := t.condExpr(as[0])
+		return !v, ok
+	case "Fn::And", "Fn::Or":
+		as := args()
+		if len(as) == 0 {
+			return false, false
+		}
+		and := name == "Fn::And"
+		result := and
+		for _, a := range as {
+			v, ok := t.condExpr(a)
+			if !ok {
+				return false, false
+			}
+			if and {
+				result = result && v
+			} else {
+				result = result || v
+			}
+		}
+		return result, true
+	case "Condition":
+		return t.condition(resolve(arg).Value)
+	}
+	return false, false
+}
+
+// jsonString renders a PolicyDocument: a JSON string as it is, an object
+// as JSON.
+func jsonString(v any) (string, error) {
+	if s, ok := v.(string); ok {
+		return s, nil
+	}
+	if _, ok := v.(*omap); !ok {
+		return "", fmt.Errorf("the policy document is neither an object nor a JSON string")
+	}
+	b, err := toJSON(v)
+	if err != nil {
+		return "", err
+	}
+	if !json.Valid(b) {
+		return "", fmt.Errorf("the policy document does not render as JSON")
+	}
+	return string(b), nil
+}

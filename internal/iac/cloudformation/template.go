@@ -1,0 +1,359 @@
+// Package cloudformation reads CloudFormation templates (YAML with the
+// short-form intrinsics, and JSON), SAM templates and the templates CDK
+// synthesizes (cdk.out/*.template.json) into the estate of Lambda
+// declarations, each with its file, line and logical id.
+//
+// Intrinsics are applied where the template fixes the result: Ref and
+// Fn::GetAtt on the template's own resources (they belong to the
+// deploying account), Fn::Sub, Fn::Join, Fn::If on conditions of
+// parameters with defaults, Fn::Select, Fn::Split, Fn::FindInMap.
+// AWS::AccountId is the deploying account. A Parameter without Default,
+// Fn::ImportValue and the like are unresolved, and the declaration that
+// needs one is unknown with the expression and its line. SAM's
+// AWS::Serverless::Function is expanded as SAM does: its alias
+// (AutoPublishAlias), its function URL (FunctionUrlConfig) with the
+// public permission SAM adds for AuthType NONE, and the permissions it
+// generates for its event sources.
+package cloudformation
+
+import (
+	"fmt"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/lambdawarden/lambdawarden/internal/iac/estate"
+	"github.com/lambdawarden/lambdawarden/internal/inventory"
+	"github.com/lambdawarden/lambdawarden/internal/yamldoc"
+)
+
+// Options are what the reader needs beyond the file.
+type Options struct {
+	Owner, Partition string
+}
+
+// Read reads one template. file names it in locations and messages. A
+// template that does not parse is returned as broken, with the line of
+// the error.
+func Read(data []byte, file string, opt Options) *estate.Estate {
+	if opt.Owner == "" {
+		opt.Owner = estate.OwnerPlaceholder
+	}
+	if opt.Partition == "" {
+		opt.Partition = "aws"
+	}
+	est := &estate.Estate{}
+	root, err := yamldoc.Root(data, file)
+	if err != nil {
+		est.Broken = append(est.Broken, brokenFrom(file, err))
+		return est
+	}
+	if root == nil || root.Kind != yaml.MappingNode {
+		est.Broken = append(est.Broken, estate.Broken{Loc: estate.Loc{File: file, Line: 1}, Reason: "a template is a mapping with a Resources section"})
+		return est
+	}
+	t := &template{file: file, opt: opt, params: map[string]*yaml.Node{}, conditions: map[string]*yaml.Node{},
+		resources: map[string]*yaml.Node{}, condBusy: map[string]bool{}, generated: map[string]string{}, generatedAlias: map[string]string{}}
+	_, params := child(root, "Parameters")
+	ks, vs := mapping(params)
+	for i, k := range ks {
+		t.params[k.Value] = vs[i]
+	}
+	_, t.mappings = child(root, "Mappings")
+	_, conds := child(root, "Conditions")
+	ks, vs = mapping(conds)
+	for i, k := range ks {
+		t.conditions[k.Value] = vs[i]
+	}
+	resKey, res := child(root, "Resources")
+	if resKey == nil || res == nil || res.Kind != yaml.MappingNode {
+		line := 1
+		if resKey != nil {
+			line = resKey.Line
+		}
+		est.Broken = append(est.Broken, estate.Broken{Loc: estate.Loc{File: file, Line: line}, Reason: "the template has no Resources mapping"})
+		return est
+	}
+	ids, nodes := mapping(res)
+	for i, k := range ids {
+		t.resources[k.Value] = nodes[i]
+	}
+	_, globals := child(root, "Globals")
+	_, globalFn := child(globals, "Function")
+	t.registerSAM(ids, nodes)
+	for i, k := range ids {
+		t.declare(est, k, nodes[i], globalFn)
+	}
+	return est
+}
+
+// brokenFrom turns a YAML error "file:line: ..." into a broken entry.
+func brokenFrom(file string, err error) estate.Broken {
+	msg := err.Error()
+	line := 0
+	rest := strings.TrimPrefix(msg, file+":")
+	if rest != msg {
+		fmt.Sscanf(rest, "%d:", &line)
+		if i := strings.Index(rest, ":"); i >= 0 {
+			msg = strings.TrimSpace(rest[i+1:])
+		}
+	} else {
+		msg = strings.TrimPrefix(strings.TrimPrefix(msg, file), ": ")
+	}
+	return estate.Broken{Loc: estate.Loc{File: file, Line: line}, Reason: "template does not parse: " + msg}
+}
+
+// registerSAM records the resources SAM generates, so Ref and GetAtt on
+// them resolve: MyFnAlias<Name>, ServerlessRestApi, ServerlessHttpApi.
+func (t *template) registerSAM(ids, nodes []*yaml.Node) {
+	for i, k := range ids {
+		_, tn := child(nodes[i], "Type")
+		if tn == nil || tn.Value != "AWS::Serverless::Function" {
+			continue
+		}
+		_, props := child(nodes[i], "Properties")
+		if _, a := child(props, "AutoPublishAlias"); a != nil {
+			if name, ok := str(t.eval(a)); ok {
+				id := k.Value + "Alias" + name
+				t.generated[id] = "AWS::Lambda::Alias"
+				t.generatedAlias[id] = t.nameOf(k.Value, "FunctionName") + "\x00" + name
+			}
+		}
+	}
+	t.generated["ServerlessRestApi"] = "AWS::ApiGateway::RestApi"
+	t.generated["ServerlessHttpApi"] = "AWS::ApiGatewayV2::Api"
+}
+
+// props is a resource's properties with their key lines.
+type props struct {
+	t     *template
+	node  *yaml.Node
+	extra *yaml.Node // SAM Globals.Function, read when a key is absent
+	why   []string
+}
+
+func (p *props) lookup(name string) (*yaml.Node, *yaml.Node) {
+	if k, v := child(p.node, name); k != nil {
+		return k, v
+	}
+	return child(p.extra, name)
+}
+
+// get reads a property as a string; "" when absent. An unresolved value
+// is recorded.
+func (p *props) get(name string) string {
+	k, v := p.lookup(name)
+	if k == nil {
+		return ""
+	}
+	return p.stringOf(name, k, v)
+}
+
+func (p *props) stringOf(name string, k, v *yaml.Node) string {
+	val := p.t.eval(v)
+	if w, bad := firstUnknown(val); bad {
+		p.why = append(p.why, fmt.Sprintf("%s (line %d) cannot be resolved statically: %s", name, k.Line, w))
+		return ""
+	}
+	if val == nil {
+		return ""
+	}
+	if _, skip := val.(noValue); skip {
+		return ""
+	}
+	s, ok := str(val)
+	if !ok {
+		p.why = append(p.why, fmt.Sprintf("%s (line %d) is not a string", name, k.Line))
+	}
+	return s
+}
+
+// list reads a list of strings.
+func (p *props) list(n *yaml.Node, name string) ([]string, bool) {
+	k, v := child(n, name)
+	if k == nil {
+		return nil, true
+	}
+	val := p.t.eval(v)
+	if w, bad := firstUnknown(val); bad {
+		p.why = append(p.why, fmt.Sprintf("%s (line %d) cannot be resolved statically: %s", name, k.Line, w))
+		return nil, false
+	}
+	items, ok := val.([]any)
+	if !ok {
+		if s, ok := str(val); ok {
+			return []string{s}, true
+		}
+		p.why = append(p.why, fmt.Sprintf("%s (line %d) is not a list", name, k.Line))
+		return nil, false
+	}
+	var out []string
+	for _, it := range items {
+		if s, ok := str(it); ok {
+			out = append(out, s)
+		}
+	}
+	return out, true
+}
+
+func (p *props) reason() string { return strings.Join(p.why, "; ") }
+
+// present tells whether a resource exists: its Condition is true, or
+// cannot be decided (then it is judged, the stricter reading).
+func (t *template) present(n *yaml.Node) bool {
+	_, c := child(n, "Condition")
+	if c == nil {
+		return true
+	}
+	v, ok := t.condition(c.Value)
+	return !ok || v
+}
+
+func (t *template) declare(est *estate.Estate, key, n *yaml.Node, globalFn *yaml.Node) {
+	id := key.Value
+	_, tn := child(n, "Type")
+	if tn == nil || !t.present(n) {
+		return
+	}
+	_, pn := child(n, "Properties")
+	p := &props{t: t, node: pn}
+	loc := estate.Loc{File: t.file, Line: key.Line, Address: id}
+	switch tn.Value {
+	case "AWS::Lambda::Function":
+		est.Functions = append(est.Functions, t.function(p, loc, id))
+	case "AWS::Serverless::Function":
+		p.extra = globalFn
+		t.serverless(est, p, loc, id)
+	case "AWS::Lambda::Permission":
+		fn := p.target("FunctionName")
+		perm := estate.Permission{Loc: loc, Function: fn, StatementID: id, Action: p.get("Action"), Principal: p.get("Principal"),
+			SourceArn: p.get("SourceArn"), SourceAccount: p.get("SourceAccount"), PrincipalOrgID: p.get("PrincipalOrgID"),
+			EventSourceToken: p.get("EventSourceToken"), FunctionURLAuthType: p.get("FunctionUrlAuthType")}
+		if p.get("InvokedViaFunctionUrl") == "true" {
+			perm.InvokedViaFunctionURL = true
+		}
+		p.required(perm.Principal, "Principal")
+		p.required(perm.Action, "Action")
+		perm.Unknown = p.reason()
+		est.Permissions = append(est.Permissions, perm)
+	case "AWS::Lambda::Url":
+		u := estate.URL{Loc: loc, Function: p.target("TargetFunctionArn"), Qualifier: p.get("Qualifier"), AuthType: strings.ToUpper(p.get("AuthType"))}
+		_, cors := p.lookup("Cors")
+		u.CORS = p.cors(cors)
+		p.authType(u.AuthType)
+		u.Unknown = p.reason()
+		est.URLs = append(est.URLs, u)
+	case "AWS::Lambda::Alias":
+		a := estate.Alias{Loc: loc, Function: p.target("FunctionName"), Name: p.get("Name")}
+		a.Unknown = p.reason()
+		est.Aliases = append(est.Aliases, a)
+	case "AWS::Lambda::Version":
+		v := estate.Version{Loc: loc, Function: p.target("FunctionName"), Version: estate.Published}
+		v.Unknown = p.reason()
+		est.Versions = append(est.Versions, v)
+	case "AWS::Lambda::LayerVersion", "AWS::Serverless::LayerVersion":
+		name := p.get("LayerName")
+		if name == "" && len(p.why) == 0 {
+			name = id
+		}
+		l := estate.Layer{Loc: loc, Name: name, Version: estate.Published}
+		l.Unknown = p.reason()
+		est.Layers = append(est.Layers, l)
+	case "AWS::Lambda::LayerVersionPermission":
+		lp := estate.LayerPermission{Loc: loc, Layer: p.target("LayerVersionArn"), StatementID: id,
+			Action: p.get("Action"), Principal: p.get("Principal"), OrganizationID: p.get("OrganizationId")}
+		p.required(lp.Principal, "Principal")
+		lp.Unknown = p.reason()
+		est.LayerPermissions = append(est.LayerPermissions, lp)
+	case "AWS::Lambda::ResourcePolicy":
+		target := ""
+		for _, name := range []string{"ResourceArn", "FunctionName", "FunctionArn"} {
+			if k, _ := p.lookup(name); k != nil {
+				target = p.target(name)
+				break
+			}
+		}
+		rp := estate.ResourcePolicy{Loc: loc, Target: target}
+		for _, name := range []string{"PolicyDocument", "Policy"} {
+			k, v := p.lookup(name)
+			if k == nil {
+				continue
+			}
+			val := t.eval(v)
+			if w, bad := firstUnknown(val); bad {
+				p.why = append(p.why, fmt.Sprintf("%s (line %d) cannot be resolved statically: %s", name, k.Line, w))
+				break
+			}
+			doc, err := jsonString(val)
+			if err != nil {
+				p.why = append(p.why, fmt.Sprintf("%s (line %d): %s", name, k.Line, err))
+			}
+			rp.Document = doc
+			break
+		}
+		p.required(rp.Document, "PolicyDocument")
+		rp.Unknown = p.reason()
+		est.ResourcePolicies = append(est.ResourcePolicies, rp)
+	}
+}
+
+// target reads a property naming a function or layer; "" when it cannot
+// be resolved (the declaration then stands on its own, unknown).
+func (p *props) target(name string) string {
+	before := len(p.why)
+	v := p.get(name)
+	if len(p.why) > before {
+		return ""
+	}
+	if v == "" {
+		p.why = append(p.why, name+" is not set")
+	}
+	return v
+}
+
+func (p *props) required(v, name string) {
+	if v == "" && len(p.why) == 0 {
+		p.why = append(p.why, name+" is not set")
+	}
+}
+
+func (p *props) authType(a string) {
+	if a != "NONE" && a != "AWS_IAM" && len(p.why) == 0 {
+		p.why = append(p.why, fmt.Sprintf("AuthType %q is neither NONE nor AWS_IAM", a))
+	}
+}
+
+func (p *props) cors(n *yaml.Node) *inventory.CORS {
+	if n == nil {
+		return nil
+	}
+	c := &inventory.CORS{}
+	c.AllowOrigins, _ = p.list(n, "AllowOrigins")
+	c.AllowMethods, _ = p.list(n, "AllowMethods")
+	if k, v := child(n, "AllowCredentials"); k != nil {
+		c.AllowCredentials = p.stringOf("AllowCredentials", k, v) == "true"
+	}
+	return c
+}
+
+func (t *template) function(p *props, loc estate.Loc, id string) estate.Function {
+	fn := estate.Function{Loc: loc, Name: p.get("FunctionName"), Runtime: p.get("Runtime"), Role: p.get("Role"), ConfigKnown: true}
+	if fn.Name == "" && len(p.why) == 0 {
+		// CloudFormation names it from the stack and logical id.
+		fn.Name = id
+	}
+	if k, vpc := p.lookup("VpcConfig"); k != nil {
+		before := len(p.why)
+		subnets, _ := p.list(vpc, "SubnetIds")
+		sgs, _ := p.list(vpc, "SecurityGroupIds")
+		fn.VPC = &inventory.VPCConfig{SubnetIDs: subnets, SecurityGroupIDs: sgs}
+		if len(p.why) > before {
+			// The VPC attachment is not known: the VPC rule is skipped,
+			// but the function's policy can still be judged.
+			fn.ConfigKnown = false
+			p.why = p.why[:before]
+		}
+	}
+	fn.Unknown = p.reason()
+	return fn
+}

@@ -1,0 +1,230 @@
+// Package iac finds infrastructure-as-code files in a tree (Terraform
+// modules, `terraform show -json` plans, CloudFormation, SAM and CDK
+// templates) and reads them, with the reader for each kind, into one
+// estate of Lambda declarations with their file and line.
+package iac
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+
+	"github.com/lambdawarden/lambdawarden/internal/iac/cloudformation"
+	"github.com/lambdawarden/lambdawarden/internal/iac/estate"
+	"github.com/lambdawarden/lambdawarden/internal/iac/terraform"
+)
+
+// Options are the facts code does not state.
+type Options struct {
+	// Owner is the deploying account; "" reads as
+	// estate.OwnerPlaceholder.
+	Owner string
+	// Partition defaults to aws.
+	Partition string
+}
+
+// Stats counts what a load read.
+type Stats struct {
+	TerraformModules int
+	Plans            int
+	Templates        int
+	// Broken counts files that could not be read.
+	Broken int
+}
+
+// Inputs is the number of inputs read, broken ones included.
+func (s Stats) Inputs() int { return s.TerraformModules + s.Plans + s.Templates + s.Broken }
+
+// skipDirs are never walked into: provider and module caches, package
+// trees, version control.
+var skipDirs = map[string]bool{".terraform": true, "node_modules": true, ".git": true, ".terragrunt-cache": true}
+
+// maxFile caps one template or plan file.
+const maxFile = 64 << 20
+
+// Load reads root (a directory or a file inside fsys). prefix is put
+// before every path in locations, so they read as the user named them.
+// A file given by name must be something the readers know; files met
+// while walking a directory are taken only when they look like one.
+func Load(fsys fs.FS, root, prefix string, opt Options) (*estate.Estate, Stats, error) {
+	if opt.Owner == "" {
+		opt.Owner = estate.OwnerPlaceholder
+	}
+	if opt.Partition == "" {
+		opt.Partition = "aws"
+	}
+	l := &loader{fsys: fsys, prefix: prefix, opt: opt, est: &estate.Estate{}}
+	st, err := fs.Stat(fsys, root)
+	if err != nil {
+		return nil, Stats{}, err
+	}
+	if !st.IsDir() {
+		if strings.HasSuffix(root, ".tf") {
+			l.terraform(path.Dir(root))
+			return l.est, l.stats, nil
+		}
+		if !l.file(root, true) {
+			return nil, Stats{}, fmt.Errorf("%s is not a Terraform file, a terraform show -json plan, or a CloudFormation/SAM template", l.display(root))
+		}
+		return l.est, l.stats, nil
+	}
+	var tfDirs, files []string
+	err = fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			l.broken(p, 0, "cannot read: "+err.Error())
+			return nil
+		}
+		if d.IsDir() {
+			if p != root && skipDirs[d.Name()] {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		switch ext := strings.ToLower(path.Ext(p)); ext {
+		case ".tf":
+			if len(tfDirs) == 0 || tfDirs[len(tfDirs)-1] != path.Dir(p) {
+				tfDirs = append(tfDirs, path.Dir(p))
+			}
+		case ".json", ".yaml", ".yml", ".template":
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, Stats{}, err
+	}
+	// A module another module of the tree calls is read through that
+	// call, with its inputs, not on its own.
+	called := map[string]bool{}
+	for _, d := range tfDirs {
+		for _, c := range terraform.ModuleSources(fsys, d) {
+			called[c] = true
+		}
+	}
+	for _, d := range tfDirs {
+		if !called[d] {
+			l.terraform(d)
+		}
+	}
+	for _, f := range files {
+		l.file(f, false)
+	}
+	return l.est, l.stats, nil
+}
+
+type loader struct {
+	fsys   fs.FS
+	prefix string
+	opt    Options
+	est    *estate.Estate
+	stats  Stats
+}
+
+func (l *loader) display(p string) string {
+	if l.prefix == "" {
+		return p
+	}
+	return path.Join(l.prefix, p)
+}
+
+func (l *loader) broken(p string, line int, why string) {
+	l.stats.Broken++
+	l.est.Broken = append(l.est.Broken, estate.Broken{Loc: estate.Loc{File: l.display(p), Line: line}, Reason: why})
+}
+
+func (l *loader) terraform(dir string) {
+	e := terraform.ReadDir(l.fsys, dir, terraform.Options{Owner: l.opt.Owner, Partition: l.opt.Partition, Prefix: l.prefix})
+	l.stats.TerraformModules++
+	l.stats.Broken += len(e.Broken)
+	l.est.Add(e)
+}
+
+// file reads one JSON or YAML file when it is a plan or a template. named
+// is true when the user gave the file itself: then a file that does not
+// parse is broken even when it cannot be told what it was meant to be.
+func (l *loader) file(p string, named bool) bool {
+	data, err := readCapped(l.fsys, p)
+	if err != nil {
+		l.broken(p, 0, err.Error())
+		return true
+	}
+	kind := sniff(p, data)
+	if kind == kindNone && named {
+		kind = guessNamed(p)
+	}
+	switch kind {
+	case kindPlan:
+		l.stats.Plans++
+		e := terraform.ReadPlan(data, l.display(p), terraform.Options{Owner: l.opt.Owner, Partition: l.opt.Partition})
+		l.stats.Broken += len(e.Broken)
+		l.est.Add(e)
+	case kindTemplate:
+		l.stats.Templates++
+		e := cloudformation.Read(data, l.display(p), cloudformation.Options{Owner: l.opt.Owner, Partition: l.opt.Partition})
+		l.stats.Broken += len(e.Broken)
+		l.est.Add(e)
+	default:
+		return false
+	}
+	return true
+}
+
+func readCapped(fsys fs.FS, p string) ([]byte, error) {
+	st, err := fs.Stat(fsys, p)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read: %v", err)
+	}
+	if st.Size() > maxFile {
+		return nil, fmt.Errorf("the file is larger than %d MiB; not read", maxFile>>20)
+	}
+	b, err := fs.ReadFile(fsys, p)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read: %v", err)
+	}
+	return b, nil
+}
+
+type kind int
+
+const (
+	kindNone kind = iota
+	kindPlan
+	kindTemplate
+)
+
+// sniff tells a plan or a template from other JSON and YAML (package
+// manifests, CDK's manifest.json and tree.json, CI files) by the keys
+// each must have, read from the text: a template that does not parse is
+// still recognised, so it is reported as broken rather than skipped.
+func sniff(p string, data []byte) kind {
+	head := data
+	if len(head) > 1<<20 {
+		head = head[:1<<20]
+	}
+	ext := strings.ToLower(path.Ext(p))
+	if ext == ".json" && bytes.Contains(head, []byte(`"format_version"`)) &&
+		(bytes.Contains(head, []byte(`"planned_values"`)) || bytes.Contains(head, []byte(`"resource_changes"`))) {
+		return kindPlan
+	}
+	if bytes.Contains(head, []byte("AWSTemplateFormatVersion")) {
+		return kindTemplate
+	}
+	if bytes.Contains(head, []byte("Resources")) && (bytes.Contains(head, []byte("AWS::Lambda::")) || bytes.Contains(head, []byte("AWS::Serverless::"))) {
+		return kindTemplate
+	}
+	return kindNone
+}
+
+func guessNamed(p string) kind {
+	switch strings.ToLower(path.Ext(p)) {
+	case ".yaml", ".yml", ".template":
+		return kindTemplate
+	case ".json":
+		if strings.HasSuffix(p, ".template.json") {
+			return kindTemplate
+		}
+	}
+	return kindNone
+}

@@ -1,0 +1,218 @@
+package iac_test
+
+import (
+	"io/fs"
+	"os"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/lambdawarden/lambdawarden/internal/iac"
+	"github.com/lambdawarden/lambdawarden/internal/iac/estate"
+	"github.com/lambdawarden/lambdawarden/internal/report"
+	"github.com/lambdawarden/lambdawarden/internal/rules"
+	"github.com/lambdawarden/lambdawarden/internal/scan"
+)
+
+const owner = "111122223333"
+
+// judge loads a fixture and runs the scan engine over it, as the iac
+// command does, keyed by the resource part of each ARN
+// ("function:zoo-public", "layer:zoo-org-libs:$PUBLISHED").
+func judge(t *testing.T, fsys fs.FS, root string, trust rules.Trust) map[string]report.Resource {
+	t.Helper()
+	est, _, err := iac.Load(fsys, root, "", iac.Options{Owner: owner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]report.Resource{}
+	for _, r := range estate.Build(est, estate.Options{Owner: owner}) {
+		res := scan.Assess(r, scan.Options{Trust: trust})
+		key := r.ARN
+		if parts := strings.SplitN(r.ARN, ":", 6); len(parts) == 6 {
+			key = parts[5]
+		}
+		out[key] = res
+	}
+	return out
+}
+
+type want struct {
+	exposure string // or "unknown"
+	line     int    // the resource's source line (0: not checked)
+	rule     string // a rule that must fire ("" for none)
+}
+
+func check(t *testing.T, got map[string]report.Resource, wants map[string]want) {
+	t.Helper()
+	for key, w := range wants {
+		r, ok := got[key]
+		if !ok {
+			t.Errorf("%s: not in the inventory (have %v)", key, keys(got))
+			continue
+		}
+		if r.Exposure != w.exposure {
+			t.Errorf("%s: exposure %s, want %s (%s)", key, r.Exposure, w.exposure, r.UnknownReason)
+		}
+		if w.line != 0 && (r.Source == nil || r.Source.Line != w.line) {
+			t.Errorf("%s: source %+v, want line %d", key, r.Source, w.line)
+		}
+		if w.rule != "" && !hasRule(r, w.rule) {
+			t.Errorf("%s: %s did not fire (findings %v)", key, w.rule, r.Findings)
+		}
+		for _, f := range r.Findings {
+			if f.Source == nil || f.Source.File == "" || f.Source.Line == 0 {
+				t.Errorf("%s: finding %s has no file:line", key, f.RuleID)
+			}
+		}
+	}
+	if len(got) != len(wants) {
+		t.Errorf("got %d resources, want %d: %v", len(got), len(wants), keys(got))
+	}
+}
+
+func hasRule(r report.Resource, id string) bool {
+	for _, f := range r.Findings {
+		if f.RuleID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func keys(m map[string]report.Resource) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestTerraformZoo(t *testing.T) {
+	got := judge(t, os.DirFS("terraform/testdata"), "zoo", rules.Trust{OrgID: "o-abc123def4"})
+	check(t, got, map[string]want{
+		"function:zoo-public":               {"public", 36, "lambda-public-access"},
+		"function:zoo-org":                  {"org", 36, ""},
+		"function:zoo-s3ok":                 {"private", 36, ""},
+		"function:zoo-s3open":               {"service-unscoped", 36, "lambda-service-unscoped"},
+		"function:zoo-partner":              {"cross-account", 36, "lambda-cross-account-access"},
+		"function:zoo-alexa":                {"private", 36, ""},
+		"function:zoo-url":                  {"public", 36, "lambda-public-function-url"},
+		"function:zoo-dormant":              {"private", 36, "lambda-url-dormant-none-auth"},
+		"function:zoo-cors":                 {"private", 36, "lambda-url-cors-wildcard-credentials"},
+		"function:zoo-rp_org":               {"org", 36, ""},
+		"function:zoo-rp_public":            {"public", 36, "lambda-public-access"},
+		"function:zoo-tpl":                  {"cross-account", 36, "lambda-cross-account-access"},
+		"function:zoo-doc":                  {"private", 36, ""},
+		"function:zoo-events_foreign":       {"cross-account", 36, "lambda-cross-account-access"},
+		"function:zoo-alias_only":           {"private", 36, ""},
+		"function:zoo-alias_only:live":      {"public", 214, "lambda-public-access"},
+		"function:zoo-unknown":              {"unknown", 229, ""},
+		"function:zoo-module":               {"org", 14, ""},
+		"function:zoo-module-open":          {"public", 14, "lambda-public-access"},
+		"layer:zoo-public-libs:$PUBLISHED":  {"public", 237, "lambda-layer-public"},
+		"layer:zoo-org-libs:$PUBLISHED":     {"org", 237, ""},
+		"layer:zoo-partner-libs:$PUBLISHED": {"cross-account", 237, "lambda-cross-account-access"},
+	})
+	// The public grant is reported at the permission that writes it.
+	for _, f := range got["function:zoo-public"].Findings {
+		if f.RuleID == "lambda-public-access" && f.Source.Line != 46 {
+			t.Errorf("public grant at line %d, want 46 (aws_lambda_permission.public)", f.Source.Line)
+		}
+	}
+	if r := got["function:zoo-unknown"]; !strings.Contains(r.UnknownReason, "var.deploy_role") || !strings.Contains(r.UnknownReason, "line 233") {
+		t.Errorf("unknown reason should name the expression and its line: %s", r.UnknownReason)
+	}
+}
+
+func TestCloudFormationZoo(t *testing.T) {
+	got := judge(t, os.DirFS("cloudformation/testdata"), "zoo.yaml", rules.Trust{OrgID: "o-abc123def4"})
+	check(t, got, map[string]want{
+		"function:cfn-public":            {"public", 20, "lambda-public-access"},
+		"function:cfn-org":               {"org", 36, ""},
+		"function:cfn-bucket":            {"service-unscoped", 53, "lambda-service-unscoped"},
+		"function:cfn-rule":              {"private", 76, ""},
+		"function:cfn-url":               {"private", 99, ""},
+		"function:cfn-url:live":          {"public", 108, "lambda-public-function-url"},
+		"function:cfn-policy":            {"org", 129, ""},
+		"function:cfn-prod":              {"cross-account", 159, "lambda-cross-account-access"},
+		"function:cfn-unknown":           {"unknown", 184, ""},
+		"layer:cfn-shared:$PUBLISHED":    {"public", 191, "lambda-layer-public"},
+		"layer:cfn-org-layer:$PUBLISHED": {"org", 204, ""},
+	})
+	if r := got["function:cfn-unknown"]; !strings.Contains(r.UnknownReason, "DeployRole") || !strings.Contains(r.UnknownReason, "line 189") {
+		t.Errorf("unknown reason should name the parameter and its line: %s", r.UnknownReason)
+	}
+}
+
+func TestSAM(t *testing.T) {
+	got := judge(t, os.DirFS("cloudformation/testdata"), "sam.yaml", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:sam-webhook":  {"public", 17, "lambda-public-function-url"},
+		"function:sam-api":      {"private", 26, ""},
+		"function:sam-api:live": {"private", 31, ""},
+		"function:sam-topic":    {"cross-account", 47, "lambda-cross-account-access"},
+		"function:sam-alexa":    {"service-unscoped", 59, "lambda-service-unscoped"},
+	})
+	for _, f := range got["function:sam-webhook"].Findings {
+		if f.RuleID == "lambda-public-function-url" && (f.Severity.String() != "critical" || f.Source.Line != 22) {
+			t.Errorf("FunctionUrlConfig NONE: %s at line %d, want critical at 22", f.Severity, f.Source.Line)
+		}
+	}
+}
+
+func TestCDKOut(t *testing.T) {
+	got := judge(t, os.DirFS("cloudformation/testdata"), "cdk.out", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:Handler886CB40B": {"public", 12, "lambda-public-function-url"},
+		"function:GrantedC4F3E2A1": {"private", 38, ""},
+	})
+}
+
+func TestPlan(t *testing.T) {
+	got := judge(t, os.DirFS("terraform/testdata"), "plan/plan.json", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:plan-api":     {"public", 7, "lambda-public-access"},
+		"function:plan-partner": {"cross-account", 25, "lambda-cross-account-access"},
+		"function:plan-edge":    {"org", 43, ""},
+		"function:plan-role":    {"unknown", 53, ""},
+	})
+	if _, ok := got["function:plan-old"]; ok {
+		t.Error("a permission the plan deletes was judged")
+	}
+}
+
+// TestBrokenAmongGood: one file that does not parse is listed as unknown
+// at its line; the others are still judged.
+func TestBrokenAmongGood(t *testing.T) {
+	fsys := fstest.MapFS{
+		"good/main.tf":       {Data: []byte("resource \"aws_lambda_permission\" \"p\" {\n  function_name = \"fn\"\n  action = \"lambda:InvokeFunction\"\n  principal = \"*\"\n}\n")},
+		"bad/main.tf":        {Data: []byte("resource \"aws_lambda_function\" \"f\" {\n  function_name = \n}\n")},
+		"cfn/template.yaml":  {Data: []byte("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Fn:\n    Type: AWS::Lambda::Function\n   Properties: [\n")},
+		"node_modules/x.tf":  {Data: []byte("this is not terraform {")},
+		".terraform/m/x.tf":  {Data: []byte("neither {")},
+		"other/package.json": {Data: []byte(`{"name": "not a template"}`)},
+	}
+	est, stats, err := iac.Load(fsys, ".", "", iac.Options{Owner: owner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Broken != 2 || len(est.Broken) != 2 {
+		t.Fatalf("broken = %d (%+v), want the .tf and the template (node_modules and .terraform skipped)", stats.Broken, est.Broken)
+	}
+	lines := map[string]int{}
+	for _, b := range est.Broken {
+		lines[b.File] = b.Line
+	}
+	if lines["bad/main.tf"] != 2 || lines["cfn/template.yaml"] == 0 {
+		t.Errorf("broken lines = %v, want bad/main.tf:2 and a line for the template", lines)
+	}
+	got := map[string]string{}
+	for _, r := range estate.Build(est, estate.Options{Owner: owner}) {
+		res := scan.Assess(r, scan.Options{})
+		got[r.ARN] = res.Exposure
+	}
+	if got["arn:aws:lambda:REGION:"+owner+":function:fn"] != "public" || got["bad/main.tf"] != "unknown" || got["cfn/template.yaml"] != "unknown" {
+		t.Errorf("verdicts = %v", got)
+	}
+}

@@ -1,0 +1,537 @@
+package terraform
+
+import (
+	"fmt"
+	"math/big"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/lambdawarden/lambdawarden/internal/iac/estate"
+)
+
+// scope is what count and each mean while one instance is evaluated.
+type scope struct {
+	count, each cty.Value
+}
+
+// eval resolves an expression. why is "" when the value is wholly known,
+// else it says which reference could not be resolved.
+func (m *module) eval(expr hclsyntax.Expression, sc *scope) (cty.Value, string) {
+	ctx := m.context(expr, sc)
+	v, diags := expr.Value(ctx)
+	if diags.HasErrors() {
+		d := diags[0]
+		why := d.Summary
+		if d.Detail != "" {
+			why += ": " + d.Detail
+		}
+		// A reference to something unresolved often surfaces as an
+		// error (an attribute of an unknown object): name it instead.
+		if w := m.explain(expr, ctx); w != "" {
+			why = w
+		}
+		return cty.DynamicVal, why
+	}
+	v, _ = v.UnmarkDeep()
+	if !v.IsWhollyKnown() {
+		if w := m.explain(expr, ctx); w != "" {
+			return v, w
+		}
+		return v, "the value is only known after terraform apply"
+	}
+	return v, ""
+}
+
+// explain names the first reference of expr whose value is not known.
+func (m *module) explain(expr hclsyntax.Expression, ctx *hcl.EvalContext) string {
+	for _, t := range expr.Variables() {
+		v, diags := t.TraverseAbs(ctx)
+		if !diags.HasErrors() && v.IsWhollyKnown() {
+			continue
+		}
+		name := traversalText(t)
+		switch t.RootName() {
+		case "var":
+			vn := attrName(t, 1)
+			if w, ok := m.inputWhy[vn]; ok {
+				return name + " comes from the module call, where " + w
+			}
+			if _, declared := m.vars[vn]; !declared {
+				return name + " is not declared"
+			}
+			return name + " is a variable without a default (no value is passed in the code; scan the plan, terraform show -json, to judge the value used)"
+		case "local":
+			if w := m.localWhy[attrName(t, 1)]; w != "" {
+				return name + ": " + w
+			}
+			return name + " cannot be resolved"
+		case "data":
+			if attrName(t, 1) == "aws_iam_policy_document" {
+				if w := m.dataWhy[attrName(t, 1)+"."+attrName(t, 2)]; w != "" {
+					return name + ": " + w
+				}
+			}
+			return name + " is read from AWS at plan time"
+		case "module":
+			return name + " is a module output, known only after plan"
+		case "count", "each":
+			return name + ": count or for_each could not be resolved"
+		case "self":
+			return name + " is known only after apply"
+		}
+		if _, ok := m.resources[t.RootName()+"."+attrName(t, 1)]; !ok {
+			return name + " refers to a resource that is not in this module"
+		}
+		return name + " is computed by AWS, known only after apply"
+	}
+	return ""
+}
+
+// traversalText renders a reference as written: var.x, aws_iam_role.r.arn.
+func traversalText(t hcl.Traversal) string {
+	var b strings.Builder
+	for i, step := range t {
+		switch s := step.(type) {
+		case hcl.TraverseRoot:
+			b.WriteString(s.Name)
+		case hcl.TraverseAttr:
+			b.WriteString("." + s.Name)
+		case hcl.TraverseIndex:
+			b.WriteString("[" + keyText(s.Key) + "]")
+		default:
+			if i > 0 {
+				b.WriteString("[*]")
+			}
+		}
+	}
+	return b.String()
+}
+
+func keyText(k cty.Value) string {
+	if !k.IsKnown() || k.IsNull() {
+		return "?"
+	}
+	switch k.Type() {
+	case cty.String:
+		return fmt.Sprintf("%q", k.AsString())
+	case cty.Number:
+		return k.AsBigFloat().Text('f', -1)
+	}
+	return "?"
+}
+
+func attrName(t hcl.Traversal, i int) string {
+	if i >= len(t) {
+		return ""
+	}
+	if a, ok := t[i].(hcl.TraverseAttr); ok {
+		return a.Name
+	}
+	return ""
+}
+
+// context builds the evaluation context an expression needs, resolving
+// (and caching) every local, resource and data source it refers to.
+func (m *module) context(expr hclsyntax.Expression, sc *scope) *hcl.EvalContext {
+	vars := map[string]cty.Value{}
+	locals := map[string]cty.Value{}
+	data := map[string]map[string]cty.Value{}
+	res := map[string]map[string]cty.Value{}
+	for _, t := range expr.Variables() {
+		switch root := t.RootName(); root {
+		case "var":
+			vars["var"] = m.varObject()
+		case "local":
+			if n := attrName(t, 1); n != "" {
+				locals[n] = m.local(n)
+			}
+		case "data":
+			typ, name := attrName(t, 1), attrName(t, 2)
+			if typ == "" || name == "" {
+				continue
+			}
+			if data[typ] == nil {
+				data[typ] = map[string]cty.Value{}
+			}
+			data[typ][name] = m.dataValue(typ, name)
+		case "module":
+			vars["module"] = cty.DynamicVal
+		case "count":
+			if sc != nil && sc.count != cty.NilVal {
+				vars["count"] = sc.count
+			}
+		case "each":
+			if sc != nil && sc.each != cty.NilVal {
+				vars["each"] = sc.each
+			}
+		case "path":
+			rel := "."
+			if r, ok := relPath(m.tree.rootDir, m.dir); ok {
+				rel = r
+			}
+			vars["path"] = cty.ObjectVal(map[string]cty.Value{"module": cty.StringVal(rel), "root": cty.StringVal("."), "cwd": cty.StringVal(".")})
+		case "terraform":
+			vars["terraform"] = cty.ObjectVal(map[string]cty.Value{"workspace": cty.StringVal("default")})
+		case "self":
+			vars["self"] = cty.DynamicVal
+		default:
+			name := attrName(t, 1)
+			r, ok := m.resources[root+"."+name]
+			if !ok {
+				continue
+			}
+			if res[root] == nil {
+				res[root] = map[string]cty.Value{}
+			}
+			res[root][name] = m.resourceValue(r)
+		}
+	}
+	if len(locals) > 0 {
+		vars["local"] = cty.ObjectVal(locals)
+	}
+	if len(data) > 0 {
+		obj := map[string]cty.Value{}
+		for typ, byName := range data {
+			obj[typ] = cty.ObjectVal(byName)
+		}
+		vars["data"] = cty.ObjectVal(obj)
+	}
+	for typ, byName := range res {
+		vars[typ] = cty.ObjectVal(byName)
+	}
+	return &hcl.EvalContext{Variables: vars, Functions: m.functionTable()}
+}
+
+func (m *module) functionTable() map[string]function.Function {
+	if m.fnTable == nil {
+		m.fnTable = m.functions()
+	}
+	return m.fnTable
+}
+
+// relPath is target relative to base, both slash paths inside the tree.
+func relPath(base, target string) (string, bool) {
+	split := func(p string) []string {
+		if p == "." || p == "" {
+			return nil
+		}
+		return strings.Split(p, "/")
+	}
+	b, t := split(path.Clean(base)), split(path.Clean(target))
+	i := 0
+	for i < len(b) && i < len(t) && b[i] == t[i] {
+		i++
+	}
+	var parts []string
+	for range b[i:] {
+		parts = append(parts, "..")
+	}
+	parts = append(parts, t[i:]...)
+	if len(parts) == 0 {
+		return ".", true
+	}
+	return strings.Join(parts, "/"), true
+}
+
+// varObject is var: inputs from the module call, else defaults, else
+// unknown.
+func (m *module) varObject() cty.Value {
+	if m.varVal != cty.NilVal {
+		return m.varVal
+	}
+	vals := map[string]cty.Value{}
+	for name, b := range m.vars {
+		if v, ok := m.inputs[name]; ok {
+			vals[name] = v
+			continue
+		}
+		if a := b.Body.Attributes["default"]; a != nil {
+			v, diags := a.Expr.Value(&hcl.EvalContext{Functions: m.functionTable()})
+			if !diags.HasErrors() {
+				v, _ = v.UnmarkDeep()
+				vals[name] = v
+				continue
+			}
+		}
+		vals[name] = cty.DynamicVal
+	}
+	m.varVal = cty.ObjectVal(vals)
+	return m.varVal
+}
+
+func (m *module) local(name string) cty.Value {
+	if v, ok := m.localVals[name]; ok {
+		return v
+	}
+	a, ok := m.locals[name]
+	if !ok {
+		return cty.DynamicVal
+	}
+	k := "local." + name
+	if m.busy[k] {
+		m.localWhy[name] = "it refers to itself"
+		return cty.DynamicVal
+	}
+	m.busy[k] = true
+	v, why := m.eval(a.Expr, nil)
+	delete(m.busy, k)
+	if why != "" {
+		m.localWhy[name] = why
+	}
+	m.localVals[name] = v
+	return v
+}
+
+// dataValue is what the reader knows of a data source: the caller
+// identity's account is the owner, the Region and partition are the
+// provider's, a policy document is rendered; the rest is unknown.
+func (m *module) dataValue(typ, name string) cty.Value {
+	unknownStr := cty.UnknownVal(cty.String)
+	switch typ {
+	case "aws_caller_identity":
+		owner := cty.StringVal(m.tree.opt.Owner)
+		return cty.ObjectVal(map[string]cty.Value{"account_id": owner, "id": owner, "arn": unknownStr, "user_id": unknownStr})
+	case "aws_region":
+		reg := cty.StringVal(regionOrPlaceholder(m.region))
+		return cty.ObjectVal(map[string]cty.Value{"name": reg, "region": reg, "id": reg, "description": unknownStr, "endpoint": unknownStr})
+	case "aws_partition":
+		p := cty.StringVal(m.tree.opt.Partition)
+		return cty.ObjectVal(map[string]cty.Value{"partition": p, "id": p, "dns_suffix": cty.StringVal("amazonaws.com"), "reverse_dns_prefix": cty.StringVal("com.amazonaws")})
+	case "aws_iam_policy_document":
+		if r, ok := m.data[typ+"."+name]; ok {
+			return m.policyDocument(r)
+		}
+	}
+	return cty.DynamicVal
+}
+
+func (m *module) resourceValue(r *resource) cty.Value {
+	m.ensure(r)
+	return r.value
+}
+
+// ensure evaluates a resource's instances once.
+func (m *module) ensure(r *resource) {
+	if r.done {
+		return
+	}
+	k := r.typ + "." + r.name
+	if m.busy[k] {
+		r.value = cty.DynamicVal
+		return
+	}
+	m.busy[k] = true
+	defer delete(m.busy, k)
+	r.region = m.regionOf(r)
+	base := m.addr + k
+	body := r.block.Body
+	unknownScope := &scope{
+		count: cty.ObjectVal(map[string]cty.Value{"index": cty.UnknownVal(cty.Number)}),
+		each:  cty.ObjectVal(map[string]cty.Value{"key": cty.DynamicVal, "value": cty.DynamicVal}),
+	}
+	switch {
+	case body.Attributes["count"] != nil:
+		a := body.Attributes["count"]
+		v, why := m.eval(a.Expr, nil)
+		n, ok := countOf(v, why)
+		if !ok {
+			r.unresolved = m.attrWhy(a, orText(why, "count is not a whole number"))
+			in := m.instance(r, base+"[*]", unknownScope, cty.NilVal)
+			r.instances = []*instance{in}
+			r.value = cty.DynamicVal
+			break
+		}
+		vals := make([]cty.Value, 0, n)
+		for i := 0; i < n; i++ {
+			idx := cty.NumberIntVal(int64(i))
+			in := m.instance(r, fmt.Sprintf("%s[%d]", base, i), &scope{count: cty.ObjectVal(map[string]cty.Value{"index": idx})}, idx)
+			r.instances = append(r.instances, in)
+			vals = append(vals, in.object)
+		}
+		r.value = cty.TupleVal(vals)
+		if n == 0 {
+			r.value = cty.EmptyTupleVal
+		}
+	case body.Attributes["for_each"] != nil:
+		a := body.Attributes["for_each"]
+		v, why := m.eval(a.Expr, nil)
+		keys, values, ok := forEachOf(v, why)
+		if !ok {
+			r.unresolved = m.attrWhy(a, orText(why, "for_each is not a map or a set of strings"))
+			r.instances = []*instance{m.instance(r, base+"[*]", unknownScope, cty.NilVal)}
+			r.value = cty.DynamicVal
+			break
+		}
+		obj := map[string]cty.Value{}
+		for i, key := range keys {
+			kv := cty.StringVal(key)
+			in := m.instance(r, fmt.Sprintf("%s[%q]", base, key), &scope{each: cty.ObjectVal(map[string]cty.Value{"key": kv, "value": values[i]})}, kv)
+			r.instances = append(r.instances, in)
+			obj[key] = in.object
+		}
+		r.value = cty.ObjectVal(obj)
+		if len(obj) == 0 {
+			r.value = cty.EmptyObjectVal
+		}
+	default:
+		in := m.instance(r, base, nil, cty.NilVal)
+		r.instances = []*instance{in}
+		r.value = in.object
+	}
+	r.done = true
+}
+
+func orText(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+func countOf(v cty.Value, why string) (int, bool) {
+	if why != "" || v.IsNull() {
+		return 0, false
+	}
+	v, err := convert.Convert(v, cty.Number)
+	if err != nil {
+		return 0, false
+	}
+	bf := v.AsBigFloat()
+	if !bf.IsInt() {
+		return 0, false
+	}
+	n, acc := bf.Int64()
+	if acc != big.Exact || n < 0 || n > 10000 {
+		return 0, false
+	}
+	return int(n), true
+}
+
+func forEachOf(v cty.Value, why string) ([]string, []cty.Value, bool) {
+	if why != "" || v.IsNull() {
+		return nil, nil, false
+	}
+	ty := v.Type()
+	var keys []string
+	var vals []cty.Value
+	switch {
+	case ty.IsMapType() || ty.IsObjectType():
+		for it := v.ElementIterator(); it.Next(); {
+			k, e := it.Element()
+			keys = append(keys, k.AsString())
+			vals = append(vals, e)
+		}
+	case ty.IsSetType() || ty.IsListType() || ty.IsTupleType():
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			s, ok := asString(e)
+			if !ok {
+				return nil, nil, false
+			}
+			keys = append(keys, s)
+			vals = append(vals, cty.StringVal(s))
+		}
+	default:
+		return nil, nil, false
+	}
+	if len(keys) > 10000 {
+		return nil, nil, false
+	}
+	order := make([]int, len(keys))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return keys[order[a]] < keys[order[b]] })
+	sk, sv := make([]string, len(keys)), make([]cty.Value, len(keys))
+	for i, o := range order {
+		sk[i], sv[i] = keys[o], vals[o]
+	}
+	return sk, sv, true
+}
+
+// instance evaluates one instance's body and adds the attributes AWS
+// computes that the reader can derive (ARNs, versions).
+func (m *module) instance(r *resource, addr string, sc *scope, key cty.Value) *instance {
+	in := &instance{addr: addr, key: key, scope: sc}
+	in.body = m.evalBody(r.block.Body, sc)
+	obj := bodyObject(in.body)
+	for k, v := range m.computed(r, in) {
+		obj[k] = v
+	}
+	in.object = cty.ObjectVal(obj)
+	return in
+}
+
+var metaArgs = map[string]bool{"count": true, "for_each": true, "provider": true, "depends_on": true}
+var metaBlocks = map[string]bool{"lifecycle": true, "provisioner": true, "connection": true}
+
+func (m *module) evalBody(body *hclsyntax.Body, sc *scope) *bodyVals {
+	bv := &bodyVals{attrs: map[string]*attrVal{}, blocks: map[string][]*bodyVals{}, dynamic: map[string]*hclsyntax.Block{}}
+	for name, a := range body.Attributes {
+		if metaArgs[name] {
+			continue
+		}
+		v, why := m.eval(a.Expr, sc)
+		bv.attrs[name] = &attrVal{attr: a, value: v, why: why}
+	}
+	for _, b := range body.Blocks {
+		switch {
+		case metaBlocks[b.Type]:
+		case b.Type == "dynamic" && len(b.Labels) == 1:
+			bv.dynamic[b.Labels[0]] = b
+		default:
+			bv.blocks[b.Type] = append(bv.blocks[b.Type], m.evalBody(b.Body, sc))
+		}
+	}
+	return bv
+}
+
+func bodyObject(bv *bodyVals) map[string]cty.Value {
+	obj := map[string]cty.Value{}
+	for name, a := range bv.attrs {
+		if a.why != "" {
+			obj[name] = cty.DynamicVal
+			continue
+		}
+		obj[name] = a.value
+	}
+	for name, bs := range bv.blocks {
+		vals := make([]cty.Value, len(bs))
+		for i, b := range bs {
+			vals[i] = cty.ObjectVal(bodyObject(b))
+		}
+		obj[name] = cty.TupleVal(vals)
+	}
+	for name := range bv.dynamic {
+		obj[name] = cty.DynamicVal
+	}
+	return obj
+}
+
+// estateOptions are the ARN facts for a resource in Region region.
+func (m *module) estateOptions(region string) estate.Options {
+	return estate.Options{Owner: m.tree.opt.Owner, Partition: m.tree.opt.Partition, Region: regionOrPlaceholder(region)}
+}
+
+// asString reads a known, non-null primitive as a string.
+func asString(v cty.Value) (string, bool) {
+	if v == cty.NilVal || !v.IsWhollyKnown() || v.IsNull() {
+		return "", false
+	}
+	v, _ = v.UnmarkDeep()
+	if !v.Type().IsPrimitiveType() {
+		return "", false
+	}
+	s, err := convert.Convert(v, cty.String)
+	if err != nil || s.IsNull() {
+		return "", false
+	}
+	return s.AsString(), true
+}

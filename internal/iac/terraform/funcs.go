@@ -1,0 +1,186 @@
+package terraform
+
+import (
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/tryfunc"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+	"github.com/zclconf/go-cty/cty/function"
+	"github.com/zclconf/go-cty/cty/function/stdlib"
+)
+
+// maxTemplate caps a file read by file() or templatefile(): policy
+// templates are small, and a huge file is not one.
+const maxTemplate = 1 << 20
+
+// functions is the subset of Terraform's built-in functions that
+// configurations use to build names and policies. A call to any other
+// function fails to evaluate, so the value is unresolved (unknown), never
+// guessed.
+func (m *module) functions() map[string]function.Function {
+	fns := map[string]function.Function{
+		"abs": stdlib.AbsoluteFunc, "ceil": stdlib.CeilFunc, "floor": stdlib.FloorFunc,
+		"max": stdlib.MaxFunc, "min": stdlib.MinFunc, "parseint": stdlib.ParseIntFunc,
+		"chomp": stdlib.ChompFunc, "format": stdlib.FormatFunc, "formatlist": stdlib.FormatListFunc,
+		"indent": stdlib.IndentFunc, "join": stdlib.JoinFunc, "lower": stdlib.LowerFunc,
+		"upper": stdlib.UpperFunc, "regex": stdlib.RegexFunc, "regexall": stdlib.RegexAllFunc,
+		"replace": stdlib.ReplaceFunc, "split": stdlib.SplitFunc, "strrev": stdlib.ReverseFunc,
+		"substr": stdlib.SubstrFunc, "title": stdlib.TitleFunc, "trim": stdlib.TrimFunc,
+		"trimprefix": stdlib.TrimPrefixFunc, "trimsuffix": stdlib.TrimSuffixFunc,
+		"trimspace": stdlib.TrimSpaceFunc, "chunklist": stdlib.ChunklistFunc,
+		"coalesce": stdlib.CoalesceFunc, "coalescelist": stdlib.CoalesceListFunc,
+		"compact": stdlib.CompactFunc, "concat": stdlib.ConcatFunc, "contains": stdlib.ContainsFunc,
+		"distinct": stdlib.DistinctFunc, "element": stdlib.ElementFunc, "flatten": stdlib.FlattenFunc,
+		"index": stdlib.IndexFunc, "keys": stdlib.KeysFunc, "length": stdlib.LengthFunc,
+		"lookup": stdlib.LookupFunc, "merge": stdlib.MergeFunc, "range": stdlib.RangeFunc,
+		"reverse": stdlib.ReverseListFunc, "setintersection": stdlib.SetIntersectionFunc,
+		"setproduct": stdlib.SetProductFunc, "setsubtract": stdlib.SetSubtractFunc,
+		"setunion": stdlib.SetUnionFunc, "slice": stdlib.SliceFunc, "sort": stdlib.SortFunc,
+		"values": stdlib.ValuesFunc, "zipmap": stdlib.ZipmapFunc,
+		"jsonencode": stdlib.JSONEncodeFunc, "jsondecode": stdlib.JSONDecodeFunc,
+		"csvdecode": stdlib.CSVDecodeFunc,
+		"try":       tryfunc.TryFunc, "can": tryfunc.CanFunc,
+		"tostring": convertFunc(cty.String), "tonumber": convertFunc(cty.Number),
+		"tobool": convertFunc(cty.Bool), "tolist": convertFunc(cty.List(cty.DynamicPseudoType)),
+		"toset": convertFunc(cty.Set(cty.DynamicPseudoType)), "tomap": convertFunc(cty.Map(cty.DynamicPseudoType)),
+		"startswith": stringPredicate(strings.HasPrefix), "endswith": stringPredicate(strings.HasSuffix),
+		"strcontains": stringPredicate(strings.Contains),
+		"one":         oneFunc,
+	}
+	fns["file"] = m.fileFunc()
+	fns["templatefile"] = m.templateFileFunc(fns)
+	return fns
+}
+
+func convertFunc(to cty.Type) function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "v", Type: cty.DynamicPseudoType, AllowNull: true, AllowUnknown: true, AllowDynamicType: true}},
+		Type: func(args []cty.Value) (cty.Type, error) {
+			if to == cty.String || to == cty.Number || to == cty.Bool {
+				return to, nil
+			}
+			out, err := convert.Convert(args[0], to)
+			if err != nil {
+				return cty.NilType, err
+			}
+			return out.Type(), nil
+		},
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) { return convert.Convert(args[0], to) },
+	})
+}
+
+func stringPredicate(f func(s, part string) bool) function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "s", Type: cty.String}, {Name: "part", Type: cty.String}},
+		Type:   function.StaticReturnType(cty.Bool),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			return cty.BoolVal(f(args[0].AsString(), args[1].AsString())), nil
+		},
+	})
+}
+
+var oneFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "list", Type: cty.DynamicPseudoType}},
+	Type:   func(args []cty.Value) (cty.Type, error) { return cty.DynamicPseudoType, nil },
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		v := args[0]
+		if !v.CanIterateElements() {
+			return cty.NilVal, fmt.Errorf("one: a list or set is required")
+		}
+		switch n := v.LengthInt(); n {
+		case 0:
+			return cty.NullVal(cty.DynamicPseudoType), nil
+		case 1:
+			it := v.ElementIterator()
+			it.Next()
+			_, e := it.Element()
+			return e, nil
+		default:
+			return cty.NilVal, fmt.Errorf("one: the collection has %d elements", n)
+		}
+	},
+})
+
+// readFile reads a file a configuration names, relative to the root
+// module's directory as Terraform resolves it, inside the tree only.
+func (m *module) readFile(name string) ([]byte, error) {
+	p := path.Clean(path.Join(m.tree.rootDir, name))
+	if path.IsAbs(name) || strings.HasPrefix(p, "../") || p == ".." {
+		return nil, fmt.Errorf("%s is outside the scanned tree", name)
+	}
+	f, err := m.tree.fsys.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s", name)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxTemplate+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %v", name, err)
+	}
+	if len(b) > maxTemplate {
+		return nil, fmt.Errorf("%s is larger than %d bytes", name, maxTemplate)
+	}
+	return b, nil
+}
+
+func (m *module) fileFunc() function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "path", Type: cty.String}},
+		Type:   function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			b, err := m.readFile(args[0].AsString())
+			if err != nil {
+				return cty.NilVal, err
+			}
+			return cty.StringVal(string(b)), nil
+		},
+	})
+}
+
+// templateFileFunc renders a template file with the variables given, as
+// Terraform's templatefile does, with the same functions but itself.
+func (m *module) templateFileFunc(fns map[string]function.Function) function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "path", Type: cty.String}, {Name: "vars", Type: cty.DynamicPseudoType}},
+		Type:   function.StaticReturnType(cty.DynamicPseudoType),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			name := args[0].AsString()
+			src, err := m.readFile(name)
+			if err != nil {
+				return cty.NilVal, err
+			}
+			vars := args[1]
+			if !vars.Type().IsObjectType() && !vars.Type().IsMapType() {
+				return cty.NilVal, fmt.Errorf("templatefile: vars must be an object or a map")
+			}
+			expr, diags := hclsyntax.ParseTemplate(src, name, hcl.InitialPos)
+			if diags.HasErrors() {
+				return cty.NilVal, fmt.Errorf("templatefile: %s", diags.Error())
+			}
+			inner := map[string]function.Function{}
+			for k, f := range fns {
+				if k != "templatefile" {
+					inner[k] = f
+				}
+			}
+			ctx := &hcl.EvalContext{Variables: map[string]cty.Value{}, Functions: inner}
+			if !vars.IsNull() {
+				for it := vars.ElementIterator(); it.Next(); {
+					k, v := it.Element()
+					ctx.Variables[k.AsString()] = v
+				}
+			}
+			v, diags := expr.Value(ctx)
+			if diags.HasErrors() {
+				return cty.NilVal, fmt.Errorf("templatefile %s: %s", name, diags.Error())
+			}
+			return v, nil
+		},
+	})
+}

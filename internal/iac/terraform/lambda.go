@@ -1,0 +1,404 @@
+package terraform
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/lambdawarden/lambdawarden/internal/iac/estate"
+	"github.com/lambdawarden/lambdawarden/internal/inventory"
+)
+
+// computed are the attributes AWS fills in that the reader can derive:
+// ARNs from names, the version a publish creates.
+func (m *module) computed(r *resource, in *instance) map[string]cty.Value {
+	out := map[string]cty.Value{}
+	str := func(name string) (string, bool) {
+		a := in.body.attrs[name]
+		if a == nil || a.why != "" {
+			return "", false
+		}
+		return asString(a.value)
+	}
+	opt := m.estateOptions(r.region)
+	region := regionOrPlaceholder(r.region)
+	invoke := func(arn string) cty.Value {
+		return cty.StringVal("arn:" + opt.Partition + ":apigateway:" + region + ":lambda:path/2015-03-31/functions/" + arn + "/invocations")
+	}
+	switch r.typ {
+	case "aws_lambda_function":
+		name, ok := str("function_name")
+		if !ok {
+			return out
+		}
+		arn := opt.FunctionARN(r.region, "", name, "")
+		version := "$LATEST"
+		if p, ok := str("publish"); ok && p == "true" {
+			version = estate.Published
+		}
+		out["id"] = cty.StringVal(name)
+		out["arn"] = cty.StringVal(arn)
+		out["version"] = cty.StringVal(version)
+		out["qualified_arn"] = cty.StringVal(arn + ":" + version)
+		out["invoke_arn"] = invoke(arn)
+		out["qualified_invoke_arn"] = invoke(arn + ":" + version)
+	case "aws_lambda_alias":
+		fn, ok1 := str("function_name")
+		name, ok2 := str("name")
+		if !ok1 || !ok2 {
+			return out
+		}
+		arn := functionARN(opt, r.region, fn) + ":" + name
+		out["arn"] = cty.StringVal(arn)
+		out["id"] = cty.StringVal(arn)
+		out["invoke_arn"] = invoke(arn)
+	case "aws_lambda_layer_version":
+		name, ok := str("layer_name")
+		if !ok {
+			return out
+		}
+		layer := opt.LayerARN(r.region, "", name, "")
+		out["layer_arn"] = cty.StringVal(layer)
+		out["arn"] = cty.StringVal(layer + ":" + estate.Published)
+		out["id"] = out["arn"]
+		out["version"] = cty.StringVal(estate.Published)
+	case "aws_lambda_permission":
+		if sid, ok := str("statement_id"); ok {
+			out["id"] = cty.StringVal(sid)
+		}
+	}
+	return out
+}
+
+// functionARN is the unqualified ARN of a function named by name or ARN.
+func functionARN(opt estate.Options, region, fn string) string {
+	if strings.HasPrefix(fn, "arn:") {
+		parts := strings.Split(fn, ":")
+		if len(parts) >= 7 {
+			return strings.Join(parts[:7], ":")
+		}
+		return fn
+	}
+	return opt.FunctionARN(region, "", fn, "")
+}
+
+// lambdaTypes are the resource types the reader turns into declarations.
+var lambdaTypes = map[string]bool{
+	"aws_lambda_function": true, "aws_lambda_permission": true, "aws_lambda_function_url": true,
+	"aws_lambda_alias": true, "aws_lambda_layer_version": true, "aws_lambda_layer_version_permission": true,
+	"aws_lambda_resource_policy": true,
+}
+
+// extract declares the module's Lambda resources, then reads the local
+// modules it calls.
+func (m *module) extract() {
+	for _, r := range m.order {
+		if !lambdaTypes[r.typ] {
+			continue
+		}
+		m.ensure(r)
+		for _, in := range r.instances {
+			m.declare(r, in)
+		}
+	}
+	names := make([]string, 0, len(m.calls))
+	for n := range m.calls {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		m.call(n, m.calls[n])
+	}
+}
+
+// field reads one attribute of an instance as a string.
+type field struct {
+	m  *module
+	in *instance
+	// why collects what could not be resolved.
+	why []string
+}
+
+// get returns the attribute's value, "" when absent or null. An
+// unresolved value is recorded in why.
+func (f *field) get(name string) string {
+	return f.from(f.in.body, name)
+}
+
+func (f *field) from(bv *bodyVals, name string) string {
+	a := bv.attrs[name]
+	if a == nil {
+		return ""
+	}
+	if a.why != "" {
+		f.why = append(f.why, f.m.attrWhy(a.attr, a.why))
+		return ""
+	}
+	if a.value.IsNull() {
+		return ""
+	}
+	s, ok := asString(a.value)
+	if !ok {
+		f.why = append(f.why, f.m.attrWhy(a.attr, "the value is not a string"))
+		return ""
+	}
+	return s
+}
+
+// list reads a list of strings.
+func (f *field) list(bv *bodyVals, name string) ([]string, bool) {
+	a := bv.attrs[name]
+	if a == nil || (a.why == "" && a.value.IsNull()) {
+		return nil, true
+	}
+	if a.why != "" {
+		f.why = append(f.why, f.m.attrWhy(a.attr, a.why))
+		return nil, false
+	}
+	v := a.value
+	if !v.CanIterateElements() {
+		f.why = append(f.why, f.m.attrWhy(a.attr, "the value is not a list"))
+		return nil, false
+	}
+	var out []string
+	for it := v.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		s, ok := asString(e)
+		if !ok {
+			f.why = append(f.why, f.m.attrWhy(a.attr, "an element is not a string"))
+			return nil, false
+		}
+		out = append(out, s)
+	}
+	return out, true
+}
+
+func (f *field) reason() string { return strings.Join(f.why, "; ") }
+
+// attrWhy names an unresolved attribute, its expression and line.
+func (m *module) attrWhy(a *hclsyntax.Attribute, why string) string {
+	return fmt.Sprintf("%s = %s (line %d) cannot be resolved statically: %s", a.Name, m.exprText(a), a.SrcRange.Start.Line, why)
+}
+
+// exprText quotes an attribute's expression as written, on one line and
+// capped.
+func (m *module) exprText(a *hclsyntax.Attribute) string {
+	rng := a.Expr.Range()
+	src := m.tree.sources[rng.Filename]
+	if rng.Start.Byte < 0 || rng.End.Byte > len(src) || rng.Start.Byte >= rng.End.Byte {
+		return "…"
+	}
+	s := strings.Join(strings.Fields(string(src[rng.Start.Byte:rng.End.Byte])), " ")
+	if len(s) > 120 {
+		s = s[:117] + "…"
+	}
+	return s
+}
+
+func (m *module) loc(r *resource, in *instance) estate.Loc {
+	return estate.Loc{File: r.block.DefRange().Filename, Line: r.block.DefRange().Start.Line, Address: in.addr, Region: r.region}
+}
+
+// declare turns one instance of a Lambda resource into its declaration.
+func (m *module) declare(r *resource, in *instance) {
+	f := &field{m: m, in: in}
+	if r.unresolved != "" {
+		f.why = append(f.why, r.unresolved)
+	}
+	loc := m.loc(r, in)
+	est := m.tree.est
+	// target reads the function a declaration attaches to; a function
+	// reference that cannot be resolved leaves it "" (the declaration
+	// then stands on its own, unknown).
+	target := func(name string) string {
+		before := len(f.why)
+		v := f.get(name)
+		if len(f.why) > before {
+			return ""
+		}
+		return v
+	}
+	switch r.typ {
+	case "aws_lambda_function":
+		fn := estate.Function{Loc: loc, Name: target("function_name"), Region: regionOrPlaceholder(r.region)}
+		fn.Runtime = f.get("runtime")
+		fn.Role = f.get("role")
+		if fn.Name == "" && len(f.why) == 0 {
+			f.why = append(f.why, "function_name is not set")
+		}
+		// The configuration is known when the VPC attachment is.
+		extra := &field{m: m, in: in}
+		fn.ConfigKnown = true
+		if vpcs := in.body.blocks["vpc_config"]; len(vpcs) > 0 {
+			subnets, ok1 := extra.list(vpcs[0], "subnet_ids")
+			sgs, ok2 := extra.list(vpcs[0], "security_group_ids")
+			fn.VPC = &inventory.VPCConfig{SubnetIDs: subnets, SecurityGroupIDs: sgs}
+			fn.ConfigKnown = ok1 && ok2
+		}
+		if _, dyn := in.body.dynamic["vpc_config"]; dyn {
+			fn.ConfigKnown = false
+		}
+		fn.Unknown = f.reason()
+		est.Functions = append(est.Functions, fn)
+	case "aws_lambda_permission":
+		p := estate.Permission{Loc: loc, Function: target("function_name")}
+		p.Qualifier = f.get("qualifier")
+		p.StatementID = f.get("statement_id")
+		if p.StatementID == "" {
+			p.StatementID = f.get("statement_id_prefix")
+		}
+		if p.StatementID == "" {
+			// Terraform generates one at apply time.
+			p.StatementID = "terraform-" + r.name
+		}
+		p.Action = f.get("action")
+		p.Principal = f.get("principal")
+		p.SourceArn = f.get("source_arn")
+		p.SourceAccount = f.get("source_account")
+		p.PrincipalOrgID = f.get("principal_org_id")
+		p.EventSourceToken = f.get("event_source_token")
+		p.FunctionURLAuthType = f.get("function_url_auth_type")
+		if v := f.get("invoked_via_function_url"); v == "true" {
+			p.InvokedViaFunctionURL = true
+		}
+		if p.Principal == "" && len(f.why) == 0 {
+			f.why = append(f.why, "principal is not set")
+		}
+		if p.Action == "" && len(f.why) == 0 {
+			f.why = append(f.why, "action is not set")
+		}
+		p.Unknown = f.reason()
+		est.Permissions = append(est.Permissions, p)
+	case "aws_lambda_function_url":
+		u := estate.URL{Loc: loc, Function: target("function_name")}
+		u.Qualifier = f.get("qualifier")
+		u.AuthType = strings.ToUpper(f.get("authorization_type"))
+		if cs := in.body.blocks["cors"]; len(cs) > 0 {
+			c := &inventory.CORS{}
+			c.AllowOrigins, _ = f.list(cs[0], "allow_origins")
+			c.AllowMethods, _ = f.list(cs[0], "allow_methods")
+			c.AllowCredentials = f.from(cs[0], "allow_credentials") == "true"
+			u.CORS = c
+		}
+		if _, dyn := in.body.dynamic["cors"]; dyn {
+			f.why = append(f.why, "a dynamic cors block is not expanded")
+		}
+		if u.AuthType != "NONE" && u.AuthType != "AWS_IAM" && len(f.why) == 0 {
+			f.why = append(f.why, fmt.Sprintf("authorization_type %q is neither NONE nor AWS_IAM", u.AuthType))
+		}
+		u.Unknown = f.reason()
+		est.URLs = append(est.URLs, u)
+	case "aws_lambda_alias":
+		a := estate.Alias{Loc: loc, Function: target("function_name"), Name: f.get("name")}
+		a.Unknown = f.reason()
+		est.Aliases = append(est.Aliases, a)
+	case "aws_lambda_layer_version":
+		l := estate.Layer{Loc: loc, Name: target("layer_name"), Version: estate.Published, Region: regionOrPlaceholder(r.region)}
+		l.Unknown = f.reason()
+		est.Layers = append(est.Layers, l)
+	case "aws_lambda_layer_version_permission":
+		lp := estate.LayerPermission{Loc: loc, Layer: target("layer_name")}
+		lp.Version = f.get("version_number")
+		lp.Principal = f.get("principal")
+		lp.OrganizationID = f.get("organization_id")
+		lp.Action = f.get("action")
+		lp.StatementID = f.get("statement_id")
+		if lp.Principal == "" && len(f.why) == 0 {
+			f.why = append(f.why, "principal is not set")
+		}
+		lp.Unknown = f.reason()
+		est.LayerPermissions = append(est.LayerPermissions, lp)
+	case "aws_lambda_resource_policy":
+		t := target("function_name")
+		if t == "" && len(f.why) == 0 {
+			t = target("resource_arn")
+		}
+		if q := f.get("qualifier"); q != "" && t != "" {
+			t = functionARN(m.estateOptions(r.region), r.region, t) + ":" + q
+		}
+		rp := estate.ResourcePolicy{Loc: loc, Target: t, Document: f.get("policy")}
+		if rp.Document == "" && len(f.why) == 0 {
+			f.why = append(f.why, "policy is not set")
+		}
+		rp.Unknown = f.reason()
+		est.ResourcePolicies = append(est.ResourcePolicies, rp)
+	}
+}
+
+// call reads a local module with the inputs the call passes, once per
+// count/for_each instance.
+func (m *module) call(name string, b *hclsyntax.Block) {
+	src, ok := literalString(b.Body.Attributes["source"])
+	if !ok || !isLocalSource(src) {
+		// A registry or remote module is not in the tree.
+		return
+	}
+	dir := path.Clean(path.Join(m.dir, src))
+	if m.depth+1 > maxModuleDepth {
+		m.tree.broken(m.dir, b.DefRange().Start.Line, "module "+name+": modules nest deeper than "+strconv.Itoa(maxModuleDepth)+" levels (a module calling itself?)")
+		return
+	}
+	r := &resource{typ: "module", name: name, block: b, file: b.DefRange().Filename}
+	type inst struct {
+		addr string
+		sc   *scope
+	}
+	var insts []inst
+	base := m.addr + "module." + name
+	switch {
+	case b.Body.Attributes["count"] != nil:
+		v, why := m.eval(b.Body.Attributes["count"].Expr, nil)
+		n, ok := countOf(v, why)
+		if !ok {
+			insts = append(insts, inst{base + "[*]", &scope{count: cty.ObjectVal(map[string]cty.Value{"index": cty.UnknownVal(cty.Number)})}})
+			break
+		}
+		for i := 0; i < n; i++ {
+			insts = append(insts, inst{fmt.Sprintf("%s[%d]", base, i), &scope{count: cty.ObjectVal(map[string]cty.Value{"index": cty.NumberIntVal(int64(i))})}})
+		}
+	case b.Body.Attributes["for_each"] != nil:
+		v, why := m.eval(b.Body.Attributes["for_each"].Expr, nil)
+		keys, vals, ok := forEachOf(v, why)
+		if !ok {
+			insts = append(insts, inst{base + "[*]", &scope{each: cty.ObjectVal(map[string]cty.Value{"key": cty.DynamicVal, "value": cty.DynamicVal})}})
+			break
+		}
+		for i, k := range keys {
+			insts = append(insts, inst{fmt.Sprintf("%s[%q]", base, k), &scope{each: cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(k), "value": vals[i]})}})
+		}
+	default:
+		insts = append(insts, inst{base, nil})
+	}
+	_ = r
+	for _, in := range insts {
+		inputs := map[string]cty.Value{}
+		whys := map[string]string{}
+		for an, a := range b.Body.Attributes {
+			switch an {
+			case "source", "version", "count", "for_each", "providers", "depends_on":
+				continue
+			}
+			v, why := m.eval(a.Expr, in.sc)
+			inputs[an] = v
+			if why != "" {
+				inputs[an] = cty.DynamicVal
+				whys[an] = fmt.Sprintf("%s = %s (%s:%d) cannot be resolved statically: %s", an, m.exprText(a), a.SrcRange.Filename, a.SrcRange.Start.Line, why)
+			}
+		}
+		child := m.tree.newModule(dir, in.addr+".", m.depth+1, inputs)
+		if child == nil {
+			continue
+		}
+		child.inputWhy = whys
+		child.region = m.region
+		if reg := child.providerRegion(""); reg != "" {
+			child.region = reg
+		}
+		child.extract()
+	}
+}

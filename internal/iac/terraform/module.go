@@ -1,0 +1,337 @@
+// Package terraform reads Terraform configurations (HCL, with
+// github.com/hashicorp/hcl/v2) and `terraform show -json` plans into the
+// estate of Lambda declarations, each with its file, line and address.
+//
+// Values are resolved statically the way Terraform would before a plan:
+// variables with defaults (or the inputs a module call passes), locals,
+// references to resources in the same module, count and for_each
+// instances, and the functions configurations build policies with
+// (jsonencode, templatefile with literal arguments, format, join, ...).
+// data.aws_caller_identity.*.account_id is the deploying account. What
+// only a plan knows (a variable without default, another data source, an
+// attribute AWS computes) stays unresolved, and the declaration that
+// needs it is unknown with the expression and its line.
+package terraform
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/lambdawarden/lambdawarden/internal/iac/estate"
+)
+
+// Options are what the reader needs beyond the files.
+type Options struct {
+	// Owner is the deploying account (estate.OwnerPlaceholder when not
+	// given); Partition defaults to aws.
+	Owner, Partition string
+	// Prefix is put before file paths in locations and messages (the
+	// path the user gave), so they name files as the user sees them.
+	Prefix string
+}
+
+// maxModuleDepth bounds nested module calls (and catches a module that
+// calls itself).
+const maxModuleDepth = 16
+
+// tree is one root module and the local modules it calls.
+type tree struct {
+	fsys    fs.FS
+	rootDir string
+	opt     Options
+	parser  *hclparse.Parser
+	est     *estate.Estate
+	// region is the root's default AWS provider Region, "" when unknown.
+	region string
+	// sources are the files read, by display name, for quoting
+	// expressions in messages.
+	sources map[string][]byte
+}
+
+// module is one module instance being evaluated.
+type module struct {
+	tree   *tree
+	dir    string
+	addr   string // "module.api." for a child, "" for the root
+	depth  int
+	inputs map[string]cty.Value
+
+	vars      map[string]*hclsyntax.Block
+	locals    map[string]*hclsyntax.Attribute
+	resources map[string]*resource
+	data      map[string]*resource
+	calls     map[string]*hclsyntax.Block
+	providers map[string]*hclsyntax.Block
+	// order keeps resources in file order for stable output.
+	order []*resource
+
+	localVals map[string]cty.Value
+	busy      map[string]bool
+	region    string
+
+	fnTable  map[string]function.Function
+	varVal   cty.Value
+	localWhy map[string]string
+	dataWhy  map[string]string
+	// inputWhy says, per variable, why the value the module call
+	// passes could not be resolved.
+	inputWhy map[string]string
+}
+
+// resource is one resource or data block.
+type resource struct {
+	typ, name string
+	block     *hclsyntax.Block
+	file      string
+	// evaluated instances, set by ensure
+	done      bool
+	value     cty.Value
+	instances []*instance
+	// unresolved says why count or for_each could not be resolved.
+	unresolved string
+	region     string
+}
+
+// instance is one count/for_each instance of a resource.
+type instance struct {
+	addr   string
+	key    cty.Value // NilVal without count/for_each
+	scope  *scope
+	body   *bodyVals
+	object cty.Value
+}
+
+// attrVal is one evaluated attribute.
+type attrVal struct {
+	attr  *hclsyntax.Attribute
+	value cty.Value
+	// why is set when the value could not be resolved.
+	why string
+}
+
+// bodyVals is an evaluated block body.
+type bodyVals struct {
+	attrs  map[string]*attrVal
+	blocks map[string][]*bodyVals
+	// dynamic names the dynamic blocks, which are not expanded.
+	dynamic map[string]*hclsyntax.Block
+}
+
+// ReadDir reads the Terraform module in dir of fsys as a root module,
+// following calls to local modules. Files that do not parse are listed as
+// broken in the estate (with the line of the first error); the other
+// files are still read.
+func ReadDir(fsys fs.FS, dir string, opt Options) *estate.Estate {
+	if opt.Owner == "" {
+		opt.Owner = estate.OwnerPlaceholder
+	}
+	if opt.Partition == "" {
+		opt.Partition = "aws"
+	}
+	t := &tree{fsys: fsys, rootDir: dir, opt: opt, parser: hclparse.NewParser(), est: &estate.Estate{}, sources: map[string][]byte{}}
+	m := t.newModule(dir, "", 0, nil)
+	if m == nil {
+		return t.est
+	}
+	t.region = m.providerRegion("")
+	m.region = t.region
+	m.extract()
+	return t.est
+}
+
+// display is a file's path as the user sees it.
+func (t *tree) display(p string) string {
+	if t.opt.Prefix == "" {
+		return p
+	}
+	return path.Join(t.opt.Prefix, p)
+}
+
+// ModuleSources lists the local module directories the module in dir
+// calls (fs paths), so a walker does not read them again as root modules.
+func ModuleSources(fsys fs.FS, dir string) []string {
+	var out []string
+	p := hclparse.NewParser()
+	for _, f := range tfFiles(fsys, dir) {
+		src, err := fs.ReadFile(fsys, f)
+		if err != nil {
+			continue
+		}
+		file, diags := p.ParseHCL(src, f)
+		if diags.HasErrors() || file == nil {
+			continue
+		}
+		body, ok := file.Body.(*hclsyntax.Body)
+		if !ok {
+			continue
+		}
+		for _, b := range body.Blocks {
+			if b.Type != "module" || len(b.Labels) != 1 {
+				continue
+			}
+			if s, ok := literalString(b.Body.Attributes["source"]); ok && isLocalSource(s) {
+				out = append(out, path.Clean(path.Join(dir, s)))
+			}
+		}
+	}
+	return out
+}
+
+func isLocalSource(s string) bool { return strings.HasPrefix(s, "./") || strings.HasPrefix(s, "../") }
+
+func literalString(a *hclsyntax.Attribute) (string, bool) {
+	if a == nil {
+		return "", false
+	}
+	v, diags := a.Expr.Value(nil)
+	if diags.HasErrors() || !v.IsWhollyKnown() || v.IsNull() || v.Type() != cty.String {
+		return "", false
+	}
+	return v.AsString(), true
+}
+
+// tfFiles lists the *.tf files of one directory, sorted.
+func tfFiles(fsys fs.FS, dir string) []string {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".tf") {
+			out = append(out, path.Join(dir, e.Name()))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// newModule parses the files of dir. It returns nil when no file could be
+// parsed.
+func (t *tree) newModule(dir, addr string, depth int, inputs map[string]cty.Value) *module {
+	m := &module{tree: t, dir: dir, addr: addr, depth: depth, inputs: inputs,
+		vars: map[string]*hclsyntax.Block{}, locals: map[string]*hclsyntax.Attribute{},
+		resources: map[string]*resource{}, data: map[string]*resource{}, calls: map[string]*hclsyntax.Block{},
+		providers: map[string]*hclsyntax.Block{}, localVals: map[string]cty.Value{}, busy: map[string]bool{},
+		localWhy: map[string]string{}, dataWhy: map[string]string{}, inputWhy: map[string]string{}}
+	parsed := 0
+	for _, f := range tfFiles(t.fsys, dir) {
+		src, err := fs.ReadFile(t.fsys, f)
+		if err != nil {
+			t.broken(f, 0, fmt.Sprintf("cannot read the file: %v", err))
+			continue
+		}
+		// Each module instance parses afresh: ranges name the file as
+		// the user sees it.
+		t.sources[t.display(f)] = src
+		file, diags := t.parser.ParseHCL(src, t.display(f))
+		if diags.HasErrors() {
+			d := diags[0]
+			line := 0
+			if d.Subject != nil {
+				line = d.Subject.Start.Line
+			}
+			t.broken(f, line, "Terraform syntax error: "+d.Summary+": "+d.Detail)
+			continue
+		}
+		parsed++
+		m.index(file.Body.(*hclsyntax.Body), f)
+	}
+	if parsed == 0 {
+		return nil
+	}
+	return m
+}
+
+func (t *tree) broken(file string, line int, why string) {
+	// A module's file is read once per module instance: report it once.
+	for _, b := range t.est.Broken {
+		if b.File == t.display(file) && b.Line == line {
+			return
+		}
+	}
+	t.est.Broken = append(t.est.Broken, estate.Broken{Loc: estate.Loc{File: t.display(file), Line: line}, Reason: why})
+}
+
+func (m *module) index(body *hclsyntax.Body, file string) {
+	for _, b := range body.Blocks {
+		switch {
+		case b.Type == "variable" && len(b.Labels) == 1:
+			m.vars[b.Labels[0]] = b
+		case b.Type == "locals":
+			for name, a := range b.Body.Attributes {
+				m.locals[name] = a
+			}
+		case b.Type == "resource" && len(b.Labels) == 2:
+			r := &resource{typ: b.Labels[0], name: b.Labels[1], block: b, file: file}
+			m.resources[r.typ+"."+r.name] = r
+			m.order = append(m.order, r)
+		case b.Type == "data" && len(b.Labels) == 2:
+			m.data[b.Labels[0]+"."+b.Labels[1]] = &resource{typ: b.Labels[0], name: b.Labels[1], block: b, file: file}
+		case b.Type == "module" && len(b.Labels) == 1:
+			m.calls[b.Labels[0]] = b
+		case b.Type == "provider" && len(b.Labels) == 1 && b.Labels[0] == "aws":
+			alias, _ := literalString(b.Body.Attributes["alias"])
+			m.providers[alias] = b
+		}
+	}
+	sort.SliceStable(m.order, func(i, j int) bool {
+		a, b := m.order[i].block.DefRange(), m.order[j].block.DefRange()
+		if a.Filename != b.Filename {
+			return a.Filename < b.Filename
+		}
+		return a.Start.Line < b.Start.Line
+	})
+}
+
+// providerRegion is the Region of the aws provider with that alias, ""
+// when it is not written or cannot be resolved.
+func (m *module) providerRegion(alias string) string {
+	b, ok := m.providers[alias]
+	if !ok {
+		return ""
+	}
+	a := b.Body.Attributes["region"]
+	if a == nil {
+		return ""
+	}
+	v, _ := m.eval(a.Expr, nil)
+	if s, ok := asString(v); ok {
+		return s
+	}
+	return ""
+}
+
+// regionOf is the Region of a resource: its provider's, else the root's.
+func (m *module) regionOf(r *resource) string {
+	if a := r.block.Body.Attributes["provider"]; a != nil {
+		if tr, diags := hcl.AbsTraversalForExpr(a.Expr); !diags.HasErrors() && len(tr) == 2 {
+			if attr, ok := tr[1].(hcl.TraverseAttr); ok {
+				if reg := m.providerRegion(attr.Name); reg != "" {
+					return reg
+				}
+			}
+		}
+	}
+	if reg := m.providerRegion(""); reg != "" {
+		return reg
+	}
+	return m.region
+}
+
+// region is the Region to write into ARNs: the placeholder when unknown.
+func regionOrPlaceholder(r string) string {
+	if r == "" {
+		return estate.RegionPlaceholder
+	}
+	return r
+}

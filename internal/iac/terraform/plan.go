@@ -1,0 +1,393 @@
+package terraform
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/lambdawarden/lambdawarden/internal/iac/estate"
+	"github.com/lambdawarden/lambdawarden/internal/inventory"
+)
+
+// plan is the part of `terraform show -json` the reader uses.
+type plan struct {
+	FormatVersion   string         `json:"format_version"`
+	PlannedValues   *planValues    `json:"planned_values"`
+	ResourceChanges []planChange   `json:"resource_changes"`
+	Configuration   *planConfig    `json:"configuration"`
+	Variables       map[string]any `json:"variables"`
+}
+
+type planValues struct {
+	RootModule planModule `json:"root_module"`
+}
+
+type planModule struct {
+	Address      string         `json:"address"`
+	Resources    []planResource `json:"resources"`
+	ChildModules []planModule   `json:"child_modules"`
+}
+
+type planResource struct {
+	Address string         `json:"address"`
+	Mode    string         `json:"mode"`
+	Type    string         `json:"type"`
+	Name    string         `json:"name"`
+	Values  map[string]any `json:"values"`
+}
+
+type planChange struct {
+	Address string `json:"address"`
+	Mode    string `json:"mode"`
+	Type    string `json:"type"`
+	Name    string `json:"name"`
+	Change  struct {
+		Actions      []string       `json:"actions"`
+		After        map[string]any `json:"after"`
+		AfterUnknown map[string]any `json:"after_unknown"`
+	} `json:"change"`
+}
+
+type planConfig struct {
+	RootModule planConfigModule `json:"root_module"`
+}
+
+type planConfigModule struct {
+	Resources   []planConfigResource            `json:"resources"`
+	ModuleCalls map[string]planConfigModuleCall `json:"module_calls"`
+}
+
+type planConfigModuleCall struct {
+	Module planConfigModule `json:"module"`
+}
+
+type planConfigResource struct {
+	Address     string                     `json:"address"`
+	Expressions map[string]planExpressions `json:"expressions"`
+}
+
+type planExpressions struct {
+	References []string `json:"references"`
+}
+
+// planned is one resource instance the plan will have after apply.
+type planned struct {
+	address, typ string
+	values       map[string]any
+	unknown      map[string]any
+	refs         map[string][]string
+}
+
+// ReadPlan reads the JSON of `terraform show -json PLANFILE`: the values
+// Terraform resolved (resource_changes, else planned_values). A value the
+// plan leaves unknown until apply is resolved through the configuration's
+// references when it names another Lambda resource of the plan (an ARN
+// or a name), else the declaration is unknown. file names the plan in
+// locations; the line is where the resource's address is in the file.
+func ReadPlan(data []byte, file string, opt Options) *estate.Estate {
+	if opt.Owner == "" {
+		opt.Owner = estate.OwnerPlaceholder
+	}
+	if opt.Partition == "" {
+		opt.Partition = "aws"
+	}
+	est := &estate.Estate{}
+	var p plan
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&p); err != nil {
+		line := 1
+		var se *json.SyntaxError
+		if ok := asSyntax(err, &se); ok {
+			line = lineAt(data, int(se.Offset))
+		}
+		est.Broken = append(est.Broken, estate.Broken{Loc: estate.Loc{File: file, Line: line}, Reason: "the plan is not valid JSON: " + err.Error()})
+		return est
+	}
+	if p.FormatVersion == "" || (p.PlannedValues == nil && p.ResourceChanges == nil) {
+		est.Broken = append(est.Broken, estate.Broken{Loc: estate.Loc{File: file, Line: 1}, Reason: "not a terraform show -json plan (format_version and planned_values or resource_changes are required)"})
+		return est
+	}
+	refs := map[string]map[string][]string{}
+	if p.Configuration != nil {
+		collectRefs(p.Configuration.RootModule, "", refs)
+	}
+	var items []*planned
+	if len(p.ResourceChanges) > 0 {
+		for _, c := range p.ResourceChanges {
+			if c.Mode != "managed" || !lambdaTypes[c.Type] || isDeleteOnly(c.Change.Actions) {
+				continue
+			}
+			items = append(items, &planned{address: c.Address, typ: c.Type, values: c.Change.After, unknown: c.Change.AfterUnknown, refs: refs[configAddress(c.Address)]})
+		}
+	} else if p.PlannedValues != nil {
+		var walk func(m planModule)
+		walk = func(m planModule) {
+			for _, r := range m.Resources {
+				if r.Mode == "managed" && lambdaTypes[r.Type] {
+					items = append(items, &planned{address: r.Address, typ: r.Type, values: r.Values, refs: refs[configAddress(r.Address)]})
+				}
+			}
+			for _, c := range m.ChildModules {
+				walk(c)
+			}
+		}
+		walk(p.PlannedValues.RootModule)
+	}
+	sort.SliceStable(items, func(i, j int) bool { return items[i].address < items[j].address })
+	byAddr := map[string]*planned{}
+	for _, it := range items {
+		byAddr[configAddress(it.address)] = it
+	}
+	pr := &planReader{opt: opt, file: file, data: data, est: est, byAddr: byAddr}
+	for _, it := range items {
+		pr.declare(it)
+	}
+	return est
+}
+
+func asSyntax(err error, target **json.SyntaxError) bool {
+	se, ok := err.(*json.SyntaxError)
+	if ok {
+		*target = se
+	}
+	return ok
+}
+
+func isDeleteOnly(actions []string) bool {
+	return len(actions) == 1 && (actions[0] == "delete" || actions[0] == "forget")
+}
+
+// configAddress drops instance keys: module.a["x"].aws_lambda_permission.p[0]
+// -> module.a.aws_lambda_permission.p, as the configuration names it.
+var instanceKey = regexp.MustCompile(`\[[^\]]*\]`)
+
+func configAddress(addr string) string { return instanceKey.ReplaceAllString(addr, "") }
+
+func collectRefs(m planConfigModule, prefix string, out map[string]map[string][]string) {
+	for _, r := range m.Resources {
+		exprs := map[string][]string{}
+		for k, e := range r.Expressions {
+			exprs[k] = e.References
+		}
+		out[prefix+r.Address] = exprs
+	}
+	for name, c := range m.ModuleCalls {
+		collectRefs(c.Module, prefix+"module."+name+".", out)
+	}
+}
+
+func lineAt(data []byte, off int) int {
+	if off > len(data) {
+		off = len(data)
+	}
+	if off < 0 {
+		off = 0
+	}
+	return bytes.Count(data[:off], []byte("\n")) + 1
+}
+
+type planReader struct {
+	opt    Options
+	file   string
+	data   []byte
+	est    *estate.Estate
+	byAddr map[string]*planned
+}
+
+// line finds where the resource's address is written in the plan.
+func (pr *planReader) line(addr string) int {
+	q, _ := json.Marshal(addr)
+	re := regexp.MustCompile(`"address"\s*:\s*` + regexp.QuoteMeta(string(q)))
+	if loc := re.FindIndex(pr.data); loc != nil {
+		return lineAt(pr.data, loc[0])
+	}
+	return 1
+}
+
+// get reads one attribute of a planned resource as a string, resolving
+// a value unknown until apply through the configuration's references.
+func (pr *planReader) get(it *planned, name string, why *[]string) string {
+	v, ok := it.values[name]
+	if unk, _ := it.unknown[name].(bool); unk {
+		if s, ok := pr.resolveRef(it, name); ok {
+			return s
+		}
+		*why = append(*why, fmt.Sprintf("%s is known only after apply (the plan leaves it unknown)", name))
+		return ""
+	}
+	if !ok || v == nil {
+		return ""
+	}
+	switch x := v.(type) {
+	case string:
+		return x
+	case bool:
+		return strconv.FormatBool(x)
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case json.Number:
+		return x.String()
+	}
+	*why = append(*why, fmt.Sprintf("%s is not a string", name))
+	return ""
+}
+
+// resolveRef reads a value the plan leaves unknown from the Lambda
+// resource the configuration says it refers to.
+func (pr *planReader) resolveRef(it *planned, name string) (string, bool) {
+	prefix := ""
+	if i := strings.LastIndex(configAddress(it.address), it.typ+"."); i > 0 {
+		prefix = configAddress(it.address)[:i]
+	}
+	for _, ref := range it.refs[name] {
+		parts := strings.Split(ref, ".")
+		if len(parts) != 3 {
+			continue
+		}
+		target := pr.byAddr[prefix+parts[0]+"."+parts[1]]
+		if target == nil {
+			continue
+		}
+		var ignored []string
+		switch parts[0] + "." + parts[2] {
+		case "aws_lambda_function.function_name", "aws_lambda_function.arn", "aws_lambda_function.id":
+			if n := pr.get(target, "function_name", &ignored); n != "" && len(ignored) == 0 {
+				return n, true
+			}
+		case "aws_lambda_function.version":
+			return estate.Published, true
+		case "aws_lambda_alias.arn":
+			fn, alias := pr.get(target, "function_name", &ignored), pr.get(target, "name", &ignored)
+			if fn != "" && alias != "" && len(ignored) == 0 {
+				return parseFunctionName(fn) + ":" + alias, true
+			}
+		case "aws_lambda_alias.name":
+			if n := pr.get(target, "name", &ignored); n != "" && len(ignored) == 0 {
+				return n, true
+			}
+		case "aws_lambda_layer_version.layer_arn", "aws_lambda_layer_version.layer_name":
+			if n := pr.get(target, "layer_name", &ignored); n != "" && len(ignored) == 0 {
+				return n, true
+			}
+		case "aws_lambda_layer_version.version":
+			return estate.Published, true
+		}
+	}
+	return "", false
+}
+
+func parseFunctionName(fn string) string {
+	if strings.HasPrefix(fn, "arn:") {
+		parts := strings.Split(fn, ":")
+		if len(parts) >= 7 {
+			return parts[6]
+		}
+	}
+	return fn
+}
+
+func (pr *planReader) declare(it *planned) {
+	var why []string
+	loc := estate.Loc{File: pr.file, Line: pr.line(it.address), Address: it.address}
+	if reg := regionFromARN(it.values["arn"]); reg != "" {
+		loc.Region = reg
+	}
+	g := func(name string) string { return pr.get(it, name, &why) }
+	target := func(name string) string {
+		before := len(why)
+		v := g(name)
+		if len(why) > before {
+			return ""
+		}
+		return v
+	}
+	est := pr.est
+	switch it.typ {
+	case "aws_lambda_function":
+		fn := estate.Function{Loc: loc, Name: target("function_name"), Runtime: g("runtime"), Role: g("role"), ConfigKnown: true}
+		if vpcs, ok := it.values["vpc_config"].([]any); ok && len(vpcs) > 0 {
+			if v, ok := vpcs[0].(map[string]any); ok {
+				fn.VPC = &inventory.VPCConfig{SubnetIDs: stringList(v["subnet_ids"]), SecurityGroupIDs: stringList(v["security_group_ids"])}
+			}
+		}
+		fn.Unknown = strings.Join(why, "; ")
+		est.Functions = append(est.Functions, fn)
+	case "aws_lambda_permission":
+		p := estate.Permission{Loc: loc, Function: target("function_name"), Qualifier: g("qualifier"),
+			StatementID: g("statement_id"), Action: g("action"), Principal: g("principal"),
+			SourceArn: g("source_arn"), SourceAccount: g("source_account"), PrincipalOrgID: g("principal_org_id"),
+			EventSourceToken: g("event_source_token"), FunctionURLAuthType: g("function_url_auth_type")}
+		if p.StatementID == "" {
+			p.StatementID = g("statement_id_prefix")
+		}
+		if p.StatementID == "" {
+			p.StatementID = "terraform-" + it.address
+		}
+		if p.Principal == "" && len(why) == 0 {
+			why = append(why, "principal is not set")
+		}
+		p.Unknown = strings.Join(why, "; ")
+		est.Permissions = append(est.Permissions, p)
+	case "aws_lambda_function_url":
+		u := estate.URL{Loc: loc, Function: target("function_name"), Qualifier: g("qualifier"), AuthType: strings.ToUpper(g("authorization_type"))}
+		if cs, ok := it.values["cors"].([]any); ok && len(cs) > 0 {
+			if c, ok := cs[0].(map[string]any); ok {
+				creds, _ := c["allow_credentials"].(bool)
+				u.CORS = &inventory.CORS{AllowOrigins: stringList(c["allow_origins"]), AllowMethods: stringList(c["allow_methods"]), AllowCredentials: creds}
+			}
+		}
+		if u.AuthType != "NONE" && u.AuthType != "AWS_IAM" && len(why) == 0 {
+			why = append(why, fmt.Sprintf("authorization_type %q is neither NONE nor AWS_IAM", u.AuthType))
+		}
+		u.Unknown = strings.Join(why, "; ")
+		est.URLs = append(est.URLs, u)
+	case "aws_lambda_alias":
+		a := estate.Alias{Loc: loc, Function: target("function_name"), Name: g("name")}
+		a.Unknown = strings.Join(why, "; ")
+		est.Aliases = append(est.Aliases, a)
+	case "aws_lambda_layer_version":
+		l := estate.Layer{Loc: loc, Name: target("layer_name"), Version: estate.Published}
+		if v := g("version"); v != "" {
+			l.Version = v
+		}
+		why = nil // the version is unknown until apply: Published stands for it
+		est.Layers = append(est.Layers, l)
+	case "aws_lambda_layer_version_permission":
+		lp := estate.LayerPermission{Loc: loc, Layer: target("layer_name"), Version: g("version_number"),
+			Principal: g("principal"), OrganizationID: g("organization_id"), Action: g("action"), StatementID: g("statement_id")}
+		lp.Unknown = strings.Join(why, "; ")
+		est.LayerPermissions = append(est.LayerPermissions, lp)
+	case "aws_lambda_resource_policy":
+		t := target("function_name")
+		if t == "" && len(why) == 0 {
+			t = target("resource_arn")
+		}
+		rp := estate.ResourcePolicy{Loc: loc, Target: t, Document: g("policy")}
+		rp.Unknown = strings.Join(why, "; ")
+		est.ResourcePolicies = append(est.ResourcePolicies, rp)
+	}
+}
+
+func regionFromARN(v any) string {
+	s, _ := v.(string)
+	parts := strings.Split(s, ":")
+	if len(parts) > 4 && parts[0] == "arn" {
+		return parts[3]
+	}
+	return ""
+}
+
+func stringList(v any) []string {
+	list, _ := v.([]any)
+	var out []string
+	for _, e := range list {
+		if s, ok := e.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
