@@ -20,7 +20,7 @@ import (
 
 // trailEventNames maps each Lambda write the server serves to the
 // eventName CloudTrail records for it: the operation name plus the
-// API-version suffix Lambda adds (SEMANTICS.md section 8). The 2026-07-09
+// API-version suffix Lambda adds (AddPermission20150331v2). The 2026-07-09
 // resource-policy APIs are recorded with that version as their suffix,
 // by analogy (AWS has published no sample).
 var trailEventNames = map[string]string{

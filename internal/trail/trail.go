@@ -2,7 +2,7 @@
 // delivers them to S3 ({"Records":[...]}, gzip or not), EventBridge events
 // wrapping a record, one record per line, or LookupEvents output — and
 // turns every event that can change a Lambda resource's exposure
-// (SEMANTICS.md section 8) into the resources it may have changed, with
+// into the resources it may have changed, with
 // who did it, when, from where, and what they asked for.
 //
 // It is pure: bytes in, events out; no AWS calls, no files, no clock.
@@ -28,7 +28,7 @@ import (
 // API-version suffix CloudTrail adds to its eventName.
 type Op string
 
-// The operations of SEMANTICS.md section 8.
+// The operations whose events can change who reaches a resource.
 const (
 	AddPermission                Op = "AddPermission"
 	RemovePermission             Op = "RemovePermission"

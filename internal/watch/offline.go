@@ -84,7 +84,7 @@ func offline(ev *trail.Event, t trail.Target) offlineView {
 // statementOf returns the statement AddPermission or
 // AddLayerVersionPermission stored: responseElements.statement (a JSON
 // string), else the statement rebuilt from requestParameters in Lambda's
-// fixed shape (SEMANTICS.md section 1).
+// fixed shape (the Lambda API reference for AddPermission).
 func statementOf(op trail.Op, req, resp map[string]any, resource string) (json.RawMessage, error) {
 	if s, ok := resp["statement"].(string); ok && strings.TrimSpace(s) != "" {
 		if !json.Valid([]byte(s)) {

@@ -285,7 +285,7 @@ func (l *targetLane) readFunction(ctx context.Context, res *inventory.Resource, 
 	res.Policy, res.PolicyUnknown = l.functionPolicy(ctx, name, qualifier)
 	if res.Kind != inventory.KindFunction {
 		// The unqualified policy's Allow statements can reach a qualified
-		// ARN (SEMANTICS.md section 1, our rule).
+		// ARN (the stricter reading, as the scan does).
 		res.FunctionPolicy, res.FunctionPolicyUnknown = l.functionPolicy(ctx, name, nil)
 	}
 	if res.Kind != inventory.KindVersion {
