@@ -133,6 +133,8 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above --fail-on;
 	root.AddCommand(e.diffCommand())
 	root.AddCommand(e.evidenceCommand())
 	root.AddCommand(e.serveCommand())
+	root.AddCommand(e.watchCommand())
+	root.AddCommand(e.configRuleCommand())
 	return root
 }
 
