@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -53,6 +54,8 @@ type env struct {
 	// stderrTerminal reports whether stderr is a terminal (progress).
 	stderrTerminal bool
 	getenv         func(string) string
+	// now is the clock of recorded history (nil: time.Now).
+	now func() time.Time
 }
 
 // Run executes the command line and returns the process exit code.
@@ -126,6 +129,12 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above --fail-on;
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(e.scanCommand(), e.analyzeCommand(), e.rulesCommand(), e.emulatorCommand(), e.benchCommand(), e.fixCommand(), e.restoreCommand(), e.guardrailsCommand())
 	root.AddCommand(e.iacCommand())
+	root.AddCommand(e.historyCommand())
+	root.AddCommand(e.diffCommand())
+	root.AddCommand(e.evidenceCommand())
+	root.AddCommand(e.serveCommand())
+	root.AddCommand(e.watchCommand())
+	root.AddCommand(e.configRuleCommand())
 	root.AddCommand(e.pathsCommand())
 	return root
 }

@@ -25,6 +25,8 @@ func (e *env) emulatorCommand() *cobra.Command {
 		faultSeed  int64
 		requestLog string
 		benchShape string
+		trailDir   string
+		trailEvery time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "emulator",
@@ -43,7 +45,11 @@ Any static credentials work; the access key id selects the account
                                kinds: throttle, 500, 503, timeout, denied, 404 (answers
                                ResourceNotFoundException whatever is there, e.g.
                                GetResourcePolicy:404=1 says "no policy" while
-                               GetPolicy returns it); --fault-seed makes runs repeat`,
+                               GetPolicy returns it); --fault-seed makes runs repeat
+  --cloudtrail-dir DIR         every Lambda write (AddPermission, PutResourcePolicy,
+                               URL configs, layer permissions, ...) is written as a
+                               CloudTrail record under DIR/AWSLogs/..., and served by
+                               cloudtrail:LookupEvents (2 requests/s)`,
 		Example: `  lambdawarden emulator --listen 127.0.0.1:4566 --seed estate.json --quota aws --latency 20ms
   AWS_ACCESS_KEY_ID=AKIA111122223333 AWS_SECRET_ACCESS_KEY=x aws lambda list-functions --endpoint-url http://127.0.0.1:4566 --region us-east-1`,
 		Args: exactArgs(0, "no arguments"),
@@ -79,7 +85,7 @@ Any static credentials work; the access key id selects the account
 			if err != nil {
 				return err
 			}
-			opts := emulator.Options{Latency: latency, FaultSeed: faultSeed}
+			opts := emulator.Options{Latency: latency, FaultSeed: faultSeed, CloudTrailDir: trailDir, CloudTrailInterval: trailEvery}
 			if len(quotas) > 0 {
 				if opts.Quotas, err = emulator.ParseQuotas(quotas); err != nil {
 					return usagef("--quota: %s", err)
@@ -121,6 +127,8 @@ Any static credentials work; the access key id selects the account
 	fl.StringVar(&faults, "faults", "", "fault injection spec, e.g. 'GetPolicy:throttle=0.3,timeout=0.01'")
 	fl.Int64Var(&faultSeed, "fault-seed", 1, "seed for fault injection, so runs repeat")
 	fl.StringVar(&requestLog, "request-log", "", "append one JSON line per request to this file")
+	fl.StringVar(&trailDir, "cloudtrail-dir", "", "write every Lambda write served as CloudTrail log files (S3 delivery layout) under this folder")
+	fl.DurationVar(&trailEvery, "cloudtrail-interval", 0, "batch CloudTrail records into one file per interval (default: one file per write, at once)")
 	// bench builds its estate in the emulator process, so the scanner's
 	// memory is measured alone.
 	fl.StringVar(&benchShape, "bench-shape", "", "serve a generated bench estate (accounts,regions,functions,aliases,versions,skewed)")

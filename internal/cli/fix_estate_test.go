@@ -28,23 +28,7 @@ func classEstate(t *testing.T) (*emulator.Server, []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := emulator.New(seed, emulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	url, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	none := filepath.Join(t.TempDir(), "none")
-	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID": "AKIA111122223333", "AWS_SECRET_ACCESS_KEY": "x", "AWS_SESSION_TOKEN": "", "AWS_REGION": "us-east-1",
-		"AWS_PROFILE": "", "AWS_CONFIG_FILE": none, "AWS_SHARED_CREDENTIALS_FILE": none, "AWS_EC2_METADATA_DISABLED": "true",
-		"AWS_ENDPOINT_URL": "", "AWS_ENDPOINT_URL_LAMBDA": "",
-	} {
-		t.Setenv(k, v)
-	}
+	srv, url := serveSeedServer(t, seed, emulator.Options{}, "111122223333")
 	return srv, []string{"--endpoint-url", url, "--org-id", "o-abc123def4", "--regions", "us-east-1", "--thorough", "--pace", "none"}
 }
 

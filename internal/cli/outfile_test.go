@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/lambdawarden/lambdawarden/internal/history/pgtest"
 	"io"
 	"os"
 	"os/exec"
@@ -27,7 +28,8 @@ func TestMain(m *testing.M) {
 		stop()
 		os.Exit(code)
 	}
-	os.Exit(m.Run())
+	// pgtest.Run stops the PostgreSQL cluster the history tests share.
+	os.Exit(pgtest.Run(m))
 }
 
 // asCLI is the command that runs this test binary as lambdawarden.

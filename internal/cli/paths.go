@@ -136,7 +136,7 @@ something could not be read.`,
 				return err
 			}
 			sf.rules = []*rules.Rule{pathRule}
-			d, err := e.runScan(sf, tr, nil, nil)
+			d, err := e.runScan(sf, tr, nil, nil, false)
 			if err != nil {
 				return err
 			}
@@ -360,17 +360,17 @@ func writePathsText(out io.Writer, v *pathsView) error {
 	scope := ""
 	switch {
 	case v.Filter.Role != "":
-		scope = " for role " + inert(v.Filter.Role)
+		scope = " for role " + inertField(v.Filter.Role)
 	case v.Filter.From != "":
 		scope = " from account " + v.Filter.From
 	}
 	fmt.Fprintf(w, "Access paths through assumable roles%s: %d role(s), %d resource(s) reached\n\n", scope, len(v.Roles), reaches)
 	for _, r := range v.Roles {
-		fmt.Fprintf(w, "%s  role %s\n", strings.ToUpper(r.Severity.String()), inert(r.Role))
+		fmt.Fprintf(w, "%s  role %s\n", strings.ToUpper(r.Severity.String()), inertField(r.Role))
 		for _, p := range r.From {
-			line := "  assumable by " + inert(p.Principal) + " (" + p.Kind + ", " + p.Exposure + ", trust statement " + statementText(p.TrustStatement) + ")"
+			line := "  assumable by " + inertField(p.Principal) + " (" + p.Kind + ", " + p.Exposure + ", trust statement " + statementText(p.TrustStatement) + ")"
 			if p.Narrowed != "" {
-				line += "; " + inert(p.Narrowed)
+				line += "; " + inertField(p.Narrowed)
 			}
 			fmt.Fprintln(w, line)
 		}
@@ -380,7 +380,7 @@ func writePathsText(out io.Writer, v *pathsView) error {
 			if len(x.Actions) > 4 {
 				acts = strings.Join(x.Actions[:4], ", ") + " and " + strconv.Itoa(len(x.Actions)-4) + " more"
 			}
-			line := "    " + inert(x.ARN) + "  " + acts + "  (policy " + inert(x.PermissionStatement.Policy) + ", statement " + statementText(finding.StatementRef{Sid: x.PermissionStatement.Sid, Index: x.PermissionStatement.Index}) + ")"
+			line := "    " + inertField(x.ARN) + "  " + acts + "  (policy " + inertField(x.PermissionStatement.Policy) + ", statement " + statementText(finding.StatementRef{Sid: x.PermissionStatement.Sid, Index: x.PermissionStatement.Index}) + ")"
 			if len(x.ConditionalActions) > 0 {
 				line += "  [conditional: " + strings.Join(x.ConditionalActions, ", ") + "]"
 			}
@@ -401,7 +401,7 @@ func writePathsText(out io.Writer, v *pathsView) error {
 				fmt.Fprintf(w, "  ... and %d more (all of them are in -o json)\n", len(v.Unknown)-100)
 				break
 			}
-			fmt.Fprintf(w, "  %s\n", inert(u))
+			fmt.Fprintf(w, "  %s\n", inertField(u))
 		}
 	}
 	return w.Flush()
@@ -414,6 +414,6 @@ func statementText(s finding.StatementRef) string {
 	return strconv.Itoa(s.Index) + " (no Sid)"
 }
 
-// inert makes a string from AWS safe to print (control and invisible
-// characters escaped) and caps it.
-func inert(s string) string { return report.Inert(s, report.InertField) }
+// inertField makes a string from AWS safe to print (control and
+// invisible characters escaped) and caps it.
+func inertField(s string) string { return report.Inert(s, report.InertField) }

@@ -182,7 +182,7 @@ func TestPathsCommandRejectsBadInput(t *testing.T) {
 }
 
 func TestInertKeepsTerminalsSafe(t *testing.T) {
-	if got := inert("role/\x1b[31mred"); strings.ContainsRune(got, 0x1b) {
+	if got := inertField("role/\x1b[31mred"); strings.ContainsRune(got, 0x1b) {
 		t.Errorf("inert = %q", got)
 	}
 }

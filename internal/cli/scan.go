@@ -13,6 +13,7 @@ import (
 	awscollect "github.com/lambdawarden/lambdawarden/internal/collect/aws"
 	"github.com/lambdawarden/lambdawarden/internal/demo"
 	"github.com/lambdawarden/lambdawarden/internal/emulator"
+	"github.com/lambdawarden/lambdawarden/internal/history"
 	"github.com/lambdawarden/lambdawarden/internal/inventory"
 	"github.com/lambdawarden/lambdawarden/internal/report"
 	"github.com/lambdawarden/lambdawarden/internal/rules"
@@ -194,6 +195,7 @@ func (e *env) scanCommand() *cobra.Command {
 		out   outputFlags
 		trust trustFlags
 		files settingsFlags
+		hist  scanHistoryFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "scan",
@@ -206,7 +208,7 @@ exit code 3; it is never counted as compliant.`,
 		Example: `  lambdawarden scan --demo
   lambdawarden scan --profile audit --all-regions -o text -o json=report.json
   lambdawarden scan --org --role-name SecurityAudit --regions us-east-1,eu-west-1`,
-		Args: exactArgs(0, "no arguments"),
+		Args: hist.args(exactArgs(0, "no arguments")),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := files.load(e, cmd, &out, &trust, &sf.regions, true)
 			if err != nil {
@@ -229,8 +231,20 @@ exit code 3; it is never counted as compliant.`,
 			if tr.SCPs, err = sf.paths.load(); err != nil {
 				return err
 			}
+			dsn, err := hist.resolve(cmd, st)
+			if err != nil {
+				return err
+			}
+			var store history.Store
+			if dsn != "" {
+				// Opened before the scan, so a wrong DSN costs nothing.
+				if store, err = e.openHistory(dsn, false); err != nil {
+					return err
+				}
+				defer store.Close()
+			}
 			mark := st.marker()
-			d, err := e.runScan(sf, tr, targets, mark)
+			d, err := e.runScan(sf, tr, targets, mark, store != nil)
 			if err != nil {
 				return err
 			}
@@ -243,7 +257,14 @@ exit code 3; it is never counted as compliant.`,
 				return err
 			}
 			if d.Scan.Interrupted {
+				// Not recorded in the history either: a partial scan
+				// must not look like a finished one there.
 				return interrupted("the scan was stopped before it read everything; the report written is partial (complete: false), what was not read is listed as unknown")
+			}
+			if store != nil {
+				if err := e.recordScan(store, d, sf); err != nil {
+					return err
+				}
 			}
 			return verdict(d, failOn)
 		},
@@ -254,13 +275,15 @@ exit code 3; it is never counted as compliant.`,
 	out.register(cmd)
 	trust.register(cmd)
 	files.register(cmd)
+	hist.register(cmd)
 	return cmd
 }
 
 // runScan collects, judges and returns the document, its resources in a
 // spool: the caller closes it. mark, when not nil, applies the
-// suppressions to each resource before it is spooled.
-func (e *env) runScan(sf scanFlags, tr rules.Trust, targets []outputTarget, mark *suppress.Marker) (*report.Document, error) {
+// suppressions to each resource before it is spooled. keepPolicy keeps
+// policy texts in the document (the history stores them).
+func (e *env) runScan(sf scanFlags, tr rules.Trust, targets []outputTarget, mark *suppress.Marker, keepPolicy bool) (*report.Document, error) {
 	// --timeout bounds the whole run; its cause words every unread
 	// resource's reason.
 	runCtx, stopRun := e.ctx, func() {}
@@ -294,7 +317,6 @@ func (e *env) runScan(sf scanFlags, tr rules.Trust, targets []outputTarget, mark
 	prog := e.startProgress(sf.quiet)
 	opt.LaneDone = prog.laneDone
 
-	keepPolicy := false
 	for _, t := range targets {
 		if t.writer.Name() == "html" {
 			keepPolicy = true
@@ -354,6 +376,7 @@ func (e *env) runScan(sf scanFlags, tr rules.Trust, targets []outputTarget, mark
 		Complete:   sum.Complete() && len(tr.Paths.Problems()) == 0,
 		Errors:     append(sum.Errors, tr.Paths.Problems()...),
 		Notes:      sum.Notes,
+		Caller:     sum.Caller,
 	}
 	for _, nl := range sum.NotListed {
 		d.Summary.NotListed = append(d.Summary.NotListed, report.NotListed{Account: nl.Account, Region: nl.Region, What: nl.What, Reason: nl.Reason})

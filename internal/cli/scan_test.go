@@ -16,6 +16,13 @@ import (
 // serveSeed serves a seed on an in-process emulator and points the SDK's
 // default credential chain at account (AKIA + account).
 func serveSeed(t *testing.T, seed *emulator.Seed, opts emulator.Options, account string) string {
+	_, url := serveSeedServer(t, seed, opts, account)
+	return url
+}
+
+// serveSeedServer is serveSeed for tests that also read the emulator
+// (its request log, its policies).
+func serveSeedServer(t *testing.T, seed *emulator.Seed, opts emulator.Options, account string) (*emulator.Server, string) {
 	t.Helper()
 	srv, err := emulator.New(seed, opts)
 	if err != nil {
@@ -34,7 +41,7 @@ func serveSeed(t *testing.T, seed *emulator.Seed, opts emulator.Options, account
 	} {
 		t.Setenv(k, v)
 	}
-	return url
+	return srv, url
 }
 
 // TestScanTimeoutWritesAPartialReport: --timeout ends a slow scan; the

@@ -33,6 +33,8 @@ func (s *settingsFlags) register(cmd *cobra.Command) {
 type settings struct {
 	suppressions *suppress.Set
 	writer       report.Options
+	// history is the configuration file's history DSN ("" when unset).
+	history string
 }
 
 // load reads the configuration file and fills every flag the user did not
@@ -47,6 +49,7 @@ func (s *settingsFlags) load(e *env, cmd *cobra.Command, out *outputFlags, trust
 	}
 	changed := cmd.Flags().Changed
 	suppressFrom := "--suppressions"
+	cfgHistory := ""
 	if path != "" {
 		cfg, err := loadConfig(path)
 		if err != nil {
@@ -72,8 +75,9 @@ func (s *settingsFlags) load(e *env, cmd *cobra.Command, out *outputFlags, trust
 			s.suppressions = cfg.Suppressions
 			suppressFrom = "suppressions: in " + path
 		}
+		cfgHistory = cfg.History
 	}
-	st := &settings{writer: report.Options{OCSFCompliance: s.ocsfCompliance}}
+	st := &settings{writer: report.Options{OCSFCompliance: s.ocsfCompliance}, history: cfgHistory}
 	if s.suppressions != "" {
 		set, err := loadSuppressions(s.suppressions, suppressFrom)
 		if err != nil {

@@ -9,6 +9,7 @@
 //	outputs: [text, json=report.json, sarif=report.sarif]   # scan's -o FORMAT[=FILE], relative to this file
 //	suppressions: suppressions.yaml       # relative to this file
 //	fail_on: high                         # critical, high, medium, low, info, none
+//	history: ~/.lambdawarden/history.db   # scan records into it (or postgres://…)
 //
 // The file is strict: an unknown field, a value of the wrong shape or an
 // invalid id is an error naming the file, the line and the field, so a
@@ -53,6 +54,10 @@ type Config struct {
 	Suppressions string
 	// FailOn is the --fail-on severity name as written; "" when not set.
 	FailOn string
+	// History is the history DSN (scan --history): a SQLite path,
+	// resolved against the config file's directory when relative ("~/"
+	// is the home directory), or a postgres:// URL; "" when not set.
+	History string
 }
 
 var (
@@ -61,7 +66,7 @@ var (
 	regionRe  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
 )
 
-const knownFields = "trusted_accounts, org_id, regions, outputs, suppressions, fail_on"
+const knownFields = "trusted_accounts, org_id, regions, outputs, suppressions, fail_on, history"
 
 // Find returns dir/lambdawarden.yaml when it exists as a file.
 func Find(dir string) (string, bool) {
@@ -147,6 +152,14 @@ func Parse(data []byte, name string) (*Config, error) {
 					err = errf(v.Line, "field %q: %v", field, perr)
 				}
 			}
+		case "history":
+			c.History, err = scalar(v, field, errf)
+			if err == nil {
+				c.History, err = historyDSN(c.History, name)
+				if err != nil {
+					err = errf(v.Line, "field %q: %v", field, err)
+				}
+			}
 		default:
 			err = errf(k.Line, "field %q: unknown field (known: %s)", field, knownFields)
 		}
@@ -155,6 +168,29 @@ func Parse(data []byte, name string) (*Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// historyDSN resolves the history setting: a postgres:// URL as it is, a
+// path relative to the configuration file's directory or the home
+// directory ("~/").
+func historyDSN(v, configPath string) (string, error) {
+	switch {
+	case v == "":
+		return "", fmt.Errorf("must not be empty (leave it out for none)")
+	case strings.HasPrefix(v, "postgres://") || strings.HasPrefix(v, "postgresql://"):
+		return v, nil
+	case strings.Contains(v, "://"):
+		return "", fmt.Errorf("%q: want a SQLite file path or a postgres:// URL", v)
+	case strings.HasPrefix(v, "~/"):
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", err
+		}
+		return filepath.Join(home, v[2:]), nil
+	case filepath.IsAbs(v):
+		return v, nil
+	}
+	return filepath.Join(filepath.Dir(configPath), v), nil
 }
 
 // checkOutput validates one FORMAT[=FILE] against the known formats.

@@ -108,3 +108,27 @@ func TestFindAndLoad(t *testing.T) {
 		t.Error("Find accepted a directory")
 	}
 }
+
+func TestHistorySetting(t *testing.T) {
+	home, _ := os.UserHomeDir()
+	cases := []struct{ value, want, err string }{
+		{value: "history.db", want: filepath.Join("conf", "history.db")},
+		{value: "/var/lib/lw/history.db", want: "/var/lib/lw/history.db"},
+		{value: "~/h.db", want: filepath.Join(home, "h.db")},
+		{value: "postgres://lw@db.internal/history", want: "postgres://lw@db.internal/history"},
+		{value: "mysql://x", err: "want a SQLite file path or a postgres:// URL"},
+		{value: `""`, err: "must not be empty"},
+	}
+	for _, tc := range cases {
+		c, err := Parse([]byte("history: "+tc.value+"\n"), filepath.Join("conf", FileName))
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), ":1:") {
+				t.Errorf("history %s: error %v, want %q with the line", tc.value, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || c.History != tc.want {
+			t.Errorf("history %s: %q %v, want %q", tc.value, c.History, err, tc.want)
+		}
+	}
+}

@@ -2,10 +2,25 @@
 // AWS that lambdawarden talks to: the Lambda control plane (functions,
 // versions, aliases, resource policies, function URLs, layers), STS
 // (GetCallerIdentity, AssumeRole), Organizations (DescribeOrganization,
-// ListAccounts), the Account service (ListRegions) and a few read-only IAM
+// ListAccounts), the Account service (ListRegions), a few read-only IAM
 // actions (GetRole, ListAttachedRolePolicies, ListRolePolicies,
 // GetRolePolicy, GetPolicy, GetPolicyVersion, GetAccountAuthorizationDetails),
+// CloudTrail's LookupEvents, SNS Publish (any topic of the caller's account
+// and region; see Published) and AWS Config's PutEvaluations (recorded; see
+// Evaluations)
+// and GetResourceConfigHistory (the current item of a seeded function),
 // all on one plain net/http listener.
+//
+// Every Lambda write it serves (AddPermission, RemovePermission,
+// PutResourcePolicy, DeleteResourcePolicy, the function URL writes, the
+// layer permission writes, CreateAlias, UpdateAlias, PublishVersion) is
+// recorded the way CloudTrail records it —
+// API-version-suffixed eventName, userIdentity from the caller's access key
+// (IAM user, or assumed role with its session issuer), lowerCamel
+// requestParameters, responseElements.statement as a JSON string, failed
+// calls with errorCode — served by LookupEvents (newest first, 2 requests/s
+// per account and region) and, with Options.CloudTrailDir, delivered as
+// gzip log files in the S3 layout. See cloudtrail.go.
 //
 // The unmodified aws-sdk-go-v2 clients (BaseEndpoint set to the server's URL,
 // any static credentials) and the aws CLI (--endpoint-url) work against it.
@@ -14,17 +29,19 @@
 // AssumeRole) and the scope's region selects the region.
 //
 // Routing on the one listener: an X-Amz-Target header of
-// AWSOrganizationsV20161128.* goes to Organizations; a form-encoded POST
-// with Action=... to STS or IAM (awsQuery; see queryHandler); POST
+// AWSOrganizationsV20161128.* goes to Organizations, CloudTrail_20131101.*
+// to CloudTrail, StarlingDoveService.* to AWS Config; a form-encoded POST
+// with Action=... to STS, IAM or SNS (awsQuery; see queryHandler); POST
 // /listRegions to the Account service; anything else to Lambda by method
 // and path (the routes of the SDK's schemas.go). An unknown operation is
 // 404 UnknownOperationException.
 //
 // The estate comes only from a Seed (docs/emulator-seed.md documents the
-// file format for users, seed.go the Go types); there
-// is no CreateFunction. Policies, function URLs and revision ids change
-// through the API (AddPermission, PutResourcePolicy, ...) and through the
-// test hooks SetPolicy and Policy.
+// file format for users, seed.go the Go types); there is no CreateFunction.
+// Policies, function URLs, aliases, published versions and revision ids
+// change through the API (AddPermission, PutResourcePolicy, CreateAlias,
+// UpdateAlias, PublishVersion, ...) and through the test hooks SetPolicy
+// and Policy.
 //
 // The package uses only the Go standard library (a test asserts it), so the
 // lambdawarden binary can embed it for `scan --demo`.

@@ -20,9 +20,11 @@ const DefaultAccount = "123456789012"
 // seed, so that responses are the same from run to run.
 var seedEpoch = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 
-// estate is the server's whole in-memory world. Its maps and slices are
-// built once by newEstate and never change afterwards; what can change
-// (policies, revision ids, function URLs) lives behind each region's mutex.
+// estate is the server's whole in-memory world. Accounts, regions,
+// functions and layers are built once by newEstate and never change
+// afterwards; what can change (policies, revision ids, function URLs, a
+// function's aliases and published versions) lives behind each region's
+// mutex.
 type estate struct {
 	org            *SeedOrganization
 	accounts       map[string]*account

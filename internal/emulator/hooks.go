@@ -59,7 +59,9 @@ func (s *Server) hookTarget(account, region, resourceARN string) (*policyRes, *r
 	if rg == nil {
 		return nil, nil, fmt.Errorf("emulator: nothing is seeded in account %s, region %s", account, region)
 	}
-	// The resource set is immutable after New, so lookups need no lock.
+	// CreateAlias and PublishVersion add resources: look up under the lock.
+	rg.mu.RLock()
+	defer rg.mu.RUnlock()
 	if ref.layer {
 		if lv := rg.layerVersion(ref.name, ref.version); lv != nil {
 			return lv.res, rg, nil

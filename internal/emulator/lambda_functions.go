@@ -221,6 +221,9 @@ func listFunctions(c *call) {
 		NextMarker string                  `json:"NextMarker,omitempty"`
 	}{Functions: []functionConfiguration{}}
 	total := 0
+	// PublishVersion grows rg.all: read it under the lock.
+	rg.rlock()
+	defer rg.runlock()
 	if rg != nil {
 		total = len(rg.functions)
 		if all {
@@ -233,7 +236,6 @@ func listFunctions(c *call) {
 	}
 	out.NextMarker = next
 	if rg != nil {
-		rg.mu.RLock()
 		for i := start; i < end; i++ {
 			if !all {
 				fn := rg.functions[i]
@@ -247,7 +249,6 @@ func listFunctions(c *call) {
 				out.Functions = append(out.Functions, ref.fn.config(ref.fn.arn+":"+ref.v.num, ref.v))
 			}
 		}
-		rg.mu.RUnlock()
 	}
 	c.writeJSON(http.StatusOK, out)
 }
@@ -322,6 +323,9 @@ func listAliases(c *call) {
 	}
 	fn := rg.byName[name]
 	q := c.r.URL.Query()
+	// CreateAlias and UpdateAlias change the aliases: read under the lock.
+	rg.mu.RLock()
+	defer rg.mu.RUnlock()
 	aliases := fn.aliases
 	if fv := q.Get("FunctionVersion"); fv != "" {
 		aliases = nil
@@ -339,11 +343,9 @@ func listAliases(c *call) {
 		Aliases    []aliasConfiguration `json:"Aliases"`
 		NextMarker string               `json:"NextMarker,omitempty"`
 	}{Aliases: []aliasConfiguration{}, NextMarker: next}
-	rg.mu.RLock()
 	for _, al := range aliases[start:end] {
 		out.Aliases = append(out.Aliases, aliasJSON(al))
 	}
-	rg.mu.RUnlock()
 	c.writeJSON(http.StatusOK, out)
 }
 
@@ -357,14 +359,17 @@ func getAlias(c *call) {
 		return
 	}
 	fn := rg.byName[name]
+	rg.mu.RLock()
 	al := fn.aliasByName[c.labels["Name"]]
+	var out aliasConfiguration
+	if al != nil {
+		out = aliasJSON(al)
+	}
+	rg.mu.RUnlock()
 	if al == nil {
 		c.error(http.StatusNotFound, "ResourceNotFoundException", "Alias not found: "+c.functionARN(name, c.labels["Name"]))
 		return
 	}
-	rg.mu.RLock()
-	out := aliasJSON(al)
-	rg.mu.RUnlock()
 	c.writeJSON(http.StatusOK, out)
 }
 
@@ -379,6 +384,9 @@ func listVersionsByFunction(c *call) {
 	}
 	fn := rg.byName[name]
 	q := c.r.URL.Query()
+	// PublishVersion adds versions: read under the lock.
+	rg.mu.RLock()
+	defer rg.mu.RUnlock()
 	start, end, next, ok := c.page(1+len(fn.versions), q.Get("Marker"), q.Get("MaxItems"), 50, 50, "maxItems")
 	if !ok {
 		return
@@ -387,7 +395,6 @@ func listVersionsByFunction(c *call) {
 		Versions   []functionConfiguration `json:"Versions"`
 		NextMarker string                  `json:"NextMarker,omitempty"`
 	}{Versions: []functionConfiguration{}, NextMarker: next}
-	rg.mu.RLock()
 	for i := start; i < end; i++ {
 		if i == 0 {
 			out.Versions = append(out.Versions, fn.config(fn.arn+":$LATEST", nil))
@@ -396,6 +403,5 @@ func listVersionsByFunction(c *call) {
 			out.Versions = append(out.Versions, fn.config(fn.arn+":"+v.num, v))
 		}
 	}
-	rg.mu.RUnlock()
 	c.writeJSON(http.StatusOK, out)
 }

@@ -19,6 +19,14 @@ const (
 func (s *Server) queryHandler(c *call) handler {
 	action := formValue(c.form, "Action")
 	service := c.id.service
+	if service == "sns" || formValue(c.form, "Version") == "2010-03-31" {
+		c.service = "sns"
+		if h := snsHandler(action); h != nil {
+			c.op = "sns:" + action
+			return h
+		}
+		return nil
+	}
 	if service != "sts" && service != "iam" {
 		switch formValue(c.form, "Version") {
 		case "2010-05-08":

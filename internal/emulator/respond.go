@@ -105,6 +105,12 @@ func (c *call) throttle(wait time.Duration) {
 		c.w.Header().Set("Retry-After", strconv.Itoa(secs))
 		c.errorWith(http.StatusTooManyRequests, "TooManyRequestsException", "Rate exceeded",
 			map[string]any{"Reason": "CallerRateLimitExceeded", "retryAfterSeconds": strconv.Itoa(secs)})
+	case protoAWSJSON:
+		code := "TooManyRequestsException"
+		if c.service == "cloudtrail" {
+			code = "ThrottlingException" // what CloudTrail answers over its quota
+		}
+		c.error(http.StatusBadRequest, code, "Rate exceeded")
 	default:
 		c.error(http.StatusBadRequest, "TooManyRequestsException", "Rate exceeded")
 	}
@@ -150,8 +156,11 @@ func (c *call) writeXML(status int, v any) {
 
 // xmlNamespace is the awsQuery namespace of the service being called.
 func (c *call) xmlNamespace() string {
-	if c.service == "iam" {
+	switch c.service {
+	case "iam":
 		return iamNamespace
+	case "sns":
+		return snsNamespace
 	}
 	return stsNamespace
 }

@@ -35,7 +35,10 @@ func lambdaRoutes() []lambdaRoute {
 		r("DELETE", "/2015-03-31/functions/{FunctionName}/policy/{StatementId}", "RemovePermission", removePermission),
 		r("GET", "/2015-03-31/functions/{FunctionName}/aliases", "ListAliases", listAliases),
 		r("GET", "/2015-03-31/functions/{FunctionName}/aliases/{Name}", "GetAlias", getAlias),
+		r("POST", "/2015-03-31/functions/{FunctionName}/aliases", "CreateAlias", createAlias),
+		r("PUT", "/2015-03-31/functions/{FunctionName}/aliases/{Name}", "UpdateAlias", updateAlias),
 		r("GET", "/2015-03-31/functions/{FunctionName}/versions", "ListVersionsByFunction", listVersionsByFunction),
+		r("POST", "/2015-03-31/functions/{FunctionName}/versions", "PublishVersion", publishVersion),
 		r("GET", "/2021-10-31/functions/{FunctionName}/url", "GetFunctionUrlConfig", getFunctionURLConfig),
 		r("POST", "/2021-10-31/functions/{FunctionName}/url", "CreateFunctionUrlConfig", createFunctionURLConfig),
 		r("PUT", "/2021-10-31/functions/{FunctionName}/url", "UpdateFunctionUrlConfig", updateFunctionURLConfig),
@@ -70,7 +73,7 @@ func lambdaOps() []string {
 // specs use.
 func allOps() []string {
 	ops := lambdaOps()
-	ops = append(ops, "ListRegions", "GetCallerIdentity", "AssumeRole", "DescribeOrganization", "ListAccounts")
+	ops = append(ops, "ListRegions", "GetCallerIdentity", "AssumeRole", "DescribeOrganization", "ListAccounts", "LookupEvents", "sns:Publish", "PutEvaluations", "GetResourceConfigHistory")
 	for _, a := range iamActions() {
 		ops = append(ops, "iam:"+a)
 	}
@@ -90,17 +93,35 @@ func (s *Server) route(c *call) handler {
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		c.proto = protoAWSJSON
 		c.service = "organizations"
-		svc, op, _ := strings.Cut(target, ".")
+		// The Go SDK sends "CloudTrail_20131101.LookupEvents", botocore
+		// the fully qualified "com.amazonaws.cloudtrail.v20131101.
+		// CloudTrail_20131101.LookupEvents": the service is the segment
+		// before the operation.
+		svc, op := "", target
+		if i := strings.LastIndex(target, "."); i >= 0 {
+			svc, op = target[:i], target[i+1:]
+			svc = svc[strings.LastIndex(svc, ".")+1:]
+		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
-		if err != nil || svc != "AWSOrganizationsV20161128" {
+		if err != nil {
 			return nil
 		}
 		c.body = body
-		if h := organizationsHandler(op); h != nil {
-			c.op = op
-			return h
+		var h handler
+		switch svc {
+		case "AWSOrganizationsV20161128":
+			h = organizationsHandler(op)
+		case "CloudTrail_20131101":
+			c.service = "cloudtrail"
+			h = cloudTrailHandler(op)
+		case "StarlingDoveService":
+			c.service = "config"
+			h = configHandler(op)
 		}
-		return nil
+		if h != nil {
+			c.op = op
+		}
+		return h
 	}
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Method == http.MethodPost && ct == "application/x-www-form-urlencoded" {
 		c.proto = protoQuery

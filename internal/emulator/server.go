@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +40,18 @@ type Options struct {
 	// Now is the clock for quotas, timestamps and STS expirations (default
 	// time.Now).
 	Now func() time.Time
+	// CloudTrailDir, when set, receives every Lambda write served as a
+	// CloudTrail log file in the S3 delivery layout (see cloudtrail.go).
+	// Records are also served by cloudtrail:LookupEvents, with or without
+	// a directory.
+	CloudTrailDir string
+	// CloudTrailInterval batches records into one file per account and
+	// region per interval, as CloudTrail does every few minutes; zero
+	// writes each record at once, before the write's answer is sent.
+	CloudTrailInterval time.Duration
+	// LookupEventsRate is LookupEvents' quota in requests per second per
+	// account and region (default 2, AWS's figure).
+	LookupEventsRate float64
 }
 
 // Request is one entry of the request log.
@@ -65,6 +78,11 @@ type Server struct {
 	faults *faultInjector
 	log    requestLog
 	routes []lambdaRoute
+	trail  *trail
+	sns    snsLog
+	config configLog
+	// lookupQuota meters cloudtrail:LookupEvents (2 requests/s in AWS).
+	lookupQuota *quotas
 
 	stsMu    sync.Mutex
 	sessions map[string]*stsSession
@@ -92,6 +110,13 @@ func New(seed *Seed, opts Options) (*Server, error) {
 			return nil, err
 		}
 	}
+	if opts.CloudTrailDir != "" {
+		// Made now, so a reader can follow the folder before the first
+		// write.
+		if err := os.MkdirAll(opts.CloudTrailDir, 0o755); err != nil {
+			return nil, fmt.Errorf("emulator: CloudTrail folder: %w", err)
+		}
+	}
 	s := &Server{est: newEstate(seed), opts: opts}
 	s.init()
 	return s, nil
@@ -108,6 +133,12 @@ func (s *Server) init() {
 		s.sessions = map[string]*stsSession{}
 		s.routes = lambdaRoutes()
 		s.closing = make(chan struct{})
+		s.trail = newTrail(s.opts.CloudTrailDir, s.opts.CloudTrailInterval, s.now)
+		rate := s.opts.LookupEventsRate
+		if rate <= 0 {
+			rate = 2
+		}
+		s.lookupQuota = newQuotas(map[string]float64{"LookupEvents": rate})
 	})
 }
 
@@ -143,7 +174,10 @@ func (s *Server) Start(addr string) (string, error) {
 // than once and on a server that was never started.
 func (s *Server) Close() error {
 	s.init()
-	s.closeOnce.Do(func() { close(s.closing) })
+	s.closeOnce.Do(func() {
+		close(s.closing)
+		s.trail.close() // the last batch is delivered
+	})
 	s.srvMu.Lock()
 	srv := s.srv
 	s.srvMu.Unlock()
@@ -230,11 +264,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if kind, ok := s.faults.draw(c.op); ok {
-		s.injectFault(c, kind)
+	if c.service == "cloudtrail" {
+		if wait, ok := s.lookupQuota.take(c.id.account, c.id.region, c.op, s.now()); !ok {
+			c.throttle(wait)
+			return
+		}
+	}
+	kind, faulty := s.faults.draw(c.op)
+	run := func() {
+		if faulty {
+			s.injectFault(c, kind)
+			return
+		}
+		h(c)
+	}
+	// Lambda writes are recorded in the trail, failed ones too, as
+	// CloudTrail does; a hanging request never answers, so there is
+	// nothing to record.
+	if c.service == "lambda" && recorded(c.op) && !(faulty && kind == FaultTimeout) {
+		s.serveRecorded(c, run)
 		return
 	}
-	h(c)
+	run()
 }
 
 // statusWriter remembers the status code written.

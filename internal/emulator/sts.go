@@ -21,6 +21,7 @@ type stsSession struct {
 	sessionName string
 	assumedARN  string
 	roleID      string
+	created     time.Time
 }
 
 var (
@@ -105,6 +106,7 @@ func assumeRole(c *call) {
 		sessionName: session,
 		assumedARN:  "arn:aws:sts::" + acctID + ":assumed-role/" + roleName + "/" + session,
 		roleID:      roleID,
+		created:     c.s.now(),
 	}
 	c.s.stsMu.Lock()
 	c.s.keySeq++

@@ -2,6 +2,11 @@ package policy
 
 import "strings"
 
+// Glob matches s against pattern, case-sensitively, where '*' matches any
+// run of characters and '?' any single character: how IAM compares
+// Resource values and StringLike/ArnLike parts.
+func Glob(pattern, s string) bool { return globMatch(pattern, s, false) }
+
 // globMatch matches s against pattern where '*' matches any run of
 // characters and '?' any single character. It runs in O(len(s)·len(p))
 // worst case without recursion or allocation.

@@ -16,6 +16,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Effect is Allow or Deny.
@@ -446,21 +448,20 @@ func firstByte(raw []byte) byte {
 }
 
 func describeJSON(raw []byte) string {
-	switch firstByte(raw) {
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	case '"':
-		return "a string"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	case 0:
-		return "nothing"
+	if b := firstByte(raw); b != 0 {
+		return (&node{kind: jsonKind(b)}).describe()
 	}
-	return "a number"
+	return "nothing"
+}
+
+// jsonKind is the kind of the value a byte starts (a digit or '-' is a
+// number).
+func jsonKind(b byte) jsontext.Kind {
+	switch b {
+	case '{', '[', '"', 't', 'f', 'n':
+		return jsontext.Kind(b)
+	}
+	return '0'
 }
 
 // sortedIndexes returns the positions of names in sorted order, so

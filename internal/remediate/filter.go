@@ -94,31 +94,8 @@ func OnlyReported(flagged map[string][]finding.Finding) func(Candidate) bool {
 }
 
 // Glob matches an ARN against a pattern where * matches any run of
-// characters and ? any one character.
-func Glob(pattern, s string) bool {
-	p, i := 0, 0
-	star, mark := -1, 0
-	for i < len(s) {
-		switch {
-		case p < len(pattern) && pattern[p] == '*':
-			star, mark = p, i
-			p++
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
-			p++
-			i++
-		case star >= 0:
-			p = star + 1
-			mark++
-			i = mark
-		default:
-			return false
-		}
-	}
-	for p < len(pattern) && pattern[p] == '*' {
-		p++
-	}
-	return p == len(pattern)
-}
+// characters and ? any one character (IAM's matching, from the engine).
+func Glob(pattern, s string) bool { return policy.Glob(pattern, s) }
 
 func contains(list []string, s string) bool {
 	for _, x := range list {

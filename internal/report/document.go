@@ -62,6 +62,9 @@ type ScanInfo struct {
 	// was not read is listed as unknown or not listed, and Complete is
 	// false.
 	Interrupted bool `json:"interrupted,omitempty"`
+	// Caller is who ran the scan; the history records it (not yet part
+	// of the JSON contract).
+	Caller string `json:"-"`
 }
 
 // Resource is one judged resource.

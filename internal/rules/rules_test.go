@@ -155,3 +155,17 @@ func TestShellQuoteKeepsHostileSidsInert(t *testing.T) {
 		}
 	}
 }
+
+func TestCatalogVersionIsStable(t *testing.T) {
+	v := CatalogVersion()
+	if v != CatalogVersion() || len(v) != len("sha256:")+16 {
+		t.Fatalf("catalog version %q", v)
+	}
+	saved := catalog[0].Severity
+	catalog[0].Severity = saved + 1
+	changed := CatalogVersion()
+	catalog[0].Severity = saved
+	if changed == v {
+		t.Errorf("a rule's severity changed and the catalog version did not")
+	}
+}

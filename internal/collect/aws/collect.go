@@ -106,6 +106,8 @@ type Options struct {
 
 // Summary is what a collection did.
 type Summary struct {
+	// Caller is the identity that ran the scan (sts:GetCallerIdentity).
+	Caller    string
 	Accounts  []string
 	Regions   []string
 	APICalls  int64
@@ -247,7 +249,7 @@ func Collect(ctx context.Context, opt Options, emit func(*inventory.Resource)) (
 	}
 	runLanes(ctx, lanes, opt.MaxLanes, opt.Progress)
 
-	sum := &Summary{Accounts: accounts, Regions: regions, Errors: setupErrors, NotListed: notListed, APICalls: st.calls.Load(), Throttled: st.throttled.Load(),
+	sum := &Summary{Caller: aws.ToString(ident.Arn), Accounts: accounts, Regions: regions, Errors: setupErrors, NotListed: notListed, APICalls: st.calls.Load(), Throttled: st.throttled.Load(),
 		Calls: st.perLane}
 	for _, l := range lanes {
 		sum.Errors = append(sum.Errors, l.errors...)

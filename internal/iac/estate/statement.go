@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/lambdawarden/lambdawarden/internal/policy"
 )
 
 // member is one key of a JSON object written in a fixed order, the order
@@ -283,33 +285,7 @@ func resourcePartMatch(pattern, part string) bool {
 	}
 	fields := strings.SplitN(pattern, ":", 6)
 	if len(fields) != 6 {
-		return glob(pattern, part)
+		return policy.Glob(pattern, part)
 	}
-	return glob(fields[5], part)
-}
-
-// glob matches s against pattern, '*' any run and '?' one character.
-func glob(pattern, s string) bool {
-	p, i := 0, 0
-	star, mark := -1, 0
-	for i < len(s) {
-		switch {
-		case p < len(pattern) && pattern[p] == '*':
-			star, mark = p, i
-			p++
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
-			p++
-			i++
-		case star >= 0:
-			p = star + 1
-			mark++
-			i = mark
-		default:
-			return false
-		}
-	}
-	for p < len(pattern) && pattern[p] == '*' {
-		p++
-	}
-	return p == len(pattern)
+	return policy.Glob(fields[5], part)
 }

@@ -1,0 +1,207 @@
+package watch
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/lambdawarden/lambdawarden/internal/finding"
+	"github.com/lambdawarden/lambdawarden/internal/report"
+	"github.com/lambdawarden/lambdawarden/internal/sink"
+	"github.com/lambdawarden/lambdawarden/internal/trail"
+)
+
+// SchemaVersion is the version of the alert document. Bump it, with a
+// changelog line in the README, when a field is changed or removed.
+const SchemaVersion = "1"
+
+// Alert statuses.
+const (
+	// StatusFail: the resource (or, offline, the statement) has a finding.
+	StatusFail = "fail"
+	// StatusUnknown: the change could not be judged (a denied re-read, an
+	// unreadable policy, an event whose effect the statement alone cannot
+	// tell). Never silence.
+	StatusUnknown = "unknown"
+)
+
+// Verdict bases.
+const (
+	// BasisResource: the resource was read again after the event and
+	// judged whole, as a scan would.
+	BasisResource = "resource"
+	// BasisStatement: --offline; only what the event itself carries (the
+	// new statement or policy) was judged, not the resource.
+	BasisStatement = "statement"
+)
+
+// Alert is one JSON document a watch emits.
+type Alert struct {
+	SchemaVersion string `json:"schema_version"`
+	// ID is stable for the same finding from the same event, so a
+	// receiver can drop a repeat delivery.
+	ID       string `json:"id"`
+	Status   string `json:"status"`
+	Severity string `json:"severity"` // a finding severity, or "unknown"
+	RuleID   string `json:"rule_id,omitempty"`
+	Title    string `json:"title"`
+	// Basis says what the verdict rests on; BasisNote explains it.
+	Basis     string           `json:"basis"`
+	BasisNote string           `json:"basis_note,omitempty"`
+	Resource  AlertResource    `json:"resource"`
+	Finding   *finding.Finding `json:"finding,omitempty"`
+	// Reason is why an unknown alert could not be judged.
+	Reason     string     `json:"reason,omitempty"`
+	Event      AlertEvent `json:"event"`
+	Actor      AlertActor `json:"actor"`
+	DetectedAt string     `json:"detected_at"`
+}
+
+// AlertResource is the judged resource.
+type AlertResource struct {
+	ARN           string              `json:"arn"`
+	Kind          string              `json:"kind"`
+	Account       string              `json:"account"`
+	Region        string              `json:"region"`
+	Status        string              `json:"status"`
+	Exposure      string              `json:"exposure"`
+	UnknownReason string              `json:"unknown_reason,omitempty"`
+	FunctionURL   *report.FunctionURL `json:"function_url,omitempty"`
+}
+
+// AlertEvent is the CloudTrail record the alert comes from.
+type AlertEvent struct {
+	ID        string          `json:"id"`
+	Name      string          `json:"name"`
+	Time      string          `json:"time"`
+	Region    string          `json:"region"`
+	Account   string          `json:"account"`
+	SourceIP  string          `json:"source_ip,omitempty"`
+	UserAgent string          `json:"user_agent,omitempty"`
+	RequestID string          `json:"request_id,omitempty"`
+	Request   json.RawMessage `json:"request"`
+	Response  json.RawMessage `json:"response"`
+	Where     string          `json:"where,omitempty"`
+}
+
+// AlertActor is who made the change.
+type AlertActor struct {
+	Type          string `json:"type,omitempty"`
+	ARN           string `json:"arn,omitempty"`
+	PrincipalID   string `json:"principal_id,omitempty"`
+	AccountID     string `json:"account_id,omitempty"`
+	AccessKeyID   string `json:"access_key_id,omitempty"`
+	UserName      string `json:"user_name,omitempty"`
+	SessionIssuer string `json:"session_issuer,omitempty"`
+	InvokedBy     string `json:"invoked_by,omitempty"`
+}
+
+// Caps on what an alert repeats from a record: strings from AWS or from
+// files are data, kept short and escaped wherever they are shown.
+const (
+	maxField   = 1024
+	maxRequest = 16 << 10
+)
+
+// inert caps a string from outside and makes it valid UTF-8; JSON
+// encoding escapes the rest.
+func inert(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if len(s) > maxField {
+		cut := maxField
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
+}
+
+// inertJSON keeps a recorded JSON value when it is valid and small; a
+// larger one becomes a note with its size.
+func inertJSON(raw json.RawMessage) json.RawMessage {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || !json.Valid(raw) {
+		return json.RawMessage("null")
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		return json.RawMessage("null")
+	}
+	if buf.Len() > maxRequest {
+		b, _ := json.Marshal(map[string]any{"truncated": true, "bytes": buf.Len()})
+		return b
+	}
+	return buf.Bytes()
+}
+
+func eventOf(ev *trail.Event) (AlertEvent, AlertActor) {
+	e := AlertEvent{
+		ID: inert(ev.ID), Name: inert(ev.Name), Time: ev.Time.UTC().Format(time.RFC3339), Region: inert(ev.Region), Account: inert(ev.Account),
+		SourceIP: inert(ev.SourceIP), UserAgent: inert(ev.UserAgent), RequestID: inert(ev.RequestID),
+		Request: inertJSON(ev.Request), Response: inertJSON(ev.Response), Where: inert(ev.Where),
+	}
+	a := ev.Actor
+	return e, AlertActor{Type: inert(a.Type), ARN: inert(a.ARN), PrincipalID: inert(a.PrincipalID), AccountID: inert(a.AccountID),
+		AccessKeyID: inert(a.AccessKeyID), UserName: inert(a.UserName), SessionIssuer: inert(a.SessionIssuer), InvokedBy: inert(a.InvokedBy)}
+}
+
+func resourceOf(r *report.Resource) AlertResource {
+	return AlertResource{ARN: r.ARN, Kind: r.Kind, Account: r.Account, Region: r.Region, Status: r.Status, Exposure: r.Exposure,
+		UnknownReason: inert(r.UnknownReason), FunctionURL: r.FunctionURL}
+}
+
+// dedupeKey names "the same finding": the resource, the rule, the
+// statement and the class; or, for an unknown, the resource and why.
+func (a *Alert) dedupeKey() string {
+	if a.Status == StatusUnknown {
+		return a.Resource.ARN + "\x00unknown\x00" + a.Reason
+	}
+	key := a.Resource.ARN + "\x00" + a.RuleID + "\x00" + a.Basis
+	if f := a.Finding; f != nil {
+		key += "\x00" + f.Exposure
+		if s := f.Statement; s != nil {
+			key += "\x00" + s.Policy + "\x00" + s.Sid + "\x00" + strconv.Itoa(s.Index)
+		}
+	}
+	return key
+}
+
+// seal sets the id: a hash of the finding and the event.
+func (a *Alert) seal() {
+	sum := sha256.Sum256([]byte(a.dedupeKey() + "\x00" + a.Event.ID + "\x00" + a.Event.Name))
+	a.ID = "lw-" + hex.EncodeToString(sum[:12])
+}
+
+// subject is a one-line summary: "critical lambda-public-access on ARN by
+// ACTOR".
+func (a *Alert) subject() string {
+	what := a.RuleID
+	if a.Status == StatusUnknown {
+		what = "could not judge"
+	}
+	who := a.Actor.ARN
+	if who == "" {
+		who = a.Actor.InvokedBy
+	}
+	s := a.Severity + " " + what + " on " + a.Resource.ARN
+	if who != "" {
+		s += " by " + who
+	}
+	return s
+}
+
+func (a *Alert) message() (sink.Message, error) {
+	body, err := json.Marshal(a)
+	if err != nil {
+		return sink.Message{}, err
+	}
+	return sink.Message{ID: a.ID, Subject: a.subject(), Body: body}, nil
+}
