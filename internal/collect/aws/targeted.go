@@ -26,6 +26,7 @@ type targetAPI interface {
 	GetLayerVersionPolicy(context.Context, *lambda.GetLayerVersionPolicyInput, ...func(*lambda.Options)) (*lambda.GetLayerVersionPolicyOutput, error)
 	ListAliases(context.Context, *lambda.ListAliasesInput, ...func(*lambda.Options)) (*lambda.ListAliasesOutput, error)
 	ListVersionsByFunction(context.Context, *lambda.ListVersionsByFunctionInput, ...func(*lambda.Options)) (*lambda.ListVersionsByFunctionOutput, error)
+	ListFunctions(context.Context, *lambda.ListFunctionsInput, ...func(*lambda.Options)) (*lambda.ListFunctionsOutput, error)
 }
 
 // Reader reads one resource at a time — a function, alias, version or
@@ -51,7 +52,7 @@ type Reader struct {
 	mu       sync.Mutex
 	accounts map[string]*targetAccount
 	lanes    map[[2]string]*targetLane
-	trails   map[string]*trailLane // LookupEvents, per Region
+	trails   map[[2]string]*trailLane // LookupEvents, per account and Region
 }
 
 // targetAccount is one account the reader can enter (or why not).
