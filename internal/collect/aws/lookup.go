@@ -8,8 +8,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 )
 
 // LookupEventsRate is cloudtrail:LookupEvents' quota: 2 requests per
@@ -24,9 +24,9 @@ const maxLookupPages = 2000
 type trailLane struct {
 	account string
 	region  string
-	client *cloudtrail.Client
-	bucket *bucket
-	r      *Reader
+	client  *cloudtrail.Client
+	bucket  *bucket
+	r       *Reader
 }
 
 func (l *trailLane) bucketFor(string) *bucket   { return l.bucket }
