@@ -190,6 +190,7 @@ func (e *env) scanCommand() *cobra.Command {
 		trust trustFlags
 		files settingsFlags
 		hist  scanHistoryFlag
+		since sinceFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "scan",
@@ -226,6 +227,9 @@ exit code 3; it is never counted as compliant.`,
 			if err != nil {
 				return err
 			}
+			if err := since.validate(cmd.Flags().Changed, sf, dsn); err != nil {
+				return err
+			}
 			var store history.Store
 			if dsn != "" {
 				// Opened before the scan, so a wrong DSN costs nothing.
@@ -235,7 +239,15 @@ exit code 3; it is never counted as compliant.`,
 				defer store.Close()
 			}
 			mark := st.marker()
-			d, err := e.runScan(sf, tr, targets, mark, store != nil)
+			var inc *history.Incremental
+			var d *report.Document
+			if since.set() {
+				var run sinceRun
+				run, err = e.runSince(since, sf, tr, targets, mark, store)
+				d, inc = run.doc, run.inc
+			} else {
+				d, err = e.runScan(sf, tr, targets, mark, store != nil)
+			}
 			if err != nil {
 				return err
 			}
@@ -253,7 +265,7 @@ exit code 3; it is never counted as compliant.`,
 				return interrupted("the scan was stopped before it read everything; the report written is partial (complete: false), what was not read is listed as unknown")
 			}
 			if store != nil {
-				if err := e.recordScan(store, d, sf); err != nil {
+				if err := e.recordScan(store, d, sf, inc); err != nil {
 					return err
 				}
 			}
@@ -266,6 +278,7 @@ exit code 3; it is never counted as compliant.`,
 	trust.register(cmd)
 	files.register(cmd)
 	hist.register(cmd)
+	since.register(cmd)
 	return cmd
 }
 
