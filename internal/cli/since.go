@@ -192,7 +192,8 @@ func (e *env) sinceBase(s sinceFlags, sf scanFlags, store history.Store) (base, 
 		return base, full, "", err
 	}
 	var haveBase bool
-	for _, sc := range scans { // newest first
+	slices.Reverse(scans) // newest first
+	for _, sc := range scans {
 		if !sc.Covered || !sameScope(sc, sf) {
 			continue
 		}

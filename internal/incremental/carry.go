@@ -2,6 +2,7 @@ package incremental
 
 import (
 	"context"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -44,6 +45,9 @@ func carry(ctx context.Context, st history.ResourceState, finds []history.Snapsh
 		}
 		r.Findings = append(r.Findings, nf)
 	}
+	// The rules list their findings most severe first; the history keeps
+	// them in key order.
+	sort.SliceStable(r.Findings, func(i, j int) bool { return r.Findings[i].Severity > r.Findings[j].Severity })
 	return r, nil
 }
 

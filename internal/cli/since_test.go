@@ -1,0 +1,244 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lambdawarden/lambdawarden/internal/demo"
+	"github.com/lambdawarden/lambdawarden/internal/emulator"
+	"github.com/lambdawarden/lambdawarden/internal/history"
+	"github.com/lambdawarden/lambdawarden/internal/report"
+)
+
+// sinceDoc is the part of a report these tests read.
+type sinceDoc struct {
+	Scan struct {
+		APICalls    int                 `json:"api_calls"`
+		Complete    bool                `json:"complete"`
+		Notes       []string            `json:"notes"`
+		Incremental *report.Incremental `json:"incremental"`
+	} `json:"scan"`
+	Resources []report.Resource `json:"resources"`
+}
+
+func parseSince(t *testing.T, out string) sinceDoc {
+	t.Helper()
+	var d sinceDoc
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	return d
+}
+
+// verdictOf is what must not change when a resource is carried forward.
+func verdictOf(r report.Resource) string {
+	s := r.Status + "|" + r.Exposure
+	for _, f := range r.Findings {
+		s += "|" + f.RuleID + ":" + f.Severity.String() + ":" + f.Exposure
+	}
+	return s
+}
+
+func scanArgs(url, db string, more ...string) []string {
+	return append([]string{"scan", "--endpoint-url", url, "--regions", "us-east-1", "--pace", "none", "--history", db, "--fail-on", "none", "-o", "json"}, more...)
+}
+
+// finished: the scan ran to its end (the demo estate holds one resource
+// whose policy read is denied, so a complete scan is exit 3).
+func finished(code int) bool { return code == exitOK || code == exitFindings || code == exitIncomplete }
+
+// TestScanSinceRescansOnlyWhatChanged: a full scan is recorded; a
+// backdoor AddPermission goes through the SDK (the emulator writes its
+// CloudTrail record); `scan --since last` reads the events, re-reads only
+// that function, finds the public grant, carries the rest forward with
+// the same verdicts, only reads, and records it all in the history.
+func TestScanSinceRescansOnlyWhatChanged(t *testing.T) {
+	srv, url, _ := watchEstate(t)
+	db := filepath.Join(t.TempDir(), "h.db")
+	code, out, errOut := runCLI(t, "", scanArgs(url, db)...)
+	if !finished(code) {
+		t.Fatalf("full scan: exit %d\n%s", code, errOut)
+	}
+	full := parseSince(t, out)
+	fullVerdict := map[string]string{}
+	for _, r := range full.Resources {
+		fullVerdict[r.ARN] = verdictOf(r)
+	}
+	backdoor(t, url, "lab-results")
+	mark := len(srv.Requests())
+
+	code, out, errOut = runCLI(t, "", scanArgs(url, db, "--since", "last")...)
+	if !finished(code) {
+		t.Fatalf("incremental scan: exit %d\n%s", code, errOut)
+	}
+	inc := parseSince(t, out)
+	reqs := srv.Requests()[mark:]
+	for _, r := range reqs {
+		op := r.Op[strings.LastIndex(r.Op, ":")+1:] // iam:GetRole is a read too
+		if !(strings.HasPrefix(op, "Get") || strings.HasPrefix(op, "List") || op == "LookupEvents") {
+			t.Errorf("the incremental scan called %s: only reads are allowed", r.Op)
+		}
+		// secrets-rotator was unknown in the base scan (its GetPolicy is
+		// denied): an unknown is read again, never carried forward.
+		if (r.Op == "GetPolicy" || r.Op == "GetResourcePolicy") && !strings.Contains(r.Path, "lab-results") && !strings.Contains(r.Path, "secrets-rotator") {
+			t.Errorf("%s %s: only the changed function's policy may be read", r.Op, r.Path)
+		}
+	}
+	info := inc.Scan.Incremental
+	if info == nil {
+		t.Fatalf("no scan.incremental: notes %v", inc.Scan.Notes)
+	}
+	if info.BaseScan != 1 || info.Events != 1 || info.CarriedForward == 0 || info.FullScanEstimate != full.Scan.APICalls || len(info.FullLanes) != 0 {
+		t.Errorf("scan.incremental %+v (full scan made %d calls)", info, full.Scan.APICalls)
+	}
+	if len(reqs) >= full.Scan.APICalls/3 || info.APICalls > full.Scan.APICalls/3 {
+		t.Errorf("the incremental scan made %d requests (%d counted), the full scan %d: want O(changed)", len(reqs), info.APICalls, full.Scan.APICalls)
+	}
+	if len(inc.Resources) != len(full.Resources) || info.Rescanned+info.CarriedForward != len(full.Resources) {
+		t.Errorf("%d resources (%d read, %d carried), the full scan had %d", len(inc.Resources), info.Rescanned, info.CarriedForward, len(full.Resources))
+	}
+	target := "arn:aws:lambda:us-east-1:111122223333:function:lab-results"
+	public := false
+	for _, r := range inc.Resources {
+		if strings.HasPrefix(r.ARN, target) || strings.Contains(r.ARN, ":function:secrets-rotator") {
+			if r.CarriedForward {
+				t.Errorf("%s changed but was carried forward", r.ARN)
+			}
+			for _, f := range r.Findings {
+				public = public || (r.ARN == target && f.RuleID == "lambda-public-access" && f.Severity.String() == "critical")
+			}
+			continue
+		}
+		if !r.CarriedForward || r.CarriedFrom != 1 {
+			t.Errorf("%s: carried_forward %v from %d, want carried from scan 1", r.ARN, r.CarriedForward, r.CarriedFrom)
+		}
+		if verdictOf(r) != fullVerdict[r.ARN] {
+			t.Errorf("%s carried forward as %s, the full scan said %s", r.ARN, verdictOf(r), fullVerdict[r.ARN])
+		}
+	}
+	if !public {
+		t.Errorf("the backdoor on %s was not found", target)
+	}
+
+	s, err := history.Open(context.Background(), db, history.Options{MustExist: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rec, err := s.Incremental(context.Background(), 2)
+	if err != nil || rec == nil || rec.BaseScan != 1 || len(rec.Carried) != info.CarriedForward {
+		t.Fatalf("history: %+v, %v", rec, err)
+	}
+	if v, err := s.Verify(context.Background()); err != nil || len(v.Problems) != 0 {
+		t.Errorf("verify: %+v %v", v, err)
+	}
+	open, err := s.Findings(context.Background(), history.FindingFilter{Open: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fullOpen int
+	for _, r := range full.Resources {
+		fullOpen += len(r.Findings)
+	}
+	if len(open) < fullOpen+1 {
+		t.Errorf("%d findings open after the incremental scan, want the %d of the full scan plus the backdoor: carried findings must stay open", len(open), fullOpen)
+	}
+
+	// A second incremental scan from the first: the carried resources
+	// still come from scan 1, the re-read ones from scan 2.
+	code, out, errOut = runCLI(t, "", scanArgs(url, db, "--since", "last")...)
+	if !finished(code) {
+		t.Fatalf("second incremental scan: exit %d\n%s", code, errOut)
+	}
+	if again := parseSince(t, out).Scan.Incremental; again == nil || again.BaseScan != 2 || again.Rescanned != 0 && again.Events == 0 {
+		t.Errorf("second incremental: %+v", again)
+	}
+}
+
+// TestScanSinceFullEvery: a last full scan older than --full-every forces
+// a full scan, said so in the notes and recorded as full.
+func TestScanSinceFullEvery(t *testing.T) {
+	_, url, _ := watchEstate(t)
+	db := filepath.Join(t.TempDir(), "h.db")
+	if code, out, errOut := runCLI(t, "", scanArgs(url, db)...); !finished(code) {
+		t.Fatalf("full scan: exit %d\n%s\n%s", code, errOut, out)
+	}
+	time.Sleep(5 * time.Millisecond)
+	code, out, errOut := runCLI(t, "", scanArgs(url, db, "--since", "last", "--full-every", "1ms")...)
+	if !finished(code) {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	d := parseSince(t, out)
+	if d.Scan.Incremental != nil || !strings.Contains(strings.Join(d.Scan.Notes, " "), "--full-every 1ms") {
+		t.Errorf("want a full scan: incremental %+v, notes %v", d.Scan.Incremental, d.Scan.Notes)
+	}
+	for _, r := range d.Resources {
+		if r.CarriedForward {
+			t.Errorf("%s carried forward in a full scan", r.ARN)
+		}
+	}
+	s, err := history.Open(context.Background(), db, history.Options{MustExist: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if rec, err := s.Incremental(context.Background(), 2); err != nil || rec != nil {
+		t.Errorf("scan 2 must be recorded as full: %+v %v", rec, err)
+	}
+}
+
+// TestScanSinceLookupDenied: when LookupEvents is denied the account and
+// Region are scanned in full; nothing is carried forward on a guess.
+func TestScanSinceLookupDenied(t *testing.T) {
+	seed, err := demo.Seed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := serveSeed(t, seed, emulator.Options{}, "111122223333")
+	db := filepath.Join(t.TempDir(), "h.db")
+	code, out, errOut := runCLI(t, "", scanArgs(url, db)...)
+	if !finished(code) {
+		t.Fatalf("full scan: exit %d\n%s", code, errOut)
+	}
+	full := parseSince(t, out)
+
+	denied, url2 := serveSeedServer(t, seed, emulator.Options{Faults: []emulator.Fault{{Op: "LookupEvents", Kind: emulator.FaultDenied, Probability: 1}}}, "111122223333")
+	code, out, errOut = runCLI(t, "", scanArgs(url2, db, "--since", "last")...)
+	if !finished(code) {
+		t.Fatalf("incremental scan: exit %d\n%s", code, errOut)
+	}
+	d := parseSince(t, out)
+	info := d.Scan.Incremental
+	if info == nil || info.CarriedForward != 0 || len(info.FullLanes) != 1 || !strings.Contains(info.FullLanes[0], "111122223333/us-east-1") ||
+		!strings.Contains(info.FullLanes[0], "LookupEvents") || info.Rescanned != len(full.Resources) {
+		t.Fatalf("scan.incremental %+v (full scan: %d resources)", info, len(full.Resources))
+	}
+	for _, r := range d.Resources {
+		if r.CarriedForward {
+			t.Errorf("%s carried forward although the events could not be read", r.ARN)
+		}
+	}
+	if denied.Counts()["GetPolicy"]+denied.Counts()["GetResourcePolicy"] == 0 {
+		t.Error("the lane was not read again")
+	}
+}
+
+// TestScanSinceUsage: bad combinations are exit 2 before any work.
+func TestScanSinceUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"scan", "--demo", "--since", "last", "--history", filepath.Join(t.TempDir(), "h.db")},
+		{"scan", "--region", "us-east-1", "--since", "last"},
+		{"scan", "--region", "us-east-1", "--since", "yesterday", "--history", filepath.Join(t.TempDir(), "h.db")},
+		{"scan", "--region", "us-east-1", "--since", "last", "--full-every", "0d", "--history", filepath.Join(t.TempDir(), "h.db")},
+		{"scan", "--region", "us-east-1", "--full-every", "3d"},
+	} {
+		code, _, errOut := runCLI(t, "", args...)
+		if code != exitUsage || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
+		}
+	}
+}
