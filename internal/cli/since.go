@@ -103,6 +103,14 @@ func (e *env) runSince(s sinceFlags, sf scanFlags, tr rules.Trust, targets []out
 	if err != nil {
 		return sinceRun{}, err
 	}
+	baseInc, err := store.Incremental(e.ctx, base.ID)
+	if err != nil {
+		return sinceRun{}, err
+	}
+	var baseCarried map[string]int64
+	if baseInc != nil {
+		baseCarried = baseInc.Carried
+	}
 	opt := sf.collectOptions()
 	if sf.org {
 		if err := e.joinOrganization(&opt, &tr); err != nil {
@@ -139,7 +147,7 @@ func (e *env) runSince(s sinceFlags, sf scanFlags, tr rules.Trust, targets []out
 	var fullCalls int64
 	started := time.Now().UTC()
 	res, err := incremental.Run(e.ctx, rd, incremental.Options{
-		Base: snap, Policy: store.Policy, Since: since, Until: e.clock()(), Events: events,
+		Base: snap, BaseCarried: baseCarried, Policy: store.Policy, Since: since, Until: e.clock()(), Events: events,
 		FullLane: func(ctx context.Context, l incremental.Lane, emit func(*inventory.Resource)) ([]string, error) {
 			lo := opt
 			lo.Accounts, lo.Regions, lo.AllRegions = []string{l.Account}, []string{l.Region}, false

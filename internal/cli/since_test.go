@@ -154,8 +154,18 @@ func TestScanSinceRescansOnlyWhatChanged(t *testing.T) {
 	if !finished(code) {
 		t.Fatalf("second incremental scan: exit %d\n%s", code, errOut)
 	}
-	if again := parseSince(t, out).Scan.Incremental; again == nil || again.BaseScan != 2 || again.Rescanned != 0 && again.Events == 0 {
-		t.Errorf("second incremental: %+v", again)
+	again := parseSince(t, out)
+	if again.Scan.Incremental == nil || again.Scan.Incremental.BaseScan != 2 {
+		t.Fatalf("second incremental: %+v", again.Scan.Incremental)
+	}
+	for _, r := range again.Resources {
+		switch {
+		case !r.CarriedForward:
+		case r.ARN == target && r.CarriedFrom != 2:
+			t.Errorf("%s was last read by scan 2, carried from %d", r.ARN, r.CarriedFrom)
+		case r.ARN != target && !strings.HasPrefix(r.ARN, target+":") && r.CarriedFrom != 1:
+			t.Errorf("%s was last read by scan 1, carried from %d", r.ARN, r.CarriedFrom)
+		}
 	}
 }
 

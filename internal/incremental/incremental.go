@@ -40,6 +40,10 @@ func (l Lane) String() string { return l.Account + "/" + l.Region }
 type Options struct {
 	// Base is the scan carried forward from.
 	Base *history.Snapshot
+	// BaseCarried is what the base scan itself carried forward (ARN →
+	// the scan it was read in), when it was incremental: a resource keeps
+	// naming the scan that last read it.
+	BaseCarried map[string]int64
 	// Policy reads the base scan's policy texts.
 	Policy PolicyText
 	// Since and Until bound the events read.
@@ -266,11 +270,15 @@ func runLane(ctx context.Context, rd Reader, opt Options, emit Emit, l Lane, ls 
 		case fn == "" && ls.layers[st.ARN]:
 			continue
 		}
-		r, err := carry(ctx, st, findings[st.ARN], opt.Base.Scan.ID, opt.Policy)
+		from := opt.Base.Scan.ID
+		if n, ok := opt.BaseCarried[st.ARN]; ok {
+			from = n
+		}
+		r, err := carry(ctx, st, findings[st.ARN], from, opt.Policy)
 		if err != nil {
 			return fmt.Errorf("read the base scan's policy for %s: %w", st.ARN, err)
 		}
-		res.Carried[st.ARN] = opt.Base.Scan.ID
+		res.Carried[st.ARN] = from
 		emit.Carried(&r)
 	}
 	return nil
