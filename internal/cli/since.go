@@ -66,8 +66,8 @@ func (s *sinceFlags) validate(changed func(string) bool, sf scanFlags, dsn strin
 	if sf.demo {
 		return usagef("--since cannot be used with --demo: the demo estate is new on every run, so there is nothing to carry forward")
 	}
-	if dsn == "" {
-		return usagef("--since needs --history DSN: the resources not read again are carried forward from the last covered scan recorded there")
+	if dsn == "" && (s.cloudtrail == "" || s.from.IsZero()) {
+		return usagef("--since needs --history DSN (the resources not read again are carried forward from the last covered scan recorded there), or --since TIME with --cloudtrail PATH to read only what the events name")
 	}
 	return nil
 }
@@ -82,34 +82,45 @@ type sinceRun struct {
 // must (no covered base, the last full scan too old, another rule
 // catalog); the note in the report says which.
 func (e *env) runSince(s sinceFlags, sf scanFlags, tr rules.Trust, targets []outputTarget, mark *suppress.Marker, store history.Store) (sinceRun, error) {
-	base, full, why, err := e.sinceBase(s, sf, store)
-	if err != nil {
-		return sinceRun{}, err
-	}
-	if why != "" {
-		d, err := e.runScan(sf, tr, targets, mark, true)
-		if err == nil {
-			d.Scan.Notes = append(d.Scan.Notes, "--since: a full scan, because "+why)
+	var base, full history.Scan
+	var snap *history.Snapshot
+	var baseCarried map[string]int64
+	var policy incremental.PolicyText
+	if store != nil {
+		var why string
+		var err error
+		base, full, why, err = e.sinceBase(s, sf, store)
+		if err != nil {
+			return sinceRun{}, err
 		}
-		return sinceRun{doc: d}, err
+		if why != "" {
+			d, err := e.runScan(sf, tr, targets, mark, true)
+			if err == nil {
+				d.Scan.Notes = append(d.Scan.Notes, "--since: a full scan, because "+why)
+			}
+			return sinceRun{doc: d}, err
+		}
+		if snap, err = store.Snapshot(e.ctx, base.ID); err != nil {
+			return sinceRun{}, err
+		}
+		baseInc, err := store.Incremental(e.ctx, base.ID)
+		if err != nil {
+			return sinceRun{}, err
+		}
+		if baseInc != nil {
+			baseCarried = baseInc.Carried
+		}
+		policy = store.Policy
 	}
 	var events *trail.Result
 	if s.cloudtrail != "" {
+		var err error
 		if events, err = readTrail(e.ctx, s.cloudtrail); err != nil {
 			return sinceRun{}, usagef("--cloudtrail %s: %v", s.cloudtrail, err)
 		}
-	}
-	snap, err := store.Snapshot(e.ctx, base.ID)
-	if err != nil {
-		return sinceRun{}, err
-	}
-	baseInc, err := store.Incremental(e.ctx, base.ID)
-	if err != nil {
-		return sinceRun{}, err
-	}
-	var baseCarried map[string]int64
-	if baseInc != nil {
-		baseCarried = baseInc.Carried
+		if snap == nil {
+			events = inScope(events, sf.regions, sf.accounts)
+		}
 	}
 	opt := sf.collectOptions()
 	if sf.org {
@@ -147,7 +158,7 @@ func (e *env) runSince(s sinceFlags, sf scanFlags, tr rules.Trust, targets []out
 	var fullCalls int64
 	started := time.Now().UTC()
 	res, err := incremental.Run(e.ctx, rd, incremental.Options{
-		Base: snap, BaseCarried: baseCarried, Policy: store.Policy, Since: since, Until: e.clock()(), Events: events,
+		Base: snap, BaseCarried: baseCarried, Policy: policy, Since: since, Until: e.clock()(), Events: events,
 		FullLane: func(ctx context.Context, l incremental.Lane, emit func(*inventory.Resource)) ([]string, error) {
 			lo := opt
 			lo.Accounts, lo.Regions, lo.AllRegions = []string{l.Account}, []string{l.Region}, false
@@ -181,11 +192,17 @@ func (e *env) runSince(s sinceFlags, sf scanFlags, tr rules.Trust, targets []out
 		return sinceRun{}, err
 	}
 	calls := int(rd.TotalCalls() + fullCalls)
+	accounts, regions := base.Accounts, base.Regions
+	note := fmt.Sprintf("incremental: %d resources read again, %d carried forward from scan %d; %d API calls against %d for the last full scan", res.Rescanned, len(res.Carried), base.ID, calls, full.APICalls)
+	if snap == nil {
+		accounts, regions = lanesOf(events)
+		note = fmt.Sprintf("no history: only the %d resources named by the %d exposure-changing events since %s were read; the rest of the estate is not in this report", res.Rescanned, res.Events, since.UTC().Format(time.RFC3339))
+	}
 	info := &report.Incremental{Since: since.UTC().Format(time.RFC3339), BaseScan: base.ID, Events: res.Events, Rescanned: res.Rescanned,
 		CarriedForward: len(res.Carried), FullLanes: res.FullLanes, APICalls: calls, FullScanEstimate: int(full.APICalls)}
 	d.Scan = &report.ScanInfo{StartedAt: started.Format(time.RFC3339), FinishedAt: time.Now().UTC().Format(time.RFC3339),
-		Accounts: base.Accounts, Regions: base.Regions, APICalls: calls, Errors: res.Errors, Caller: rd.Caller(), Incremental: info,
-		Notes: []string{fmt.Sprintf("incremental: %d resources read again, %d carried forward from scan %d; %d API calls against %d for the last full scan", res.Rescanned, len(res.Carried), base.ID, calls, full.APICalls)}}
+		Accounts: accounts, Regions: regions, APICalls: calls, Errors: res.Errors, Caller: rd.Caller(), Incremental: info,
+		Notes: []string{note}}
 	d.Summarize()
 	d.Scan.Complete = len(res.Errors) == 0 && d.Summary.Unknown == 0 && d.Summary.Unchecked == 0
 	raw, _ := json.Marshal(info)
@@ -288,4 +305,41 @@ func parseEvery(s string) (time.Duration, error) {
 		err = fmt.Errorf("not positive")
 	}
 	return d, err
+}
+
+// inScope keeps the events whose targets are in the Regions and accounts
+// asked for (none asked: all).
+func inScope(evs *trail.Result, regions, accounts []string) *trail.Result {
+	out := *evs
+	out.Events = nil
+	for _, ev := range evs.Events {
+		keep := ev.Targets[:0:0]
+		for _, t := range ev.Targets {
+			if (len(regions) == 0 || slices.Contains(regions, t.Region)) && (len(accounts) == 0 || slices.Contains(accounts, t.Account)) {
+				keep = append(keep, t)
+			}
+		}
+		if len(keep) > 0 || len(ev.Targets) == 0 {
+			ev.Targets = keep
+			out.Events = append(out.Events, ev)
+		}
+	}
+	return &out
+}
+
+// lanesOf lists the accounts and Regions the events name.
+func lanesOf(evs *trail.Result) (accounts, regions []string) {
+	for _, ev := range evs.Events {
+		for _, t := range ev.Targets {
+			if !slices.Contains(accounts, t.Account) {
+				accounts = append(accounts, t.Account)
+			}
+			if !slices.Contains(regions, t.Region) {
+				regions = append(regions, t.Region)
+			}
+		}
+	}
+	slices.Sort(accounts)
+	slices.Sort(regions)
+	return accounts, regions
 }

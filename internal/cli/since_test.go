@@ -92,6 +92,7 @@ func TestScanSinceRescansOnlyWhatChanged(t *testing.T) {
 	if info == nil {
 		t.Fatalf("no scan.incremental: notes %v", inc.Scan.Notes)
 	}
+	t.Logf("full scan %d calls, incremental %d (%d requests): %+v", full.Scan.APICalls, info.APICalls, len(reqs), info)
 	if info.BaseScan != 1 || info.Events != 1 || info.CarriedForward == 0 || info.FullScanEstimate != full.Scan.APICalls || len(info.FullLanes) != 0 {
 		t.Errorf("scan.incremental %+v (full scan made %d calls)", info, full.Scan.APICalls)
 	}
@@ -249,6 +250,62 @@ func TestScanSinceUsage(t *testing.T) {
 		code, _, errOut := runCLI(t, "", args...)
 		if code != exitUsage || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
+		}
+	}
+}
+
+// TestScanSinceFromCloudTrailFiles: --cloudtrail reads the events from the
+// emulator's S3-layout folder; no LookupEvents call is made.
+func TestScanSinceFromCloudTrailFiles(t *testing.T) {
+	srv, url, dir := watchEstate(t)
+	db := filepath.Join(t.TempDir(), "h.db")
+	if code, _, errOut := runCLI(t, "", scanArgs(url, db)...); !finished(code) {
+		t.Fatalf("full scan: exit %d\n%s", code, errOut)
+	}
+	backdoor(t, url, "status-page")
+	code, out, errOut := runCLI(t, "", scanArgs(url, db, "--since", "last", "--cloudtrail", dir)...)
+	if !finished(code) {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	d := parseSince(t, out)
+	if d.Scan.Incremental == nil || d.Scan.Incremental.Events != 1 || d.Scan.Incremental.CarriedForward == 0 {
+		t.Fatalf("scan.incremental %+v", d.Scan.Incremental)
+	}
+	if n := srv.Counts()["LookupEvents"]; n != 0 {
+		t.Errorf("%d LookupEvents calls with --cloudtrail", n)
+	}
+	for _, r := range d.Resources {
+		if r.ARN == "arn:aws:lambda:us-east-1:111122223333:function:status-page" && (r.CarriedForward || r.Exposure != "public") {
+			t.Errorf("status-page: carried %v, exposure %s", r.CarriedForward, r.Exposure)
+		}
+	}
+}
+
+// TestScanSinceWithoutHistory: --since TIME --cloudtrail PATH without a
+// history reads only what the events name, and says so.
+func TestScanSinceWithoutHistory(t *testing.T) {
+	srv, url, dir := watchEstate(t)
+	from := time.Now().UTC().Add(-time.Minute).Format(time.RFC3339)
+	backdoor(t, url, "status-page")
+	mark := len(srv.Requests())
+	code, out, errOut := runCLI(t, "", "scan", "--endpoint-url", url, "--regions", "us-east-1", "--pace", "none", "--fail-on", "none", "-o", "json",
+		"--since", from, "--cloudtrail", dir)
+	if !finished(code) {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	d := parseSince(t, out)
+	if d.Scan.Incremental == nil || d.Scan.Incremental.Events != 1 || d.Scan.Incremental.CarriedForward != 0 || len(d.Resources) == 0 ||
+		!strings.Contains(strings.Join(d.Scan.Notes, " "), "no history") {
+		t.Fatalf("scan %+v, %d resources", d.Scan, len(d.Resources))
+	}
+	for _, r := range d.Resources {
+		if !strings.HasPrefix(r.ARN, "arn:aws:lambda:us-east-1:111122223333:function:status-page") {
+			t.Errorf("%s is not named by any event", r.ARN)
+		}
+	}
+	for _, r := range srv.Requests()[mark:] {
+		if r.Op == "ListFunctions" || r.Op == "LookupEvents" {
+			t.Errorf("%s: only what the events name is read", r.Op)
 		}
 	}
 }

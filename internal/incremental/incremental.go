@@ -38,7 +38,9 @@ func (l Lane) String() string { return l.Account + "/" + l.Region }
 
 // Options say where the rescan starts and how to read.
 type Options struct {
-	// Base is the scan carried forward from.
+	// Base is the scan carried forward from. Nil (no history): only the
+	// resources the events name are read, in the lanes they name, and
+	// nothing is listed or carried.
 	Base *history.Snapshot
 	// BaseCarried is what the base scan itself carried forward (ARN →
 	// the scan it was read in), when it was incremental: a resource keeps
@@ -93,6 +95,22 @@ func Run(ctx context.Context, rd Reader, opt Options, emit Emit) (Result, error)
 	res := Result{Carried: map[string]int64{}}
 	lanes := map[Lane]*laneState{}
 	var order []Lane
+	if opt.Base == nil {
+		if opt.Events == nil {
+			return res, fmt.Errorf("an incremental rescan without a base scan needs its events")
+		}
+		opt.Base = &history.Snapshot{}
+		seen := map[Lane]bool{}
+		for _, ev := range opt.Events.Events {
+			for _, t := range ev.Targets {
+				if l := (Lane{t.Account, t.Region}); !seen[l] {
+					seen[l] = true
+					opt.Base.Scan.Accounts, opt.Base.Scan.Regions = append(opt.Base.Scan.Accounts, l.Account), append(opt.Base.Scan.Regions, l.Region)
+				}
+			}
+		}
+		return runWithoutBase(ctx, rd, opt, emit, res)
+	}
 	for _, a := range opt.Base.Scan.Accounts {
 		for _, r := range opt.Base.Scan.Regions {
 			l := Lane{a, r}
@@ -282,4 +300,56 @@ func runLane(ctx context.Context, rd Reader, opt Options, emit Emit, l Lane, ls 
 		emit.Carried(&r)
 	}
 	return nil
+}
+
+// runWithoutBase reads what the events name, and nothing else.
+func runWithoutBase(ctx context.Context, rd Reader, opt Options, emit Emit, res Result) (Result, error) {
+	if len(opt.Events.Problems) > 0 {
+		res.Errors = append(res.Errors, "the CloudTrail input could not all be read: "+opt.Events.Problems[0].String())
+	}
+	ls := &laneState{changed: map[string]bool{}, layers: map[string]bool{}}
+	for i := range opt.Events.Events {
+		ev := &opt.Events.Events[i]
+		if ev.Time.Before(opt.Since) {
+			continue
+		}
+		res.Events++
+		if len(ev.Targets) == 0 {
+			res.Errors = append(res.Errors, "an event ("+ev.Where+") does not say which resource it changed")
+		}
+		for _, t := range ev.Targets {
+			mark(ls, t)
+		}
+	}
+	for _, set := range []map[string]bool{ls.changed, ls.layers} {
+		arns := make([]string, 0, len(set))
+		for arn := range set {
+			arns = append(arns, arn)
+		}
+		sort.Strings(arns)
+		for _, arn := range arns {
+			if err := ctx.Err(); err != nil {
+				return res, err
+			}
+			var reads []awscollect.Read
+			var err error
+			if set[arn] && functionOf(arn) == arn {
+				reads, err = rd.ReadFunction(ctx, arn)
+			} else {
+				var r awscollect.Read
+				r, err = rd.Read(ctx, arn)
+				reads = []awscollect.Read{r}
+			}
+			if err != nil {
+				return res, err
+			}
+			for _, r := range reads {
+				if !r.Gone && r.Resource != nil {
+					res.Rescanned++
+					emit.Read(r.Resource)
+				}
+			}
+		}
+	}
+	return res, nil
 }
