@@ -295,7 +295,8 @@ func readTrail(ctx context.Context, path string) (*trail.Result, error) {
 func parseEvery(s string) (time.Duration, error) {
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		var n int
-		if _, err := fmt.Sscanf(days, "%d", &n); err != nil || fmt.Sprint(n) != days || n < 1 {
+		// At most 100 years: more would overflow a duration.
+		if _, err := fmt.Sscanf(days, "%d", &n); err != nil || fmt.Sprint(n) != days || n < 1 || n > 36500 {
 			return 0, fmt.Errorf("bad days")
 		}
 		return time.Duration(n) * 24 * time.Hour, nil
