@@ -202,7 +202,8 @@ called. Anything that cannot be read is reported as unknown and makes the
 exit code 3; it is never counted as compliant.`,
 		Example: `  lambdawarden scan --demo
   lambdawarden scan --profile audit --all-regions -o text -o json=report.json
-  lambdawarden scan --org --role-name SecurityAudit --regions us-east-1,eu-west-1`,
+  lambdawarden scan --org --role-name SecurityAudit --regions us-east-1,eu-west-1
+  lambdawarden scan --all-regions --history --since last   # only what CloudTrail says changed`,
 		Args: hist.args(exactArgs(0, "no arguments")),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := files.load(e, cmd, &out, &trust, &sf.regions, true)

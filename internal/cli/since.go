@@ -209,6 +209,10 @@ func (e *env) runSince(s sinceFlags, sf scanFlags, tr rules.Trust, targets []out
 	return sinceRun{doc: d, inc: &history.Incremental{BaseScan: base.ID, Since: info.Since, Info: raw, Carried: res.Carried}}, nil
 }
 
+// lookupRetention is how far back cloudtrail:LookupEvents reaches (90
+// days), less a day so that the oldest events are not at the edge.
+const lookupRetention = 89 * 24 * time.Hour
+
 // sinceBase finds the scan to carry forward from and the last full scan
 // of the same scope; why is set when a full scan must be made instead.
 func (e *env) sinceBase(s sinceFlags, sf scanFlags, store history.Store) (base, full history.Scan, why string, err error) {
@@ -244,6 +248,8 @@ func (e *env) sinceBase(s sinceFlags, sf scanFlags, store history.Store) (base, 
 		return base, full, "the history holds no full scan of this scope", nil
 	case e.clock()().Sub(full.At) >= s.every:
 		return base, full, fmt.Sprintf("the last full scan (scan %d) is older than --full-every %s", full.ID, s.fullEvery), nil
+	case s.cloudtrail == "" && e.clock()().Sub(base.At) > lookupRetention:
+		return base, full, fmt.Sprintf("scan %d is older than the 90 days of events cloudtrail:LookupEvents keeps", base.ID), nil
 	case base.CatalogVersion != rules.CatalogVersion():
 		return base, full, fmt.Sprintf("scan %d was judged by another rule catalog (%s)", base.ID, base.CatalogVersion), nil
 	case len(base.SkippedRules) > 0 != sf.noRoles:
