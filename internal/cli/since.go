@@ -112,6 +112,15 @@ func (e *env) runSince(s sinceFlags, sf scanFlags, tr rules.Trust, targets []out
 		}
 		policy = store.Policy
 	}
+	signalCtx := e.ctx // Ctrl-C or SIGTERM, as opposed to --timeout
+	if sf.timeout > 0 {
+		// --timeout bounds the incremental scan as it bounds a full one.
+		ctx, stop := context.WithTimeoutCause(e.ctx, sf.timeout, fmt.Errorf("--timeout %s was reached", sf.timeout))
+		defer stop()
+		se := *e
+		se.ctx = ctx
+		e = &se
+	}
 	var events *trail.Result
 	if s.cloudtrail != "" {
 		var err error
@@ -189,6 +198,15 @@ func (e *env) runSince(s sinceFlags, sf scanFlags, tr rules.Trust, targets []out
 	}
 	if err != nil {
 		sp.Close()
+		// Nothing is carried forward on half a reading: no report, no
+		// record.
+		if signalCtx.Err() != nil {
+			return sinceRun{}, interrupted("%s", "the incremental scan was stopped before it read everything; nothing was written or recorded")
+		}
+		if e.ctx.Err() != nil {
+			fmt.Fprintf(e.stderr, "lambdawarden: %v before the incremental scan read everything; nothing was written or recorded (run it again, or a full scan)\n", context.Cause(e.ctx))
+			return sinceRun{}, exitCode(exitIncomplete)
+		}
 		return sinceRun{}, err
 	}
 	calls := int(rd.TotalCalls() + fullCalls)
