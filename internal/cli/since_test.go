@@ -8,6 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/lambdawarden/lambdawarden/internal/bench"
 	"github.com/lambdawarden/lambdawarden/internal/demo"
 	"github.com/lambdawarden/lambdawarden/internal/emulator"
 	"github.com/lambdawarden/lambdawarden/internal/history"
@@ -306,6 +311,48 @@ func TestScanSinceWithoutHistory(t *testing.T) {
 	for _, r := range srv.Requests()[mark:] {
 		if r.Op == "ListFunctions" || r.Op == "LookupEvents" {
 			t.Errorf("%s: only what the events name is read", r.Op)
+		}
+	}
+}
+
+// TestScanSinceCallsDoNotGrowWithTheEstate: on 300 functions (900
+// resources) one changed function costs the same handful of calls as on
+// the demo estate; the full scan's calls grow with the estate.
+func TestScanSinceCallsDoNotGrowWithTheEstate(t *testing.T) {
+	shape := bench.Shape{Accounts: 1, Regions: 1, Functions: 300, Aliases: 1, Versions: 1}
+	srv, url := serveSeedServer(t, shape.Seed(), emulator.Options{CloudTrailDir: t.TempDir()}, "100000000000")
+	db := filepath.Join(t.TempDir(), "h.db")
+	code, out, errOut := runCLI(t, "", scanArgs(url, db, "--no-roles")...)
+	if !finished(code) {
+		t.Fatalf("full scan: exit %d\n%s", code, errOut)
+	}
+	full := parseSince(t, out)
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIA100000000000", "x", ""), Retryer: func() aws.Retryer { return aws.NopRetryer{} }}
+	c := lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.BaseEndpoint = aws.String(url) })
+	if _, err := c.AddPermission(context.Background(), &lambda.AddPermissionInput{FunctionName: aws.String("fn-00042"), StatementId: aws.String("backdoor"),
+		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("*")}); err != nil {
+		t.Fatal(err)
+	}
+	mark := len(srv.Requests())
+	code, out, errOut = runCLI(t, "", scanArgs(url, db, "--no-roles", "--since", "last")...)
+	if !finished(code) {
+		t.Fatalf("incremental scan: exit %d\n%s", code, errOut)
+	}
+	inc := parseSince(t, out)
+	info := inc.Scan.Incremental
+	reqs := srv.Requests()[mark:]
+	if info == nil {
+		t.Fatalf("no scan.incremental: notes %v", inc.Scan.Notes)
+	}
+	t.Logf("%d resources: full scan %d calls, incremental %d (%d requests): %+v", len(full.Resources), full.Scan.APICalls, info.APICalls, len(reqs), info)
+	// LookupEvents, ListFunctions (6 pages of 50), GetCallerIdentity, and
+	// the function with its alias and version.
+	if len(reqs) > 20 || info.CarriedForward != len(full.Resources)-3 || info.Rescanned != 3 {
+		t.Errorf("%d requests for one changed function among %d resources: %+v", len(reqs), len(full.Resources), info)
+	}
+	for _, r := range inc.Resources {
+		if r.ARN == "arn:aws:lambda:us-east-1:100000000000:function:fn-00042" && r.Exposure != "public" {
+			t.Errorf("the backdoor was not found: %+v", r)
 		}
 	}
 }
