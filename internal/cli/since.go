@@ -221,6 +221,9 @@ func (e *env) runSince(s sinceFlags, sf scanFlags, tr rules.Trust, targets []out
 	d.Scan = &report.ScanInfo{StartedAt: started.Format(time.RFC3339), FinishedAt: time.Now().UTC().Format(time.RFC3339),
 		Accounts: accounts, Regions: regions, APICalls: calls, Errors: res.Errors, Caller: rd.Caller(), Incremental: info,
 		Notes: []string{note}}
+	for _, l := range res.FullLanes {
+		d.Scan.Notes = append(d.Scan.Notes, "scanned in full, nothing carried forward: "+l)
+	}
 	d.Summarize()
 	d.Scan.Complete = len(res.Errors) == 0 && d.Summary.Unknown == 0 && d.Summary.Unchecked == 0
 	raw, _ := json.Marshal(info)
