@@ -3,7 +3,9 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -63,6 +65,11 @@ func (s *sinceFlags) validate(changed func(string) bool, sf scanFlags, dsn strin
 		return usagef("--full-every %q: want days like 7d or a duration like 36h", s.fullEvery)
 	}
 	s.every = every
+	if s.cloudtrail != "" {
+		if _, err := os.Stat(s.cloudtrail); err != nil {
+			return usagef("--cloudtrail %s: %v (give a CloudTrail log file or folder)", s.cloudtrail, errors.Unwrap(err))
+		}
+	}
 	if sf.demo {
 		return usagef("--since cannot be used with --demo: the demo estate is new on every run, so there is nothing to carry forward")
 	}
@@ -139,8 +146,11 @@ func (e *env) runSince(s sinceFlags, sf scanFlags, tr rules.Trust, targets []out
 	}
 	opt.NeedsURL = func(r *inventory.Resource) bool { return scan.URLReachable(r, tr) }
 	rd, err := awscollect.NewReader(e.ctx, opt)
-	if err != nil {
+	if errors.Is(err, awscollect.ErrNoCredentials) {
 		return sinceRun{}, usagef("%s", err)
+	}
+	if err != nil {
+		return sinceRun{}, err
 	}
 	sopt := scan.Options{Trust: tr}
 	sp, err := report.NewSpool("")

@@ -251,6 +251,7 @@ func TestScanSinceUsage(t *testing.T) {
 		{"scan", "--region", "us-east-1", "--since", "yesterday", "--history", filepath.Join(t.TempDir(), "h.db")},
 		{"scan", "--region", "us-east-1", "--since", "last", "--full-every", "0d", "--history", filepath.Join(t.TempDir(), "h.db")},
 		{"scan", "--region", "us-east-1", "--full-every", "3d"},
+		{"scan", "--region", "us-east-1", "--since", "2026-12-01T00:00:00Z", "--cloudtrail", filepath.Join(t.TempDir(), "missing")},
 	} {
 		code, _, errOut := runCLI(t, "", args...)
 		if code != exitUsage || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
