@@ -229,7 +229,7 @@ func (e *env) runSince(s sinceFlags, sf scanFlags, tr rules.Trust, targets []out
 	info := &report.Incremental{Since: since.UTC().Format(time.RFC3339), BaseScan: base.ID, Events: res.Events, Rescanned: res.Rescanned,
 		CarriedForward: len(res.Carried), FullLanes: res.FullLanes, APICalls: calls, FullScanEstimate: int(full.APICalls)}
 	d.Scan = &report.ScanInfo{StartedAt: started.Format(time.RFC3339), FinishedAt: time.Now().UTC().Format(time.RFC3339),
-		Accounts: accounts, Regions: regions, APICalls: calls, Errors: res.Errors, Caller: rd.Caller(), Incremental: info,
+		Accounts: accounts, Regions: regions, APICalls: calls, Errors: res.Errors, Caller: rd.CallerARN(), Incremental: info,
 		Notes: []string{note}}
 	for _, l := range res.FullLanes {
 		d.Scan.Notes = append(d.Scan.Notes, "scanned in full, nothing carried forward: "+l)

@@ -46,6 +46,7 @@ type Reader struct {
 	region    string // the profile's (or first --regions) Region; "" if none
 	sts       *sts.Client
 	caller    string
+	callerARN string
 	partition string
 	stats     *stats
 
@@ -127,7 +128,7 @@ func NewReader(ctx context.Context, opt Options) (*Reader, error) {
 		}
 		return nil, fmt.Errorf("cannot identify the caller with sts:GetCallerIdentity: %v", err)
 	}
-	r := &Reader{opt: opt, base: cfg, region: region, sts: stsClient, caller: aws.ToString(ident.Account), partition: "aws", stats: newStats(),
+	r := &Reader{opt: opt, base: cfg, region: region, sts: stsClient, caller: aws.ToString(ident.Account), callerARN: aws.ToString(ident.Arn), partition: "aws", stats: newStats(),
 		accounts: map[string]*targetAccount{}, lanes: map[[2]string]*targetLane{}}
 	if a, err := inventory.ParseARN(aws.ToString(ident.Arn)); err == nil && a.Partition != "" {
 		r.partition = a.Partition
@@ -141,6 +142,10 @@ func (r *Reader) Region() string { return r.region }
 
 // Caller is the account the reader's own credentials belong to.
 func (r *Reader) Caller() string { return r.caller }
+
+// CallerARN is the identity the reader's own credentials are
+// (sts:GetCallerIdentity's Arn).
+func (r *Reader) CallerARN() string { return r.callerARN }
 
 // Calls is the number of API calls made so far, per account, Region and
 // operation.
