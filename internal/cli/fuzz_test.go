@@ -26,3 +26,16 @@ func FuzzAnalyzeInput(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseEvery: --full-every never panics, and what it accepts is a
+// positive duration.
+func FuzzParseEvery(f *testing.F) {
+	for _, s := range []string{"7d", "36h", "0d", "-1h", "1ms", "d", "99999999999999d", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if d, err := parseEvery(s); err == nil && d <= 0 {
+			t.Errorf("%q accepted as %s", s, d)
+		}
+	})
+}

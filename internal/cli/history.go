@@ -92,14 +92,14 @@ func (h *scanHistoryFlag) resolve(cmd *cobra.Command, st *settings) (string, err
 }
 
 // recordScan stores the finished scan with who ran it and the catalog.
-func (e *env) recordScan(s history.Store, d *report.Document, sf scanFlags) error {
+func (e *env) recordScan(s history.Store, d *report.Document, sf scanFlags, inc *history.Incremental) error {
 	if e.ctx.Err() != nil {
 		// Half a scan is no evidence: the reports were written, the
 		// history is left as it was.
 		fmt.Fprintln(e.stderr, "lambdawarden: the scan was interrupted; it is not recorded in the history")
 		return nil
 	}
-	meta := history.Meta{Caller: d.Scan.Caller, CatalogVersion: rules.CatalogVersion()}
+	meta := history.Meta{Caller: d.Scan.Caller, CatalogVersion: rules.CatalogVersion(), Incremental: inc}
 	if sf.noRoles {
 		for _, r := range rules.All() {
 			if strings.HasPrefix(r.ID, "lambda-role-") {

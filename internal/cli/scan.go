@@ -196,6 +196,7 @@ func (e *env) scanCommand() *cobra.Command {
 		trust trustFlags
 		files settingsFlags
 		hist  scanHistoryFlag
+		since sinceFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "scan",
@@ -207,7 +208,8 @@ called. Anything that cannot be read is reported as unknown and makes the
 exit code 3; it is never counted as compliant.`,
 		Example: `  lambdawarden scan --demo
   lambdawarden scan --profile audit --all-regions -o text -o json=report.json
-  lambdawarden scan --org --role-name SecurityAudit --regions us-east-1,eu-west-1`,
+  lambdawarden scan --org --role-name SecurityAudit --regions us-east-1,eu-west-1
+  lambdawarden scan --all-regions --history --since last   # only what CloudTrail says changed`,
 		Args: hist.args(exactArgs(0, "no arguments")),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := files.load(e, cmd, &out, &trust, &sf.regions, true)
@@ -235,6 +237,9 @@ exit code 3; it is never counted as compliant.`,
 			if err != nil {
 				return err
 			}
+			if err := since.validate(cmd.Flags().Changed, sf, dsn); err != nil {
+				return err
+			}
 			var store history.Store
 			if dsn != "" {
 				// Opened before the scan, so a wrong DSN costs nothing.
@@ -244,7 +249,15 @@ exit code 3; it is never counted as compliant.`,
 				defer store.Close()
 			}
 			mark := st.marker()
-			d, err := e.runScan(sf, tr, targets, mark, store != nil)
+			var inc *history.Incremental
+			var d *report.Document
+			if since.set() {
+				var run sinceRun
+				run, err = e.runSince(since, sf, tr, targets, mark, store)
+				d, inc = run.doc, run.inc
+			} else {
+				d, err = e.runScan(sf, tr, targets, mark, store != nil)
+			}
 			if err != nil {
 				return err
 			}
@@ -262,7 +275,7 @@ exit code 3; it is never counted as compliant.`,
 				return interrupted("the scan was stopped before it read everything; the report written is partial (complete: false), what was not read is listed as unknown")
 			}
 			if store != nil {
-				if err := e.recordScan(store, d, sf); err != nil {
+				if err := e.recordScan(store, d, sf, inc); err != nil {
 					return err
 				}
 			}
@@ -276,6 +289,7 @@ exit code 3; it is never counted as compliant.`,
 	trust.register(cmd)
 	files.register(cmd)
 	hist.register(cmd)
+	since.register(cmd)
 	return cmd
 }
 

@@ -272,6 +272,11 @@ func (s *sqlStore) Prune(ctx context.Context, before time.Time) (PruneResult, er
 		}
 		// Only scans before the newest pruned one go, so the chain stays
 		// one unbroken run from the anchor.
+		for _, table := range []string{"scan_carried", "scan_incremental"} {
+			if _, err := q(`DELETE FROM `+table+` WHERE scan_id <= ?`, last.Int64); err != nil {
+				return err
+			}
+		}
 		if _, err := q(`DELETE FROM scan_findings WHERE scan_id <= ?`, last.Int64); err != nil {
 			return err
 		}

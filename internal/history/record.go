@@ -165,7 +165,10 @@ func (s *sqlStore) RecordScan(ctx context.Context, d *report.Document, meta Meta
 		if err := w.resources(c); err != nil {
 			return err
 		}
-		return w.lifecycle(c, &row, meta.SkippedRules)
+		if err := w.lifecycle(c, &row, meta.SkippedRules); err != nil {
+			return err
+		}
+		return w.incremental(meta.Incremental)
 	})
 	if err != nil {
 		return Scan{}, fmt.Errorf("history: record the scan: %w", err)

@@ -49,6 +49,9 @@ type Store interface {
 	ResourceHistory(ctx context.Context, arn string) ([]ResourceVersion, error)
 	// Policy returns a stored policy text by its SHA-256 (hex).
 	Policy(ctx context.Context, sha string) (string, error)
+	// Incremental says how a scan was incremental: nil (and no error)
+	// for a full scan.
+	Incremental(ctx context.Context, scanID int64) (*Incremental, error)
 	// Verify checks the hash chain and every scan's content.
 	Verify(ctx context.Context) (VerifyResult, error)
 	// Prune deletes scans recorded before the cutoff and what only they
@@ -76,6 +79,9 @@ type Meta struct {
 	// SkippedRules are rules this scan did not run (scan --no-roles):
 	// their findings are not re-checked by it, so never resolved by it.
 	SkippedRules []string
+	// Incremental is set for a scan that carried resources forward from
+	// an earlier one (scan --since); nil for a full scan.
+	Incremental *Incremental
 }
 
 // Scan is one recorded scan.

@@ -54,15 +54,17 @@ func TestMigrationFromPreviousVersion(t *testing.T) {
 		exec(t, s, `DROP INDEX findings_open`)
 		exec(t, s, `DROP INDEX findings_resource`)
 		exec(t, s, `DROP INDEX finding_intervals_time`)
-		exec(t, s, `DELETE FROM schema_migrations WHERE version = 2`)
+		exec(t, s, `DROP TABLE scan_carried`)
+		exec(t, s, `DROP TABLE scan_incremental`)
+		exec(t, s, `DELETE FROM schema_migrations WHERE version >= 2`)
 		if v, _ := s.SchemaVersion(ctx); v != 1 {
 			t.Fatalf("set-up: version %d", v)
 		}
 		first := record(t, s, doc(nil, fn("a", policyWith("a", publicStmt), "public", publicFinding("open", 0))))
 
 		up := open(t, dsn, c)
-		if v, _ := up.SchemaVersion(ctx); v != 2 {
-			t.Fatalf("after upgrade: version %d, want 2", v)
+		if v, _ := up.SchemaVersion(ctx); v != 3 {
+			t.Fatalf("after upgrade: version %d, want 3", v)
 		}
 		c.add(24 * time.Hour)
 		second := record(t, up, doc(nil, fn("a", policyWith("a"), "private")))

@@ -62,6 +62,8 @@ type ScanInfo struct {
 	// was not read is listed as unknown or not listed, and Complete is
 	// false.
 	Interrupted bool `json:"interrupted,omitempty"`
+	// Incremental is set by scan --since.
+	Incremental *Incremental `json:"incremental,omitempty"`
 	// Caller is who ran the scan; the history records it (not yet part
 	// of the JSON contract).
 	Caller string `json:"-"`
@@ -99,6 +101,11 @@ type Resource struct {
 	// Source is where infrastructure code declares the resource (for
 	// an unknown one, what could not be read); nil for live resources.
 	Source *finding.Location `json:"source,omitempty"`
+	// CarriedForward: an incremental scan (scan --since) did not read the
+	// resource again, no event having changed it; its verdict is the one
+	// CarriedFrom (a history scan id) read.
+	CarriedForward bool  `json:"carried_forward,omitempty"`
+	CarriedFrom    int64 `json:"carried_from_scan,omitempty"`
 }
 
 // RuleGap is a rule that could not judge a resource.
@@ -323,4 +330,19 @@ func (d *Document) Close() error {
 		return nil
 	}
 	return d.spool.Close()
+}
+
+// Incremental is what an incremental rescan did, against what a full scan
+// would have cost.
+type Incremental struct {
+	Since          string `json:"since"`
+	BaseScan       int64  `json:"base_scan"`
+	Events         int    `json:"events"`
+	Rescanned      int    `json:"rescanned"`
+	CarriedForward int    `json:"carried_forward"`
+	// FullLanes are the account/Region pairs scanned in full because
+	// their events could not be read (never carried forward silently).
+	FullLanes        []string `json:"full_lanes,omitempty"`
+	APICalls         int      `json:"api_calls"`
+	FullScanEstimate int      `json:"full_scan_estimate"`
 }

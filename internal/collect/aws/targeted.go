@@ -26,6 +26,7 @@ type targetAPI interface {
 	GetLayerVersionPolicy(context.Context, *lambda.GetLayerVersionPolicyInput, ...func(*lambda.Options)) (*lambda.GetLayerVersionPolicyOutput, error)
 	ListAliases(context.Context, *lambda.ListAliasesInput, ...func(*lambda.Options)) (*lambda.ListAliasesOutput, error)
 	ListVersionsByFunction(context.Context, *lambda.ListVersionsByFunctionInput, ...func(*lambda.Options)) (*lambda.ListVersionsByFunctionOutput, error)
+	ListFunctions(context.Context, *lambda.ListFunctionsInput, ...func(*lambda.Options)) (*lambda.ListFunctionsOutput, error)
 }
 
 // Reader reads one resource at a time — a function, alias, version or
@@ -45,13 +46,14 @@ type Reader struct {
 	region    string // the profile's (or first --regions) Region; "" if none
 	sts       *sts.Client
 	caller    string
+	callerARN string
 	partition string
 	stats     *stats
 
 	mu       sync.Mutex
 	accounts map[string]*targetAccount
 	lanes    map[[2]string]*targetLane
-	trails   map[string]*trailLane // LookupEvents, per Region
+	trails   map[[2]string]*trailLane // LookupEvents, per account and Region
 }
 
 // targetAccount is one account the reader can enter (or why not).
@@ -126,7 +128,7 @@ func NewReader(ctx context.Context, opt Options) (*Reader, error) {
 		}
 		return nil, fmt.Errorf("cannot identify the caller with sts:GetCallerIdentity: %v", err)
 	}
-	r := &Reader{opt: opt, base: cfg, region: region, sts: stsClient, caller: aws.ToString(ident.Account), partition: "aws", stats: newStats(),
+	r := &Reader{opt: opt, base: cfg, region: region, sts: stsClient, caller: aws.ToString(ident.Account), callerARN: aws.ToString(ident.Arn), partition: "aws", stats: newStats(),
 		accounts: map[string]*targetAccount{}, lanes: map[[2]string]*targetLane{}}
 	if a, err := inventory.ParseARN(aws.ToString(ident.Arn)); err == nil && a.Partition != "" {
 		r.partition = a.Partition
@@ -140,6 +142,10 @@ func (r *Reader) Region() string { return r.region }
 
 // Caller is the account the reader's own credentials belong to.
 func (r *Reader) Caller() string { return r.caller }
+
+// CallerARN is the identity the reader's own credentials are
+// (sts:GetCallerIdentity's Arn).
+func (r *Reader) CallerARN() string { return r.callerARN }
 
 // Calls is the number of API calls made so far, per account, Region and
 // operation.
