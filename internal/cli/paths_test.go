@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lambdawarden/lambdawarden/internal/emulator"
+	"github.com/lambdawarden/lambdawarden/internal/emulator/emulatortest"
 	"github.com/lambdawarden/lambdawarden/internal/report"
 )
 
@@ -29,23 +30,7 @@ func partnerEstate(t *testing.T, trust string) []string {
 				"invoke": json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Sid":"Invoke","Effect":"Allow","Action":"lambda:InvokeFunction","Resource":"*"}]}`)}},
 		},
 	}}}
-	srv, err := emulator.New(seed, emulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	url, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	none := filepath.Join(t.TempDir(), "none")
-	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID": "AKIA111122223333", "AWS_SECRET_ACCESS_KEY": "x", "AWS_SESSION_TOKEN": "", "AWS_REGION": "us-east-1",
-		"AWS_PROFILE": "", "AWS_CONFIG_FILE": none, "AWS_SHARED_CREDENTIALS_FILE": none, "AWS_EC2_METADATA_DISABLED": "true",
-		"AWS_ENDPOINT_URL": "", "AWS_ENDPOINT_URL_LAMBDA": "",
-	} {
-		t.Setenv(k, v)
-	}
+	_, url := emulatortest.Serve(t, seed, emulator.Options{}, "111122223333")
 	return []string{"--endpoint-url", url, "--regions", "us-east-1", "--pace", "none"}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/lambdawarden/lambdawarden/internal/bench"
 	"github.com/lambdawarden/lambdawarden/internal/demo"
 	"github.com/lambdawarden/lambdawarden/internal/emulator"
+	"github.com/lambdawarden/lambdawarden/internal/emulator/emulatortest"
 	"github.com/lambdawarden/lambdawarden/internal/report"
 )
 
@@ -24,24 +25,7 @@ func serveSeed(t *testing.T, seed *emulator.Seed, opts emulator.Options, account
 // (its request log, its policies).
 func serveSeedServer(t *testing.T, seed *emulator.Seed, opts emulator.Options, account string) (*emulator.Server, string) {
 	t.Helper()
-	srv, err := emulator.New(seed, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	url, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	none := filepath.Join(t.TempDir(), "none")
-	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID": "AKIA" + account, "AWS_SECRET_ACCESS_KEY": "x", "AWS_SESSION_TOKEN": "", "AWS_REGION": "us-east-1",
-		"AWS_PROFILE": "", "AWS_CONFIG_FILE": none, "AWS_SHARED_CREDENTIALS_FILE": none, "AWS_EC2_METADATA_DISABLED": "true",
-		"AWS_ENDPOINT_URL": "", "AWS_ENDPOINT_URL_LAMBDA": "",
-	} {
-		t.Setenv(k, v)
-	}
-	return srv, url
+	return emulatortest.Serve(t, seed, opts, account)
 }
 
 // TestScanTimeoutWritesAPartialReport: --timeout ends a slow scan; the

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/lambdawarden/lambdawarden/internal/demo"
 	"github.com/lambdawarden/lambdawarden/internal/emulator"
+	"github.com/lambdawarden/lambdawarden/internal/emulator/emulatortest"
 	"github.com/lambdawarden/lambdawarden/internal/sink"
 	"github.com/lambdawarden/lambdawarden/internal/watch"
 )
@@ -105,23 +105,7 @@ func watchEstate(t *testing.T) (*emulator.Server, string, string) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	srv, err := emulator.New(seed, emulator.Options{CloudTrailDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	url, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	none := filepath.Join(t.TempDir(), "none")
-	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID": "AKIA111122223333", "AWS_SECRET_ACCESS_KEY": "x", "AWS_SESSION_TOKEN": "", "AWS_REGION": "us-east-1",
-		"AWS_PROFILE": "", "AWS_CONFIG_FILE": none, "AWS_SHARED_CREDENTIALS_FILE": none, "AWS_EC2_METADATA_DISABLED": "true",
-		"AWS_ENDPOINT_URL": "", "AWS_ENDPOINT_URL_LAMBDA": "",
-	} {
-		t.Setenv(k, v)
-	}
+	srv, url := emulatortest.Serve(t, seed, emulator.Options{CloudTrailDir: dir}, "111122223333")
 	return srv, url, dir
 }
 

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lambdawarden/lambdawarden/internal/emulator"
+	"github.com/lambdawarden/lambdawarden/internal/emulator/emulatortest"
 	"github.com/lambdawarden/lambdawarden/internal/report"
 	"github.com/lambdawarden/lambdawarden/internal/rules"
 )
@@ -83,23 +84,7 @@ func hostileSeed(t *testing.T) *emulator.Seed {
 // through the real CLI and AWS SDK, every format to a file.
 func hostileScan(t *testing.T) (dir, stdout, stderr string) {
 	t.Helper()
-	srv, err := emulator.New(hostileSeed(t), emulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	url, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	none := filepath.Join(t.TempDir(), "none")
-	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID": "AKIA111122223333", "AWS_SECRET_ACCESS_KEY": "x", "AWS_SESSION_TOKEN": "", "AWS_REGION": "us-east-1",
-		"AWS_PROFILE": "", "AWS_CONFIG_FILE": none, "AWS_SHARED_CREDENTIALS_FILE": none, "AWS_EC2_METADATA_DISABLED": "true",
-		"AWS_ENDPOINT_URL": "", "AWS_ENDPOINT_URL_LAMBDA": "",
-	} {
-		t.Setenv(k, v)
-	}
+	_, url := emulatortest.Serve(t, hostileSeed(t), emulator.Options{}, "111122223333")
 	dir = t.TempDir()
 	args := []string{"scan", "--endpoint-url", url, "--regions", "us-east-1", "--pace", "none", "--no-roles", "--thorough", "-o", "text"}
 	for _, f := range []string{"json", "csv", "sarif", "asff", "ocsf", "junit", "html", "text"} {

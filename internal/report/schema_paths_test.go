@@ -2,11 +2,11 @@ package report_test
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/lambdawarden/lambdawarden/internal/emulator"
+	"github.com/lambdawarden/lambdawarden/internal/emulator/emulatortest"
 )
 
 // TestReportSchemaDescribesPaths: a scan that finds an access path through
@@ -30,23 +30,7 @@ func TestReportSchemaDescribesPaths(t *testing.T) {
 			}
 			opts.Faults = f
 		}
-		srv, err := emulator.New(seed, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		url, err := srv.Start("127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { srv.Close() })
-		none := filepath.Join(t.TempDir(), "none")
-		for k, v := range map[string]string{
-			"AWS_ACCESS_KEY_ID": "AKIA111122223333", "AWS_SECRET_ACCESS_KEY": "x", "AWS_SESSION_TOKEN": "", "AWS_REGION": "us-east-1",
-			"AWS_PROFILE": "", "AWS_CONFIG_FILE": none, "AWS_SHARED_CREDENTIALS_FILE": none, "AWS_EC2_METADATA_DISABLED": "true",
-			"AWS_ENDPOINT_URL": "", "AWS_ENDPOINT_URL_LAMBDA": "",
-		} {
-			t.Setenv(k, v)
-		}
+		_, url := emulatortest.Serve(t, seed, opts, "111122223333")
 		_, out, errOut := runCLI(t, "", "scan", "--endpoint-url", url, "--regions", "us-east-1", "--pace", "none", "-o", "json")
 		what := "a scan with an access path"
 		want := `"via_role": "arn:aws:iam::111122223333:role/partner"`
