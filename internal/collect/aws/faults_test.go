@@ -84,7 +84,12 @@ func TestGetResourcePolicyFalse404SwitchesTheLaneToGetPolicy(t *testing.T) {
 // first three "no policy" answers are checked and nothing is noted.
 func TestGetResourcePolicyNotFoundIsConfirmed(t *testing.T) {
 	srv, url := startEmulator(t, bigSeed(20, 2, 0), emulator.Options{})
-	_, sum := collect(t, options(url, mgmt, "us-east-1"), rules.Trust{})
+	opt := options(url, mgmt, "us-east-1")
+	// A scarce GetPolicy budget beside a roomy shared one sends policy
+	// reads through GetResourcePolicy, so there are "no policy" answers
+	// to confirm whatever the scheduling.
+	opt.Quotas = map[awscollect.Budget]float64{awscollect.BudgetGetPolicy: 20, awscollect.BudgetShared: 1000, awscollect.BudgetGetFunction: 1000}
+	_, sum := collect(t, opt, rules.Trust{})
 	if len(sum.Notes) != 0 {
 		t.Errorf("no disagreement, no note: %v", sum.Notes)
 	}
@@ -99,7 +104,10 @@ func TestGetResourcePolicyNotFoundIsConfirmed(t *testing.T) {
 		}
 	}
 	if len(grp404) < 3 {
-		t.Skipf("only %d GetResourcePolicy 404s; nothing to confirm", len(grp404))
+		t.Fatalf("only %d GetResourcePolicy 404s: the shared budget should have carried most reads", len(grp404))
+	}
+	if len(confirmed) < 3 {
+		t.Errorf("%d \"no policy\" answers confirmed with GetPolicy, want the first 3", len(confirmed))
 	}
 	if c := srv.Counts(); c["GetPolicy"]+c["GetResourcePolicy"] != 60+3 {
 		t.Errorf("%d policy reads, want 60 and 3 confirmations", c["GetPolicy"]+c["GetResourcePolicy"])
