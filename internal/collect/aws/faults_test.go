@@ -51,7 +51,22 @@ func document(got map[string]report.Resource, sum *awscollect.Summary) *report.D
 // reads everything with GetPolicy from then on, no policy is lost, and
 // the report says what happened.
 func TestGetResourcePolicyFalse404SwitchesTheLaneToGetPolicy(t *testing.T) {
-	srv, url := faultServer(t, bigSeed(30, 1, 1), "GetResourcePolicy:404=1", 5, emulator.Options{})
+	// Every resource has a policy, so whichever "no policy" answer the
+	// schedule happens to confirm first is a lie and is caught.
+	seed := bigSeed(30, 1, 1)
+	fns := seed.Accounts[0].Regions["us-east-1"].Functions
+	for i := range fns {
+		arn := fnARN(mgmt, "us-east-1", fns[i].Name)
+		for v := range fns[i].Versions {
+			fns[i].Versions[v].Policy = orgPinnedS3Policy(arn + ":" + string(fns[i].Versions[v].Version))
+		}
+		for a := range fns[i].Aliases {
+			if fns[i].Aliases[a].Policy == nil {
+				fns[i].Aliases[a].Policy = orgPinnedS3Policy(arn + ":" + fns[i].Aliases[a].Name)
+			}
+		}
+	}
+	srv, url := faultServer(t, seed, "GetResourcePolicy:404=1", 5, emulator.Options{})
 	got, sum := collect(t, options(url, mgmt, "us-east-1"), rules.Trust{})
 	if len(got) != 90 {
 		t.Fatalf("collected %d resources, want 90", len(got))
@@ -78,6 +93,11 @@ func TestGetResourcePolicyFalse404SwitchesTheLaneToGetPolicy(t *testing.T) {
 	if c := srv.Counts(); c["GetResourcePolicy"] > 16 {
 		t.Errorf("GetResourcePolicy called %d times after it was caught lying", c["GetResourcePolicy"])
 	}
+}
+
+// orgPinnedS3Policy is a private policy: an S3 trigger pinned to the owner.
+func orgPinnedS3Policy(resource string) []byte {
+	return []byte(`{"Version":"2012-10-17","Id":"default","Statement":[{"Sid":"s3","Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"lambda:InvokeFunction","Resource":"` + resource + `","Condition":{"StringEquals":{"AWS:SourceAccount":"` + mgmt + `"}}}]}`)
 }
 
 // TestGetResourcePolicyNotFoundIsConfirmed: with both APIs agreeing, the
