@@ -127,14 +127,21 @@ func TestInterrupt(t *testing.T) {
 // TestCtrlCInAProcess sends a real SIGINT to the command running as its
 // own process.
 func TestCtrlCInAProcess(t *testing.T) {
-	url, _ := awsScene(t, emulator.Options{Latency: 100 * time.Millisecond})
+	url, requests := awsScene(t, emulator.Options{Latency: 100 * time.Millisecond})
 	cmd := asCLI("scan", "--endpoint-url", url, "--org", "--regions", "us-east-1,eu-west-1", "-o", "json")
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(700 * time.Millisecond)
+	// Signal once the scan is calling AWS: its handler is installed by
+	// then, however slowly a loaded machine started the process.
+	for deadline := time.Now().Add(60 * time.Second); requests.String() == ""; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("the scan never called the emulator")
+		}
+	}
 	cmd.Process.Signal(syscall.SIGINT)
 	cmd.Wait()
 	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted || !strings.Contains(stderr.String(), "INTERRUPTED") {
