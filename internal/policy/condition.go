@@ -100,36 +100,38 @@ func ParseOperator(text string) (Operator, error) {
 	return op, nil
 }
 
-func parseConditions(n *node) ([]Condition, error) {
-	if n.kind != '{' {
+func parseConditions(n val) ([]Condition, error) {
+	if n.kind() != '{' {
 		return nil, fmt.Errorf("must be an object of operators; found %s", n.describe())
 	}
 	total := 0
-	for _, block := range n.elems {
-		total += len(block.names)
+	for i := range n.len() {
+		if block := n.elem(i); block.kind() == '{' {
+			total += block.len()
+		}
 	}
 	out := make([]Condition, 0, total)
 	var obuf, kbuf [8]int
-	for _, i := range sortedIndexes(n.names, obuf[:0]) {
-		opText, block := n.names[i], n.elems[i]
+	for _, i := range sortedMembers(n, obuf[:0]) {
+		opText, block := n.name(i), n.elem(i)
 		op, err := ParseOperator(opText)
 		if err != nil {
 			return nil, err
 		}
-		if block.kind != '{' {
+		if block.kind() != '{' {
 			return nil, fmt.Errorf("%s must be an object of condition keys; found %s", opText, block.describe())
 		}
-		if len(block.names) == 0 {
+		if block.len() == 0 {
 			return nil, fmt.Errorf("%s has no condition keys", opText)
 		}
 		first := len(out)
-		for _, j := range sortedIndexes(block.names, kbuf[:0]) {
-			k := block.names[j]
-			vals, err := scalarList(block.elems[j])
+		for _, j := range sortedMembers(block, kbuf[:0]) {
+			k := block.name(j)
+			vals, err := scalarList(block.elem(j))
 			if err != nil {
 				return nil, fmt.Errorf("%s %s: %s", opText, k, err)
 			}
-			c := Condition{Op: op, Key: k, key: strings.ToLower(k), Values: vals}
+			c := Condition{Op: op, Key: k, key: lowerKey(k), Values: vals}
 			// Keys are case-insensitive: aws:SourceAccount and
 			// AWS:SourceAccount in one block are the same key twice.
 			for _, prev := range out[first:] {
@@ -145,6 +147,19 @@ func parseConditions(n *node) ([]Condition, error) {
 		}
 	}
 	return out, nil
+}
+
+// lowerKey is k in lower case. The keys that pin (nearly every key a
+// Lambda policy uses) come from one table instead of a new string each.
+func lowerKey(k string) string {
+	if n := len(k); n >= len("aws:userid") && n <= len("lambda:eventsourcetoken") {
+		for _, known := range pinKeyNames {
+			if len(known) == n && strings.EqualFold(k, known) {
+				return known
+			}
+		}
+	}
+	return strings.ToLower(k)
 }
 
 // validate checks values that IAM would reject and parses CIDRs once.

@@ -80,7 +80,7 @@ func FuzzStrictReader(f *testing.F) {
 	f.Add([]byte(`{"a":1,"a":2}`))
 	f.Add([]byte(`{"a":{"b":[1,2,{"c":"\u00e9\"x"}]}, "d": -1.5e3, "e": null, "f": true}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		n, err := readTree(data)
+		_, n, err := readTree(data)
 		var want any
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.UseNumber()
@@ -108,38 +108,38 @@ func FuzzStrictReader(f *testing.F) {
 		if got := toAny(n); !reflect.DeepEqual(got, want) {
 			t.Fatalf("read %#v, encoding/json read %#v", got, want)
 		}
-		var walk func(*node)
-		walk = func(x *node) {
+		var walk func(val)
+		walk = func(x val) {
 			var v any
-			if err := json.Unmarshal(x.raw(data), &v); err != nil {
-				t.Fatalf("span %q of a %s is not its JSON: %v", x.raw(data), x.describe(), err)
+			if err := json.Unmarshal(x.raw(), &v); err != nil {
+				t.Fatalf("span %q of a %s is not its JSON: %v", x.raw(), x.describe(), err)
 			}
-			for _, c := range x.elems {
-				walk(c)
+			for i := range x.len() {
+				walk(x.elem(i))
 			}
 		}
 		walk(n)
 	})
 }
 
-func toAny(n *node) any {
-	switch n.kind {
+func toAny(n val) any {
+	switch n.kind() {
 	case '{':
 		m := map[string]any{}
-		for i, k := range n.names {
-			m[k] = toAny(n.elems[i])
+		for i := range n.len() {
+			m[n.name(i)] = toAny(n.elem(i))
 		}
 		return m
 	case '[':
 		out := []any{}
-		for _, e := range n.elems {
-			out = append(out, toAny(e))
+		for i := range n.len() {
+			out = append(out, toAny(n.elem(i)))
 		}
 		return out
 	case '"':
-		return n.text
+		return n.text()
 	case '0':
-		return json.Number(n.text)
+		return json.Number(n.text())
 	case 't':
 		return true
 	case 'f':

@@ -110,7 +110,10 @@ func parse(data []byte, identity bool) (*Document, error) {
 	if data[0] != '{' {
 		return nil, &ParseError{Statement: -1, Msg: "not a JSON object: expected a JSON object, found " + describeJSON(data)}
 	}
-	top, err := readTree(data)
+	r, top, err := readTree(data)
+	if err == nil {
+		defer r.release()
+	}
 	if err != nil {
 		pe := &ParseError{Statement: -1, Msg: err.Error()}
 		if d, ok := err.(*duplicateError); ok {
@@ -121,46 +124,50 @@ func parse(data []byte, identity bool) (*Document, error) {
 		return nil, pe
 	}
 	doc := &Document{}
-	var buf [3]*node
+	var buf [3]val
 	fields, err := canonicalFields(top, "top-level element", buf[:], "Version", "Id", "Statement")
 	if err != nil {
 		return nil, &ParseError{Statement: -1, Msg: err.Error()}
 	}
-	if v := fields[0]; v != nil {
-		if v.kind != '"' {
+	if v := fields[0]; v.t != nil {
+		if v.kind() != '"' {
 			return nil, &ParseError{Statement: -1, Msg: "Version must be a string"}
 		}
-		doc.Version = v.text
+		doc.Version = v.text()
 	}
-	if v := fields[1]; v != nil {
-		if v.kind != '"' {
+	if v := fields[1]; v.t != nil {
+		if v.kind() != '"' {
 			return nil, &ParseError{Statement: -1, Msg: "Id must be a string"}
 		}
-		doc.ID = v.text
+		doc.ID = v.text()
 	}
 	stmts := fields[2]
-	if stmts == nil {
+	if stmts.t == nil {
 		return nil, &ParseError{Statement: -1, Msg: "missing Statement"}
 	}
-	var list []*node
-	switch stmts.kind {
+	count := 1
+	switch stmts.kind() {
 	case '[':
-		list = stmts.elems
+		count = stmts.len()
 	case '{':
-		list = []*node{stmts}
 	default:
 		return nil, &ParseError{Statement: -1, Msg: "Statement must be an object or an array of objects"}
 	}
-	if len(list) == 0 {
+	if count == 0 {
 		return nil, &ParseError{Statement: -1, Msg: "Statement is empty: a policy needs at least one statement"}
 	}
-	doc.Statements = make([]*Statement, 0, len(list))
-	for i, n := range list {
-		st, err := parseStatement(i, n, data, identity)
-		if err != nil {
+	// One allocation for every statement of the document.
+	all := make([]Statement, count)
+	doc.Statements = make([]*Statement, count)
+	for i := range count {
+		n := stmts
+		if stmts.kind() == '[' {
+			n = stmts.elem(i)
+		}
+		if err := parseStatement(&all[i], i, n, identity); err != nil {
 			return nil, err
 		}
-		doc.Statements = append(doc.Statements, st)
+		doc.Statements[i] = &all[i]
 	}
 	return doc, nil
 }
@@ -169,17 +176,18 @@ func parse(data []byte, identity bool) (*Document, error) {
 // case-insensitively, as IAM matches element names), in the order of
 // names. Two members that name the same element in different case are an
 // error like an exact repeat.
-func canonicalFields(obj *node, what string, out []*node, names ...string) ([]*node, error) {
+func canonicalFields(obj val, what string, out []val, names ...string) ([]val, error) {
 	out = out[:len(names)]
-	for i, k := range obj.names {
+	for i := range obj.len() {
+		k := obj.name(i)
 		j := canonicalIndex(k, names)
 		if j < 0 {
 			return nil, fmt.Errorf("unknown %s %q (allowed: %s)", what, k, strings.Join(names, ", "))
 		}
-		if out[j] != nil {
+		if out[j].t != nil {
 			return nil, fmt.Errorf("element %s appears twice", names[j])
 		}
-		out[j] = obj.elems[i]
+		out[j] = obj.elem(i)
 	}
 	return out, nil
 }
@@ -199,80 +207,80 @@ const (
 
 var statementNames = [...]string{"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"}
 
-func parseStatement(i int, n *node, data []byte, identity bool) (*Statement, error) {
-	st := &Statement{Index: i}
+func parseStatement(st *Statement, i int, n val, identity bool) error {
+	st.Index = i
 	fail := func(format string, args ...any) error {
 		return &ParseError{Statement: i, Sid: st.Sid, Msg: fmt.Sprintf(format, args...)}
 	}
-	if n.kind != '{' {
-		return nil, fail("a statement must be a JSON object")
+	if n.kind() != '{' {
+		return fail("a statement must be a JSON object")
 	}
-	st.Raw = json.RawMessage(n.raw(data))
-	var buf [len(statementNames)]*node
+	st.Raw = json.RawMessage(n.raw())
+	var buf [len(statementNames)]val
 	fields, err := canonicalFields(n, "element", buf[:], statementNames[:]...)
 	if err != nil {
-		return nil, fail("%s", err)
+		return fail("%s", err)
 	}
-	if v := fields[fSid]; v != nil {
-		if v.kind != '"' {
-			return nil, fail("Sid must be a string")
+	if v := fields[fSid]; v.t != nil {
+		if v.kind() != '"' {
+			return fail("Sid must be a string")
 		}
-		st.Sid = v.text
+		st.Sid = v.text()
 	}
 	switch v := fields[fEffect]; {
-	case v == nil:
-		return nil, fail("missing Effect (Allow or Deny)")
-	case v.kind != '"':
-		return nil, fail("Effect must be the string Allow or Deny")
-	case v.text == "Allow":
+	case v.t == nil:
+		return fail("missing Effect (Allow or Deny)")
+	case v.kind() != '"':
+		return fail("Effect must be the string Allow or Deny")
+	case v.text() == "Allow":
 		st.Effect = Allow
-	case v.text == "Deny":
+	case v.text() == "Deny":
 		st.Effect = Deny
 	default:
 		// IAM compares Effect exactly: "allow" is not Allow.
-		return nil, fail("Effect is %q; it must be exactly Allow or Deny (IAM compares it case-sensitively)", v.text)
+		return fail("Effect is %q; it must be exactly Allow or Deny (IAM compares it case-sensitively)", v.text())
 	}
 
 	p, np := fields[fPrincipal], fields[fNotPrincipal]
 	switch {
-	case identity && (p != nil || np != nil):
-		return nil, fail("an identity-based policy names no Principal; it applies to whoever it is attached to")
+	case identity && (p.t != nil || np.t != nil):
+		return fail("an identity-based policy names no Principal; it applies to whoever it is attached to")
 	case identity:
-	case p != nil && np != nil:
-		return nil, fail("has both Principal and NotPrincipal; use one")
-	case p == nil && np == nil:
-		return nil, fail("missing Principal: a resource-based policy statement must name who it applies to")
-	case p != nil:
+	case p.t != nil && np.t != nil:
+		return fail("has both Principal and NotPrincipal; use one")
+	case p.t == nil && np.t == nil:
+		return fail("missing Principal: a resource-based policy statement must name who it applies to")
+	case p.t != nil:
 		pr, err := parsePrincipals(p)
 		if err != nil {
-			return nil, fail("Principal: %s", err)
+			return fail("Principal: %s", err)
 		}
 		st.Principal = pr
 	default:
 		pr, err := parsePrincipals(np)
 		if err != nil {
-			return nil, fail("NotPrincipal: %s", err)
+			return fail("NotPrincipal: %s", err)
 		}
 		st.NotPrincipal = pr
 	}
 
 	a, na := fields[fAction], fields[fNotAction]
 	switch {
-	case a != nil && na != nil:
-		return nil, fail("has both Action and NotAction; use one")
-	case a == nil && na == nil:
-		return nil, fail("missing Action")
-	case a != nil:
+	case a.t != nil && na.t != nil:
+		return fail("has both Action and NotAction; use one")
+	case a.t == nil && na.t == nil:
+		return fail("missing Action")
+	case a.t != nil:
 		list, err := stringList(a)
 		if err != nil {
-			return nil, fail("Action: %s", err)
+			return fail("Action: %s", err)
 		}
 		st.Action, st.HasAction = list, true
 		st.actions = matchActions(list)
 	default:
 		list, err := stringList(na)
 		if err != nil {
-			return nil, fail("NotAction: %s", err)
+			return fail("NotAction: %s", err)
 		}
 		st.NotAction = list
 		st.actions = allActions.minus(matchActions(list))
@@ -280,26 +288,26 @@ func parseStatement(i int, n *node, data []byte, identity bool) (*Statement, err
 
 	r, nr := fields[fResource], fields[fNotResource]
 	switch {
-	case r != nil && nr != nil:
-		return nil, fail("has both Resource and NotResource; use one")
-	case r != nil:
+	case r.t != nil && nr.t != nil:
+		return fail("has both Resource and NotResource; use one")
+	case r.t != nil:
 		list, err := stringList(r)
 		if err != nil {
-			return nil, fail("Resource: %s", err)
+			return fail("Resource: %s", err)
 		}
 		st.Resource, st.HasResource = list, true
-	case nr != nil:
+	case nr.t != nil:
 		list, err := stringList(nr)
 		if err != nil {
-			return nil, fail("NotResource: %s", err)
+			return fail("NotResource: %s", err)
 		}
 		st.NotResource, st.HasResource = list, true
 	}
 
-	if c := fields[fCondition]; c != nil {
+	if c := fields[fCondition]; c.t != nil {
 		conds, err := parseConditions(c)
 		if err != nil {
-			return nil, fail("Condition: %s", err)
+			return fail("Condition: %s", err)
 		}
 		st.Conditions = conds
 	}
@@ -307,15 +315,15 @@ func parseStatement(i int, n *node, data []byte, identity bool) (*Statement, err
 		st.terms()
 		st.listed()
 	}
-	return st, nil
+	return nil
 }
 
 var principalNames = []string{"AWS", "Service", "Federated", "CanonicalUser"}
 
-func parsePrincipals(n *node) (*Principals, error) {
-	switch n.kind {
+func parsePrincipals(n val) (*Principals, error) {
+	switch n.kind() {
 	case '"':
-		s := n.text
+		s := n.text()
 		if s != "*" {
 			kind := "AWS"
 			if strings.Contains(s, ".") && !strings.HasPrefix(s, "arn:") {
@@ -328,15 +336,15 @@ func parsePrincipals(n *node) (*Principals, error) {
 	default:
 		return nil, fmt.Errorf("must be \"*\" or an object like {\"AWS\": ...}")
 	}
-	if len(n.names) == 0 {
+	if n.len() == 0 {
 		return nil, fmt.Errorf("is an empty object")
 	}
 	p := &Principals{}
 	seen := [4]bool{}
 	var ibuf [4]int
-	for _, i := range sortedIndexes(n.names, ibuf[:0]) {
-		k := n.names[i]
-		list, err := stringList(n.elems[i])
+	for _, i := range sortedMembers(n, ibuf[:0]) {
+		k := n.name(i)
+		list, err := stringList(n.elem(i))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s", k, err)
 		}
@@ -366,20 +374,21 @@ func parsePrincipals(n *node) (*Principals, error) {
 }
 
 // stringList reads a string or an array of strings.
-func stringList(n *node) ([]string, error) {
-	switch n.kind {
+func stringList(n val) ([]string, error) {
+	switch n.kind() {
 	case '"':
-		return []string{n.text}, nil
+		return []string{n.text()}, nil
 	case '[':
-		if len(n.elems) == 0 {
+		if n.len() == 0 {
 			return nil, fmt.Errorf("is an empty array")
 		}
-		out := make([]string, 0, len(n.elems))
-		for _, it := range n.elems {
-			if it.kind != '"' {
+		out := make([]string, 0, n.len())
+		for i := range n.len() {
+			it := n.elem(i)
+			if it.kind() != '"' {
 				return nil, fmt.Errorf("must be a string or an array of strings; found %s", it.describe())
 			}
-			out = append(out, it.text)
+			out = append(out, it.text())
 		}
 		return out, nil
 	}
@@ -388,21 +397,21 @@ func stringList(n *node) ([]string, error) {
 
 // scalarList reads condition values: strings, numbers or booleans, alone or
 // in an array. IAM compares them as strings.
-func scalarList(n *node) ([]string, error) {
-	one := func(it *node) (string, error) {
-		switch it.kind {
+func scalarList(n val) ([]string, error) {
+	one := func(it val) (string, error) {
+		switch it.kind() {
 		case '"', '0', 't', 'f':
-			return it.text, nil
+			return it.text(), nil
 		}
 		return "", fmt.Errorf("values must be strings, numbers or booleans; found %s", it.describe())
 	}
-	if n.kind == '[' {
-		if len(n.elems) == 0 {
+	if n.kind() == '[' {
+		if n.len() == 0 {
 			return nil, fmt.Errorf("is an empty array")
 		}
-		out := make([]string, 0, len(n.elems))
-		for _, it := range n.elems {
-			s, err := one(it)
+		out := make([]string, 0, n.len())
+		for i := range n.len() {
+			s, err := one(n.elem(i))
 			if err != nil {
 				return nil, err
 			}
@@ -449,7 +458,7 @@ func firstByte(raw []byte) byte {
 
 func describeJSON(raw []byte) string {
 	if b := firstByte(raw); b != 0 {
-		return (&node{kind: jsonKind(b)}).describe()
+		return describeKind(jsonKind(b))
 	}
 	return "nothing"
 }
@@ -464,18 +473,18 @@ func jsonKind(b byte) jsontext.Kind {
 	return '0'
 }
 
-// sortedIndexes returns the positions of names in sorted order, so
-// conditions and principals are listed the same way whatever order the
-// document wrote them in.
+// sortedMembers returns the positions of an object's members in the
+// order of their names, so conditions and principals are listed the same
+// way whatever order the document wrote them in.
 // buf is the caller's backing store (a small array, usually enough).
-func sortedIndexes(names []string, buf []int) []int {
+func sortedMembers(obj val, buf []int) []int {
 	idx := buf[:0]
-	for i := range names {
+	for i := range obj.len() {
 		idx = append(idx, i)
 	}
 	// Insertion sort: a handful of names, no allocation.
 	for i := 1; i < len(idx); i++ {
-		for j := i; j > 0 && names[idx[j]] < names[idx[j-1]]; j-- {
+		for j := i; j > 0 && obj.name(idx[j]) < obj.name(idx[j-1]); j-- {
 			idx[j], idx[j-1] = idx[j-1], idx[j]
 		}
 	}

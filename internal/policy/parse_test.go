@@ -99,7 +99,7 @@ func TestParseAcceptsEveryElementShape(t *testing.T) {
 
 func TestConditionEvaluation(t *testing.T) {
 	mk := func(op, key, vals string) Condition {
-		n, err := readTree([]byte(`{"` + op + `":{"` + key + `":` + vals + `}}`))
+		_, n, err := readTree([]byte(`{"` + op + `":{"` + key + `":` + vals + `}}`))
 		if err != nil {
 			t.Fatal(err)
 		}

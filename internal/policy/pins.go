@@ -45,6 +45,15 @@ var pinKeys = map[string]pinKind{
 	"aws:vpceorgpaths":        pinNetwork,
 }
 
+// pinKeyNames lists pinKeys' names, for lowerKey.
+var pinKeyNames = func() []string {
+	out := make([]string, 0, len(pinKeys))
+	for k := range pinKeys {
+		out = append(out, k)
+	}
+	return out
+}()
+
 // audience is who a pinning condition (or a Deny's exemption) lets
 // through, as an exposure class. Its description is built only when an
 // explanation needs it.

@@ -186,7 +186,7 @@ func TestPropertyAddingConditionToAllowNeverWidens(t *testing.T) {
 		}
 		target := rapid.SampledFrom(allows).Draw(t, "target")
 		c := rapid.SampledFrom(genConds).Draw(t, "pin")
-		n, err := readTree([]byte(`{"` + c[0] + `":{"` + c[1] + `":` + c[2] + `}}`))
+		_, n, err := readTree([]byte(`{"` + c[0] + `":{"` + c[1] + `":` + c[2] + `}}`))
 		if err != nil {
 			t.Fatal(err)
 		}
