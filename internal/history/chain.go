@@ -99,10 +99,42 @@ type scanFindingRow struct {
 	SuppressedBy string `json:"suppressed_by"`
 }
 
+// incRow is an incremental scan's own record (nil for a full scan): the
+// scan it started from and, per carried-forward resource, the scan whose
+// verdict it carries. The chain covers it, so an edited base or origin
+// is found like an edited verdict.
+type incRow struct {
+	BaseScan int64        `json:"base_scan"`
+	Since    string       `json:"since"`
+	Info     string       `json:"info"`
+	Carried  []carriedRow `json:"-"`
+}
+
+type carriedRow struct {
+	ARN  string `json:"carried_arn"`
+	From int64  `json:"from_scan"`
+}
+
+// incRowOf is the record as it is stored.
+func incRowOf(inc *Incremental) *incRow {
+	if inc == nil {
+		return nil
+	}
+	r := &incRow{BaseScan: inc.BaseScan, Since: inc.Since, Info: string(inc.Info)}
+	if r.Info == "" {
+		r.Info = "{}"
+	}
+	for arn, from := range inc.Carried {
+		r.Carried = append(r.Carried, carriedRow{arn, from})
+	}
+	return r
+}
+
 // contentHash is the SHA-256 of the canonical form: one JSON line for
 // the scan, then one per resource in ARN order, then one per finding in
-// key order.
-func contentHash(sc *scanRow, res []resRow, finds []scanFindingRow) string {
+// key order, then, for an incremental scan, one for its base and one per
+// carried resource in ARN order (a full scan's form has none of these).
+func contentHash(sc *scanRow, res []resRow, finds []scanFindingRow, inc *incRow) string {
 	h := sha256.New()
 	enc := json.NewEncoder(h)
 	enc.SetEscapeHTML(false)
@@ -119,6 +151,14 @@ func contentHash(sc *scanRow, res []resRow, finds []scanFindingRow) string {
 	sort.Slice(finds, func(i, j int) bool { return finds[i].Key < finds[j].Key })
 	for i := range finds {
 		_ = enc.Encode(&finds[i])
+	}
+	if inc != nil {
+		_ = enc.Encode(inc)
+		carried := append([]carriedRow(nil), inc.Carried...)
+		sort.Slice(carried, func(i, j int) bool { return carried[i].ARN < carried[j].ARN })
+		for i := range carried {
+			_ = enc.Encode(&carried[i])
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -191,8 +231,12 @@ func (s *sqlStore) Verify(ctx context.Context) (VerifyResult, error) {
 		if err != nil {
 			return out, err
 		}
-		if got := contentHash(sc, res, finds); got != sc.ContentHash {
-			out.Problems = append(out.Problems, fmt.Sprintf("scan %d: its content (the scan row, its resources or its findings) changed after it was recorded", sc.ID))
+		inc, err := s.Incremental(ctx, sc.ID)
+		if err != nil {
+			return out, err
+		}
+		if got := contentHash(sc, res, finds, incRowOf(inc)); got != sc.ContentHash {
+			out.Problems = append(out.Problems, fmt.Sprintf("scan %d: its content (the scan row, its resources, its findings or what it carried forward) changed after it was recorded", sc.ID))
 		}
 		if sc.PrevHash != prev {
 			what := fmt.Sprintf("scan %d", prevID)

@@ -41,3 +41,39 @@ func TestIncrementalRecorded(t *testing.T) {
 		}
 	})
 }
+
+// TestVerifyCoversIncremental: the hash chain covers what an incremental
+// scan records beside its resources, so an edited base or carried origin
+// is found like an edited verdict.
+func TestVerifyCoversIncremental(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		cases := []struct {
+			name   string
+			tamper string
+		}{
+			{"carried origin edited", `UPDATE scan_carried SET from_scan = 7`},
+			{"carried row deleted", `DELETE FROM scan_carried`},
+			{"base scan edited", `UPDATE scan_incremental SET base_scan = 7`},
+			{"since edited", `UPDATE scan_incremental SET since = '2020-01-01T00:00:00Z'`},
+			{"incremental record deleted", `DELETE FROM scan_incremental`},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				ctx := context.Background()
+				c := newClock()
+				s := open(t, b.dsn(t), c)
+				first := record(t, s, doc(nil, fn("a", policyWith("a", publicStmt), "public", publicFinding("open", 0)), fn("b", "", "private")))
+				c.add(time.Hour)
+				if _, err := s.RecordScan(ctx, doc(nil, fn("a", policyWith("a", publicStmt), "public", publicFinding("open", 0)), fn("b", "", "private")),
+					Meta{Incremental: &Incremental{BaseScan: first.ID, Since: "2025-01-01T09:00:00Z", Info: []byte(`{"events":0}`), Carried: map[string]int64{fnARN("b"): first.ID}}}); err != nil {
+					t.Fatal(err)
+				}
+				if p := problems(t, s); len(p) != 0 {
+					t.Fatalf("an untouched history has problems: %q", p)
+				}
+				exec(t, s, tc.tamper)
+				wantProblem(t, problems(t, s), "scan 2: its content")
+			})
+		}
+	})
+}

@@ -154,7 +154,7 @@ func (s *sqlStore) RecordScan(ctx context.Context, d *report.Document, meta Meta
 		for i := range c.finds {
 			finds[i] = c.finds[i].scanFindingRow
 		}
-		row.ContentHash = contentHash(&row, c.res, finds)
+		row.ContentHash = contentHash(&row, c.res, finds, incRowOf(meta.Incremental))
 		row.PrevHash = prevHash
 		row.ChainHash = chainHash(prevHash, row.ContentHash)
 		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO scans (`+scanColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`), row.values()...); err != nil {
