@@ -216,3 +216,23 @@ func TestBrokenAmongGood(t *testing.T) {
 		t.Errorf("verdicts = %v", got)
 	}
 }
+
+// TestTerraformSourceResources: a source_arn or principal naming a
+// resource the same configuration creates (an API's execution_arn, a
+// topic, a bucket, a rule, a role) carries the deploying account (none
+// for S3 buckets and API Gateway's own arn), as it will once applied.
+func TestTerraformSourceResources(t *testing.T) {
+	got := judge(t, os.DirFS("terraform/testdata"), "sources", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:src-api":   {"private", 15, ""},
+		"function:src-http":  {"service-unscoped", 15, "lambda-service-unscoped"},
+		"function:src-sns":   {"private", 15, ""},
+		"function:src-s3":    {"service-unscoped", 15, "lambda-service-unscoped"},
+		"function:src-rule":  {"private", 15, ""},
+		"function:src-role":  {"private", 15, ""},
+		"function:src-other": {"unknown", 98, ""},
+	})
+	if r := got["function:src-other"]; !strings.Contains(r.UnknownReason, "assumes a role") {
+		t.Errorf("unknown reason should say the provider assumes a role: %s", r.UnknownReason)
+	}
+}

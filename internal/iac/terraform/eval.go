@@ -86,8 +86,12 @@ func (m *module) explain(expr hclsyntax.Expression, ctx *hcl.EvalContext) string
 		case "self":
 			return name + " is known only after apply"
 		}
-		if _, ok := m.resources[t.RootName()+"."+attrName(t, 1)]; !ok {
+		r, ok := m.resources[t.RootName()+"."+attrName(t, 1)]
+		if !ok {
 			return name + " refers to a resource that is not in this module"
+		}
+		if _, derived := serviceARNs[r.typ]; derived && m.assumesRole(r) {
+			return name + " is computed by AWS, in the account its provider assumes a role into (not known from the code)"
 		}
 		return name + " is computed by AWS, known only after apply"
 	}

@@ -71,6 +71,8 @@ func (m *module) computed(r *resource, in *instance) map[string]cty.Value {
 		if sid, ok := str("statement_id"); ok {
 			out["id"] = cty.StringVal(sid)
 		}
+	default:
+		m.sourceARNs(r, in, out)
 	}
 	return out
 }

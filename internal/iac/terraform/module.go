@@ -52,6 +52,9 @@ type tree struct {
 	est     *estate.Estate
 	// region is the root's default AWS provider Region, "" when unknown.
 	region string
+	// assumes says, per provider alias of the root, whether it assumes
+	// a role (so what it creates may be in another account).
+	assumes map[string]bool
 	// sources are the files read, by display name, for quoting
 	// expressions in messages.
 	sources map[string][]byte
@@ -144,6 +147,10 @@ func ReadDir(fsys fs.FS, dir string, opt Options) *estate.Estate {
 	}
 	t.region = m.providerRegion("")
 	m.region = t.region
+	t.assumes = map[string]bool{}
+	for alias, b := range m.providers {
+		t.assumes[alias] = providerAssumes(b)
+	}
 	m.extract()
 	return t.est
 }
@@ -313,19 +320,28 @@ func (m *module) providerRegion(alias string) string {
 
 // regionOf is the Region of a resource: its provider's, else the root's.
 func (m *module) regionOf(r *resource) string {
-	if a := r.block.Body.Attributes["provider"]; a != nil {
-		if tr, diags := hcl.AbsTraversalForExpr(a.Expr); !diags.HasErrors() && len(tr) == 2 {
-			if attr, ok := tr[1].(hcl.TraverseAttr); ok {
-				if reg := m.providerRegion(attr.Name); reg != "" {
-					return reg
-				}
-			}
+	if alias := m.providerAlias(r); alias != "" {
+		if reg := m.providerRegion(alias); reg != "" {
+			return reg
 		}
 	}
 	if reg := m.providerRegion(""); reg != "" {
 		return reg
 	}
 	return m.region
+}
+
+// providerAlias is the alias of the aws provider a resource names with
+// provider = aws.ALIAS, "" for the default one.
+func (m *module) providerAlias(r *resource) string {
+	if a := r.block.Body.Attributes["provider"]; a != nil {
+		if tr, diags := hcl.AbsTraversalForExpr(a.Expr); !diags.HasErrors() && len(tr) == 2 {
+			if attr, ok := tr[1].(hcl.TraverseAttr); ok {
+				return attr.Name
+			}
+		}
+	}
+	return ""
 }
 
 // region is the Region to write into ARNs: the placeholder when unknown.
