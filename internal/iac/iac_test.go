@@ -236,3 +236,18 @@ func TestTerraformSourceResources(t *testing.T) {
 		t.Errorf("unknown reason should say the provider assumes a role: %s", r.UnknownReason)
 	}
 }
+
+// TestTerraformDynamic: dynamic blocks (cors, policy document
+// statements) are expanded with their iterator; one whose for_each is
+// not fixed makes the resource unknown.
+func TestTerraformDynamic(t *testing.T) {
+	got := judge(t, os.DirFS("terraform/testdata"), "dynamic", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:dyn-cors":       {"private", 15, "lambda-url-cors-wildcard-credentials"},
+		"function:dyn-unresolved": {"unknown", 35, ""},
+		"function:dyn-doc":        {"public", 15, "lambda-public-access"},
+	})
+	if r := got["function:dyn-unresolved"]; !strings.Contains(r.UnknownReason, "dynamic cors") {
+		t.Errorf("unknown reason should name the dynamic block: %s", r.UnknownReason)
+	}
+}

@@ -19,6 +19,23 @@ import (
 // scope is what count and each mean while one instance is evaluated.
 type scope struct {
 	count, each cty.Value
+	// iters are the iterators of the dynamic blocks being expanded
+	// (cors.value, or the name iterator = gives).
+	iters map[string]cty.Value
+}
+
+// with is the scope plus one dynamic block iterator.
+func (sc *scope) with(name string, v cty.Value) *scope {
+	out := &scope{iters: map[string]cty.Value{name: v}}
+	if sc != nil {
+		out.count, out.each = sc.count, sc.each
+		for k, x := range sc.iters {
+			if k != name {
+				out.iters[k] = x
+			}
+		}
+	}
+	return out
 }
 
 // eval resolves an expression. why is "" when the value is wholly known,
@@ -186,6 +203,12 @@ func (m *module) context(expr hclsyntax.Expression, sc *scope) *hcl.EvalContext 
 		case "self":
 			vars["self"] = cty.DynamicVal
 		default:
+			if sc != nil {
+				if v, ok := sc.iters[root]; ok {
+					vars[root] = v
+					continue
+				}
+			}
 			name := attrName(t, 1)
 			r, ok := m.resources[root+"."+name]
 			if !ok {
@@ -489,7 +512,11 @@ func (m *module) evalBody(body *hclsyntax.Body, sc *scope) *bodyVals {
 		switch {
 		case metaBlocks[b.Type]:
 		case b.Type == "dynamic" && len(b.Labels) == 1:
-			bv.dynamic[b.Labels[0]] = b
+			if bodies, ok := m.expandDynamic(b, sc); ok {
+				bv.blocks[b.Labels[0]] = append(bv.blocks[b.Labels[0]], bodies...)
+			} else {
+				bv.dynamic[b.Labels[0]] = b
+			}
 		default:
 			bv.blocks[b.Type] = append(bv.blocks[b.Type], m.evalBody(b.Body, sc))
 		}
@@ -538,4 +565,50 @@ func asString(v cty.Value) (string, bool) {
 		return "", false
 	}
 	return s.AsString(), true
+}
+
+// expandDynamic expands a dynamic block the way Terraform does: one
+// content block per for_each element, with the iterator (the block's
+// label, or iterator = NAME) holding key and value. ok is false when
+// for_each or the block's shape cannot be resolved: the block is then
+// left unexpanded and what reads it says so.
+func (m *module) expandDynamic(b *hclsyntax.Block, sc *scope) ([]*bodyVals, bool) {
+	fe := b.Body.Attributes["for_each"]
+	var content *hclsyntax.Block
+	for _, c := range b.Body.Blocks {
+		if c.Type == "content" {
+			if content != nil {
+				return nil, false
+			}
+			content = c
+		}
+	}
+	if fe == nil || content == nil {
+		return nil, false
+	}
+	iter := b.Labels[0]
+	if a := b.Body.Attributes["iterator"]; a != nil {
+		tr, diags := hcl.AbsTraversalForExpr(a.Expr)
+		if diags.HasErrors() || len(tr) != 1 {
+			return nil, false
+		}
+		iter = tr.RootName()
+	}
+	v, why := m.eval(fe.Expr, sc)
+	if why != "" || v.IsNull() || !v.CanIterateElements() {
+		return nil, false
+	}
+	if v.LengthInt() > 10000 {
+		return nil, false
+	}
+	var out []*bodyVals
+	for it := v.ElementIterator(); it.Next(); {
+		k, e := it.Element()
+		if v.Type().IsSetType() {
+			k = e
+		}
+		obj := cty.ObjectVal(map[string]cty.Value{"key": k, "value": e})
+		out = append(out, m.evalBody(content.Body, sc.with(iter, obj)))
+	}
+	return out, true
 }
