@@ -251,3 +251,31 @@ func TestTerraformDynamic(t *testing.T) {
 		t.Errorf("unknown reason should name the dynamic block: %s", r.UnknownReason)
 	}
 }
+
+// TestPlanRegionAndSources: a plan's resources carry the Region the plan
+// says (the arn of a resource that exists, else its provider's region,
+// a constant or a variable the plan holds); a source_arn the plan leaves
+// unknown but that names an API the plan creates is that API's
+// execution ARN in the deploying account, unless the provider assumes a
+// role.
+func TestPlanRegionAndSources(t *testing.T) {
+	est, _, err := iac.Load(os.DirFS("terraform/testdata"), "plan-region/plan.json", "", iac.Options{Owner: owner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	regions := map[string]string{}
+	for _, r := range estate.Build(est, estate.Options{Owner: owner}) {
+		regions[r.Name] = r.Region
+	}
+	for name, want := range map[string]string{"pr-api": "eu-central-1", "pr-west": "us-west-2", "pr-edge": "us-east-1"} {
+		if regions[name] != want {
+			t.Errorf("%s: Region %q, want %q (all: %v)", name, regions[name], want, regions)
+		}
+	}
+	got := judge(t, os.DirFS("terraform/testdata"), "plan-region/plan.json", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:pr-api":  {"private", 0, ""},
+		"function:pr-west": {"unknown", 0, ""},
+		"function:pr-edge": {"private", 0, ""},
+	})
+}
