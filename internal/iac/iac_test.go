@@ -279,3 +279,23 @@ func TestPlanRegionAndSources(t *testing.T) {
 		"function:pr-edge": {"private", 0, ""},
 	})
 }
+
+// TestTerraformModuleSplitAroundSubfolder: a module whose files sort
+// before and after a subfolder (main.tf, modules/, z.tf) is read once,
+// so its grants are not doubled.
+func TestTerraformModuleSplitAroundSubfolder(t *testing.T) {
+	got := judge(t, os.DirFS("terraform/testdata"), "split", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:dup":  {"public", 1, "lambda-public-access"},
+		"function:modx": {"private", 1, ""},
+	})
+	n := 0
+	for _, f := range got["function:dup"].Findings {
+		if f.RuleID == "lambda-public-access" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the one public grant is reported %d times", n)
+	}
+}
