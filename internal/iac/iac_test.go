@@ -299,3 +299,47 @@ func TestTerraformModuleSplitAroundSubfolder(t *testing.T) {
 		t.Errorf("the one public grant is reported %d times", n)
 	}
 }
+
+// TestTerraformJSONSyntax: *.tf.json files (Terraform's JSON syntax) are
+// read like *.tf: templates in strings, nested blocks as objects or
+// arrays, a literal variable default, lines of the JSON file; they mix
+// with native files of the same module.
+func TestTerraformJSONSyntax(t *testing.T) {
+	got := judge(t, os.DirFS("terraform/testdata"), "tfjson", rules.Trust{OrgID: "o-abc123def4"})
+	check(t, got, map[string]want{
+		"function:json-public":  {"public", 19, "lambda-public-access"},
+		"function:json-org":     {"org", 19, ""},
+		"function:json-url":     {"public", 19, "lambda-url-cors-wildcard-credentials"},
+		"function:json-doc":     {"org", 19, ""},
+		"function:json-partner": {"unknown", 40, ""},
+	})
+	for _, f := range got["function:json-public"].Findings {
+		if f.RuleID == "lambda-public-access" && (f.Source.Line != 28 || f.Source.File != "tfjson/main.tf.json") {
+			t.Errorf("public grant at %s:%d, want tfjson/main.tf.json:28", f.Source.File, f.Source.Line)
+		}
+	}
+	if r := got["function:json-partner"]; !strings.Contains(r.UnknownReason, "var.partner") || !strings.Contains(r.UnknownReason, "line 43") {
+		t.Errorf("unknown reason should name the expression and its JSON line: %s", r.UnknownReason)
+	}
+	for _, r := range got {
+		if r.Region != "ap-southeast-2" {
+			t.Errorf("%s: Region %q, want the provider's ap-southeast-2", r.ARN, r.Region)
+		}
+	}
+
+	// A .tf.json file that does not parse is broken at its line.
+	fsys := fstest.MapFS{
+		"bad/main.tf.json":  {Data: []byte("{\n  \"resource\": {\n    \"aws_lambda_function\": {\"f\": {\"function_name\": }}\n  }\n}\n")},
+		"good/main.tf.json": {Data: []byte(`{"resource": {"aws_lambda_permission": {"p": {"function_name": "fn", "action": "lambda:InvokeFunction", "principal": "*"}}}}`)},
+	}
+	est, stats, err := iac.Load(fsys, ".", "", iac.Options{Owner: owner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Broken != 1 || len(est.Broken) != 1 || est.Broken[0].File != "bad/main.tf.json" || est.Broken[0].Line != 3 {
+		t.Errorf("broken: %+v", est.Broken)
+	}
+	if len(est.Permissions) != 1 || est.Permissions[0].Principal != "*" {
+		t.Errorf("the good .tf.json file was not read: %+v", est.Permissions)
+	}
+}

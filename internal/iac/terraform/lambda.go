@@ -184,7 +184,7 @@ func (f *field) reason() string { return strings.Join(f.why, "; ") }
 
 // attrWhy names an unresolved attribute, its expression and line.
 func (m *module) attrWhy(a *hclsyntax.Attribute, why string) string {
-	return fmt.Sprintf("%s = %s (line %d) cannot be resolved statically: %s", a.Name, m.exprText(a), a.SrcRange.Start.Line, why)
+	return fmt.Sprintf("%s = %s (line %d) cannot be resolved statically: %s", a.Name, m.exprText(a), m.tree.line(a.SrcRange), why)
 }
 
 // exprText quotes an attribute's expression as written, on one line and
@@ -203,7 +203,7 @@ func (m *module) exprText(a *hclsyntax.Attribute) string {
 }
 
 func (m *module) loc(r *resource, in *instance) estate.Loc {
-	return estate.Loc{File: r.block.DefRange().Filename, Line: r.block.DefRange().Start.Line, Address: in.addr, Region: r.region}
+	return estate.Loc{File: r.block.DefRange().Filename, Line: m.tree.line(r.block.DefRange()), Address: in.addr, Region: r.region}
 }
 
 // declare turns one instance of a Lambda resource into its declaration.
@@ -342,7 +342,7 @@ func (m *module) call(name string, b *hclsyntax.Block) {
 	}
 	dir := path.Clean(path.Join(m.dir, src))
 	if m.depth+1 > maxModuleDepth {
-		m.tree.broken(m.dir, b.DefRange().Start.Line, "module "+name+": modules nest deeper than "+strconv.Itoa(maxModuleDepth)+" levels (a module calling itself?)")
+		m.tree.broken(m.dir, m.tree.line(b.DefRange()), "module "+name+": modules nest deeper than "+strconv.Itoa(maxModuleDepth)+" levels (a module calling itself?)")
 		return
 	}
 	r := &resource{typ: "module", name: name, block: b, file: b.DefRange().Filename}
@@ -389,7 +389,7 @@ func (m *module) call(name string, b *hclsyntax.Block) {
 			inputs[an] = v
 			if why != "" {
 				inputs[an] = cty.DynamicVal
-				whys[an] = fmt.Sprintf("%s = %s (%s:%d) cannot be resolved statically: %s", an, m.exprText(a), a.SrcRange.Filename, a.SrcRange.Start.Line, why)
+				whys[an] = fmt.Sprintf("%s = %s (%s:%d) cannot be resolved statically: %s", an, m.exprText(a), a.SrcRange.Filename, m.tree.line(a.SrcRange), why)
 			}
 		}
 		child := m.tree.newModule(dir, in.addr+".", m.depth+1, inputs)

@@ -58,6 +58,9 @@ type tree struct {
 	// sources are the files read, by display name, for quoting
 	// expressions in messages.
 	sources map[string][]byte
+	// lineMaps turn the lines of a .tf.json file's native rewrite
+	// into the JSON file's lines, by display name.
+	lineMaps map[string][]int
 }
 
 // module is one module instance being evaluated.
@@ -140,7 +143,7 @@ func ReadDir(fsys fs.FS, dir string, opt Options) *estate.Estate {
 	if opt.Partition == "" {
 		opt.Partition = "aws"
 	}
-	t := &tree{fsys: fsys, rootDir: dir, opt: opt, parser: hclparse.NewParser(), est: &estate.Estate{}, sources: map[string][]byte{}}
+	t := &tree{fsys: fsys, rootDir: dir, opt: opt, parser: hclparse.NewParser(), est: &estate.Estate{}, sources: map[string][]byte{}, lineMaps: map[string][]int{}}
 	m := t.newModule(dir, "", 0, nil)
 	if m == nil {
 		return t.est
@@ -173,7 +176,7 @@ func ModuleSources(fsys fs.FS, dir string) []string {
 		if err != nil {
 			continue
 		}
-		file, diags := p.ParseHCL(src, f)
+		file, _, diags := parseFile(p, src, f)
 		if diags.HasErrors() || file == nil {
 			continue
 		}
@@ -206,7 +209,42 @@ func literalString(a *hclsyntax.Attribute) (string, bool) {
 	return v.AsString(), true
 }
 
-// tfFiles lists the *.tf files of one directory, sorted.
+// isTFFile reports whether a file name is Terraform configuration, in
+// the native (*.tf) or the JSON (*.tf.json) syntax.
+func isTFFile(name string) bool {
+	return strings.HasSuffix(name, ".tf") || strings.HasSuffix(name, ".tf.json")
+}
+
+// parseFile parses one configuration file; a .tf.json file is rewritten
+// into the native syntax first (tfJSONToNative), on the same lines.
+// name is how ranges name the file.
+// lines maps a native line to the JSON file's line (nil for a .tf
+// file).
+func parseFile(p *hclparse.Parser, src []byte, name string) (*hcl.File, []int, hcl.Diagnostics) {
+	if strings.HasSuffix(name, ".tf.json") {
+		native, lines, diags := tfJSONToNative(src, name)
+		if diags.HasErrors() {
+			return nil, nil, diags
+		}
+		// The native text is parsed under the same name: hclparse
+		// caches by name, so it is never parsed as JSON too.
+		f, diags := p.ParseHCL(native, name)
+		return f, lines, diags
+	}
+	f, diags := p.ParseHCL(src, name)
+	return f, nil, diags
+}
+
+// line is the line a range starts at in the file as written (the JSON
+// line for a .tf.json file).
+func (t *tree) line(r hcl.Range) int {
+	if lm := t.lineMaps[r.Filename]; lm != nil && r.Start.Line >= 1 && r.Start.Line <= len(lm) {
+		return lm[r.Start.Line-1]
+	}
+	return r.Start.Line
+}
+
+// tfFiles lists the *.tf and *.tf.json files of one directory, sorted.
 func tfFiles(fsys fs.FS, dir string) []string {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
@@ -214,7 +252,7 @@ func tfFiles(fsys fs.FS, dir string) []string {
 	}
 	var out []string
 	for _, e := range entries {
-		if !e.IsDir() && strings.HasSuffix(e.Name(), ".tf") {
+		if !e.IsDir() && isTFFile(e.Name()) {
 			out = append(out, path.Join(dir, e.Name()))
 		}
 	}
@@ -239,13 +277,22 @@ func (t *tree) newModule(dir, addr string, depth int, inputs map[string]cty.Valu
 		}
 		// Each module instance parses afresh: ranges name the file as
 		// the user sees it.
-		t.sources[t.display(f)] = src
-		file, diags := t.parser.ParseHCL(src, t.display(f))
+		file, lines, diags := parseFile(t.parser, src, t.display(f))
+		if lines != nil {
+			t.lineMaps[t.display(f)] = lines
+		}
+		if file != nil {
+			// Quoted expressions are read from what was parsed (the
+			// native rewrite of a .tf.json file).
+			t.sources[t.display(f)] = file.Bytes
+		} else {
+			t.sources[t.display(f)] = src
+		}
 		if diags.HasErrors() {
 			d := diags[0]
 			line := 0
 			if d.Subject != nil {
-				line = d.Subject.Start.Line
+				line = t.line(*d.Subject)
 			}
 			t.broken(f, line, "Terraform syntax error: "+d.Summary+": "+d.Detail)
 			continue
