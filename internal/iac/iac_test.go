@@ -343,3 +343,16 @@ func TestTerraformJSONSyntax(t *testing.T) {
 		t.Errorf("the good .tf.json file was not read: %+v", est.Permissions)
 	}
 }
+
+// TestTerraformTfvars: terraform.tfvars and *.auto.tfvars(.json) value
+// the root module's variables as terraform plan would (an auto file
+// overrides terraform.tfvars and the default); a variable no file sets
+// stays unresolved.
+func TestTerraformTfvars(t *testing.T) {
+	got := judge(t, os.DirFS("terraform/testdata"), "tfvars", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:vars-partner": {"cross-account", 16, "lambda-cross-account-access"},
+		"function:vars-open":    {"public", 16, "lambda-public-access"},
+		"function:vars-unset":   {"unknown", 35, ""},
+	})
+}

@@ -274,8 +274,16 @@ func (m *module) varObject() cty.Value {
 		return m.varVal
 	}
 	vals := map[string]cty.Value{}
+	tfvars := map[string]cty.Value{}
+	if m.depth == 0 {
+		tfvars = m.tree.tfvars(m.dir)
+	}
 	for name, b := range m.vars {
 		if v, ok := m.inputs[name]; ok {
+			vals[name] = v
+			continue
+		}
+		if v, ok := tfvars[name]; ok {
 			vals[name] = v
 			continue
 		}
