@@ -231,6 +231,8 @@ func TestTerraformSourceResources(t *testing.T) {
 		"function:src-rule":  {"private", 15, ""},
 		"function:src-role":  {"private", 15, ""},
 		"function:src-other": {"unknown", 98, ""},
+		"function:src-path":  {"private", 120, ""},
+		"function:src-nopin": {"unknown", 140, ""},
 	})
 	if r := got["function:src-other"]; !strings.Contains(r.UnknownReason, "assumes a role") {
 		t.Errorf("unknown reason should say the provider assumes a role: %s", r.UnknownReason)

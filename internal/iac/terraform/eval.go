@@ -44,6 +44,15 @@ func (m *module) eval(expr hclsyntax.Expression, sc *scope) (cty.Value, string) 
 	ctx := m.context(expr, sc)
 	v, diags := expr.Value(ctx)
 	if diags.HasErrors() {
+		// An attribute AWS computes is missing from a resource's value
+		// (an error, not an unknown): with such resources unknown, a
+		// template keeps its known prefix (the account part of an ARN
+		// built on an execution_arn, for example).
+		if v2, d2 := expr.Value(m.withUnknownResources(expr, ctx)); !d2.HasErrors() && !v2.IsWhollyKnown() {
+			v, diags = v2, d2
+		}
+	}
+	if diags.HasErrors() {
 		d := diags[0]
 		why := d.Summary
 		if d.Detail != "" {
@@ -64,6 +73,32 @@ func (m *module) eval(expr hclsyntax.Expression, sc *scope) (cty.Value, string) 
 		return v, "the value is only known after terraform apply"
 	}
 	return v, ""
+}
+
+// withUnknownResources is ctx with every resource whose reference fails
+// in expr (a computed attribute the reader does not derive) unknown.
+func (m *module) withUnknownResources(expr hclsyntax.Expression, ctx *hcl.EvalContext) *hcl.EvalContext {
+	vars := map[string]cty.Value{}
+	for k, v := range ctx.Variables {
+		vars[k] = v
+	}
+	for _, t := range expr.Variables() {
+		root, name := t.RootName(), attrName(t, 1)
+		if _, ok := m.resources[root+"."+name]; !ok {
+			continue
+		}
+		if _, diags := t.TraverseAbs(ctx); !diags.HasErrors() {
+			continue
+		}
+		obj := vars[root]
+		if obj == cty.NilVal || !obj.Type().IsObjectType() {
+			continue
+		}
+		attrs := obj.AsValueMap()
+		attrs[name] = cty.DynamicVal
+		vars[root] = cty.ObjectVal(attrs)
+	}
+	return &hcl.EvalContext{Variables: vars, Functions: ctx.Functions}
 }
 
 // explain names the first reference of expr whose value is not known.

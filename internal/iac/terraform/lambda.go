@@ -152,6 +152,22 @@ func (f *field) from(bv *bodyVals, name string) string {
 	return s
 }
 
+// arnPrefix reads an ARN attribute like get, but an ARN whose end is
+// known only after apply ("${aws_api_gateway_rest_api.a.execution_arn}/*/${aws_api_gateway_resource.r.path}")
+// is read as its known part followed by *, when that part fixes every
+// field through the account: the account is what a source ARN pins
+// (SEMANTICS.md section 4), and the wildcard only widens the match.
+func (f *field) arnPrefix(name string) string {
+	a := f.in.body.attrs[name]
+	if a != nil && a.why != "" && a.value != cty.NilVal && !a.value.IsKnown() && a.value.Type() == cty.String {
+		prefix := a.value.Range().StringPrefix()
+		if fields := strings.SplitN(prefix, ":", 6); len(fields) == 6 && fields[0] == "arn" && !strings.ContainsAny(strings.Join(fields[:5], ":"), "*?") {
+			return prefix + "*"
+		}
+	}
+	return f.get(name)
+}
+
 // list reads a list of strings.
 func (f *field) list(bv *bodyVals, name string) ([]string, bool) {
 	a := bv.attrs[name]
@@ -260,7 +276,7 @@ func (m *module) declare(r *resource, in *instance) {
 		}
 		p.Action = f.get("action")
 		p.Principal = f.get("principal")
-		p.SourceArn = f.get("source_arn")
+		p.SourceArn = f.arnPrefix("source_arn")
 		p.SourceAccount = f.get("source_account")
 		p.PrincipalOrgID = f.get("principal_org_id")
 		p.EventSourceToken = f.get("event_source_token")

@@ -101,3 +101,45 @@ resource "aws_lambda_permission" "other" {
   principal     = "sns.amazonaws.com"
   source_arn    = aws_sns_topic.elsewhere.arn
 }
+
+# The REST API integration example: the path is computed by AWS, the
+# account is fixed by the execution_arn before it.
+resource "aws_api_gateway_resource" "r" {
+  rest_api_id = aws_api_gateway_rest_api.api.id
+  parent_id   = aws_api_gateway_rest_api.api.root_resource_id
+  path_part   = "items"
+}
+
+resource "aws_api_gateway_method" "m" {
+  rest_api_id   = aws_api_gateway_rest_api.api.id
+  resource_id   = aws_api_gateway_resource.r.id
+  http_method   = "GET"
+  authorization = "NONE"
+}
+
+resource "aws_lambda_function" "path" {
+  function_name = "src-path"
+  role          = "arn:aws:iam::111122223333:role/r"
+  filename      = "x.zip"
+}
+
+resource "aws_lambda_permission" "path" {
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.path.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_api_gateway_rest_api.api.execution_arn}/*/${aws_api_gateway_method.m.http_method}${aws_api_gateway_resource.r.path}"
+}
+
+# Only the resource part is known: nothing pins the account.
+resource "aws_lambda_function" "nopin" {
+  function_name = "src-nopin"
+  role          = "arn:aws:iam::111122223333:role/r"
+  filename      = "x.zip"
+}
+
+resource "aws_lambda_permission" "nopin" {
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.nopin.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "arn:aws:execute-api:eu-west-1:${aws_api_gateway_resource.r.path}"
+}
