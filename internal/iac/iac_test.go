@@ -358,3 +358,27 @@ func TestTerraformTfvars(t *testing.T) {
 		"function:vars-unset":   {"unknown", 35, ""},
 	})
 }
+
+// TestUnresolvedFunctionName: a function whose name the code does not
+// fix is one resource, judged by the grants that refer to it (a public
+// grant is not hidden behind unknown, nor listed twice); when some grant
+// names a function the reader cannot resolve, it may be this one, so the
+// function is unknown.
+func TestUnresolvedFunctionName(t *testing.T) {
+	got := judge(t, os.DirFS("terraform/testdata"), "noname", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:aws_lambda_function.open":  {"public", 7, "lambda-public-access"},
+		"function:aws_lambda_function.quiet": {"private", 19, ""},
+	})
+	got = judge(t, os.DirFS("terraform/testdata"), "noname-loose", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:aws_lambda_function.open":   {"unknown", 7, ""},
+		"function:aws_lambda_function.quiet":  {"unknown", 19, ""},
+		"function:aws_lambda_permission.loose": {"unknown", 27, ""},
+	})
+	got = judge(t, os.DirFS("cloudformation/testdata"), "noname.yaml", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:Fn":    {"public", 8, "lambda-public-access"},
+		"function:Quiet": {"private", 20, ""},
+	})
+}

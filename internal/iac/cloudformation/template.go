@@ -337,11 +337,19 @@ func (p *props) cors(n *yaml.Node) *inventory.CORS {
 }
 
 func (t *template) function(p *props, loc estate.Loc, id string) estate.Function {
-	fn := estate.Function{Loc: loc, Name: p.get("FunctionName"), Runtime: p.get("Runtime"), Role: p.get("Role"), ConfigKnown: true}
-	if fn.Name == "" && len(p.why) == 0 {
+	fn := estate.Function{Loc: loc, Name: p.get("FunctionName"), ConfigKnown: true}
+	if fn.Name == "" && len(p.why) > 0 {
+		// The name is given at deployment; the template refers to the
+		// function by its logical id, which is what Ref and GetAtt on
+		// it resolve to (nameOf).
+		fn.NameUnresolved = p.reason()
+		p.why = nil
+	}
+	if fn.Name == "" {
 		// CloudFormation names it from the stack and logical id.
 		fn.Name = id
 	}
+	fn.Runtime, fn.Role = p.get("Runtime"), p.get("Role")
 	if k, vpc := p.lookup("VpcConfig"); k != nil {
 		before := len(p.why)
 		subnets, _ := p.list(vpc, "SubnetIds")

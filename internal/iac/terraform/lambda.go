@@ -34,7 +34,13 @@ func (m *module) computed(r *resource, in *instance) map[string]cty.Value {
 	case "aws_lambda_function":
 		name, ok := str("function_name")
 		if !ok {
-			return out
+			if a := in.body.attrs["function_name"]; a == nil || a.why == "" {
+				return out
+			}
+			// Not known from the code: the address stands for it, so
+			// the grants that refer to the function find it.
+			name = in.addr
+			out["function_name"] = cty.StringVal(name)
 		}
 		arn := opt.FunctionARN(r.region, "", name, "")
 		version := "$LATEST"
@@ -244,6 +250,10 @@ func (m *module) declare(r *resource, in *instance) {
 	switch r.typ {
 	case "aws_lambda_function":
 		fn := estate.Function{Loc: loc, Name: target("function_name"), Region: regionOrPlaceholder(r.region)}
+		if fn.Name == "" && len(f.why) > 0 && r.unresolved == "" {
+			fn.Name, fn.NameUnresolved = in.addr, f.reason()
+			f.why = nil
+		}
 		fn.Runtime = f.get("runtime")
 		fn.Role = f.get("role")
 		if fn.Name == "" && len(f.why) == 0 {
