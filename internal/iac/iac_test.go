@@ -372,8 +372,8 @@ func TestUnresolvedFunctionName(t *testing.T) {
 	})
 	got = judge(t, os.DirFS("terraform/testdata"), "noname-loose", rules.Trust{})
 	check(t, got, map[string]want{
-		"function:aws_lambda_function.open":   {"unknown", 7, ""},
-		"function:aws_lambda_function.quiet":  {"unknown", 19, ""},
+		"function:aws_lambda_function.open":    {"unknown", 7, ""},
+		"function:aws_lambda_function.quiet":   {"unknown", 19, ""},
 		"function:aws_lambda_permission.loose": {"unknown", 27, ""},
 	})
 	got = judge(t, os.DirFS("cloudformation/testdata"), "noname.yaml", rules.Trust{})
