@@ -233,7 +233,14 @@ func TestTerraformSourceResources(t *testing.T) {
 		"function:src-other": {"unknown", 98, ""},
 		"function:src-path":  {"private", 120, ""},
 		"function:src-nopin": {"unknown", 140, ""},
+		"function:src-tokyo": {"private", 148, ""},
 	})
+	if r := got["function:src-tokyo"]; r.Region != "ap-northeast-1" {
+		t.Errorf("a resource's region argument (provider v6): Region %q, want ap-northeast-1", r.Region)
+	}
+	if r := got["function:src-api"]; r.Region != "eu-west-1" {
+		t.Errorf("the provider's Region: %q, want eu-west-1", r.Region)
+	}
 	if r := got["function:src-other"]; !strings.Contains(r.UnknownReason, "assumes a role") {
 		t.Errorf("unknown reason should say the provider assumes a role: %s", r.UnknownReason)
 	}

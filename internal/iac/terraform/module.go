@@ -365,8 +365,18 @@ func (m *module) providerRegion(alias string) string {
 	return ""
 }
 
-// regionOf is the Region of a resource: its provider's, else the root's.
+// regionOf is the Region of a resource: its own region argument, else
+// its provider's, else the root's.
 func (m *module) regionOf(r *resource) string {
+	// AWS provider v6: every resource takes a region argument that
+	// overrides its provider's.
+	if a := r.block.Body.Attributes["region"]; a != nil {
+		if v, why := m.eval(a.Expr, nil); why == "" {
+			if s, ok := asString(v); ok && s != "" {
+				return s
+			}
+		}
+	}
 	if alias := m.providerAlias(r); alias != "" {
 		if reg := m.providerRegion(alias); reg != "" {
 			return reg

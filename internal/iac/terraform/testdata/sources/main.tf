@@ -143,3 +143,11 @@ resource "aws_lambda_permission" "nopin" {
   principal     = "apigateway.amazonaws.com"
   source_arn    = "arn:aws:execute-api:eu-west-1:${aws_api_gateway_resource.r.path}"
 }
+
+# AWS provider v6: a resource's own region argument.
+resource "aws_lambda_function" "tokyo" {
+  region        = "ap-northeast-1"
+  function_name = "src-tokyo"
+  role          = "arn:aws:iam::111122223333:role/r"
+  filename      = "x.zip"
+}
