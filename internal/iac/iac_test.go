@@ -389,3 +389,26 @@ func TestUnresolvedFunctionName(t *testing.T) {
 		"function:Quiet": {"private", 20, ""},
 	})
 }
+
+// TestTerraformModuleOutputs: a grant in the root on a function a local
+// module creates, named through the module's outputs (module.api.function_name,
+// module.workers[1].arn), lands on that function; an output of a module
+// that is not in the tree (a registry module) leaves the grant unknown,
+// saying so.
+func TestTerraformModuleOutputs(t *testing.T) {
+	got := judge(t, os.DirFS("terraform/testdata"), "modout", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:mo-api":                         {"public", 5, "lambda-public-access"},
+		"function:mo-worker-0":                    {"private", 5, ""},
+		"function:mo-worker-1":                    {"cross-account", 5, "lambda-cross-account-access"},
+		"function:aws_lambda_permission.registry": {"unknown", 31, ""},
+	})
+	if r := got["function:aws_lambda_permission.registry"]; !strings.Contains(r.UnknownReason, "not in the tree") {
+		t.Errorf("unknown reason should say the module is not read: %s", r.UnknownReason)
+	}
+	for _, f := range got["function:mo-api"].Findings {
+		if f.RuleID == "lambda-public-access" && (f.Source.File != "modout/main.tf" || f.Source.Line != 19) {
+			t.Errorf("public grant at %s:%d, want modout/main.tf:19", f.Source.File, f.Source.Line)
+		}
+	}
+}

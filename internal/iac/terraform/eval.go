@@ -132,7 +132,21 @@ func (m *module) explain(expr hclsyntax.Expression, ctx *hcl.EvalContext) string
 			}
 			return name + " is read from AWS at plan time"
 		case "module":
-			return name + " is a module output, known only after plan"
+			call := attrName(t, 1)
+			if w := m.outputWhy[call+".*"]; w != "" {
+				return name + " is an output of a module that is not read: " + w
+			}
+			if _, ok := m.calls[call]; !ok {
+				return name + ": there is no module " + call + " in this module"
+			}
+			for _, step := range t[2:] {
+				if a, ok := step.(hcl.TraverseAttr); ok {
+					if w := m.outputWhy[call+"."+a.Name]; w != "" {
+						return name + ": " + w
+					}
+				}
+			}
+			return name + " is not an output the module call makes known"
 		case "count", "each":
 			return name + ": count or for_each could not be resolved"
 		case "self":
@@ -200,6 +214,7 @@ func (m *module) context(expr hclsyntax.Expression, sc *scope) *hcl.EvalContext 
 	locals := map[string]cty.Value{}
 	data := map[string]map[string]cty.Value{}
 	res := map[string]map[string]cty.Value{}
+	mods := map[string]cty.Value{}
 	for _, t := range expr.Variables() {
 		switch root := t.RootName(); root {
 		case "var":
@@ -218,7 +233,10 @@ func (m *module) context(expr hclsyntax.Expression, sc *scope) *hcl.EvalContext 
 			}
 			data[typ][name] = m.dataValue(typ, name)
 		case "module":
-			vars["module"] = cty.DynamicVal
+			name := attrName(t, 1)
+			if _, ok := m.calls[name]; ok {
+				mods[name] = m.moduleValue(name)
+			}
 		case "count":
 			if sc != nil && sc.count != cty.NilVal {
 				vars["count"] = sc.count
@@ -257,6 +275,9 @@ func (m *module) context(expr hclsyntax.Expression, sc *scope) *hcl.EvalContext 
 	}
 	if len(locals) > 0 {
 		vars["local"] = cty.ObjectVal(locals)
+	}
+	if len(mods) > 0 {
+		vars["module"] = cty.ObjectVal(mods)
 	}
 	if len(data) > 0 {
 		obj := map[string]cty.Value{}

@@ -120,8 +120,50 @@ func (m *module) extract() {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		m.call(n, m.calls[n])
+		m.moduleValue(n)
 	}
+}
+
+// moduleValue reads a module call once (declaring what the module
+// declares) and returns its outputs, so module.NAME.OUTPUT resolves; a
+// call that refers back to itself through its inputs is unknown.
+func (m *module) moduleValue(name string) cty.Value {
+	if v, ok := m.callVals[name]; ok {
+		return v
+	}
+	b, ok := m.calls[name]
+	if !ok {
+		return cty.DynamicVal
+	}
+	k := "module." + name
+	if m.busy[k] {
+		return cty.DynamicVal
+	}
+	m.busy[k] = true
+	v := m.call(name, b)
+	delete(m.busy, k)
+	m.callVals[name] = v
+	return v
+}
+
+// outputValues evaluates a child module's outputs; why names, for the
+// caller's messages, each output that is not known.
+func (m *module) outputValues(call string, parent *module) cty.Value {
+	vals := map[string]cty.Value{}
+	for name, b := range m.outputs {
+		a := b.Body.Attributes["value"]
+		if a == nil {
+			vals[name] = cty.DynamicVal
+			continue
+		}
+		v, why := m.eval(a.Expr, nil)
+		if why != "" {
+			parent.outputWhy[call+"."+name] = fmt.Sprintf("the output %s = %s (%s:%d) cannot be resolved statically: %s", name, m.exprText(a), a.SrcRange.Filename, m.tree.line(a.SrcRange), why)
+			v = cty.DynamicVal
+		}
+		vals[name] = v
+	}
+	return cty.ObjectVal(vals)
 }
 
 // field reads one attribute of an instance as a string.
@@ -359,17 +401,19 @@ func (m *module) declare(r *resource, in *instance) {
 }
 
 // call reads a local module with the inputs the call passes, once per
-// count/for_each instance.
-func (m *module) call(name string, b *hclsyntax.Block) {
+// count/for_each instance, and returns its outputs (unknown for a module
+// that is not in the tree).
+func (m *module) call(name string, b *hclsyntax.Block) cty.Value {
 	src, ok := literalString(b.Body.Attributes["source"])
 	if !ok || !isLocalSource(src) {
 		// A registry or remote module is not in the tree.
-		return
+		m.outputWhy[name+".*"] = "the module is not in the tree (source " + orText(src, "not a literal") + ")"
+		return cty.DynamicVal
 	}
 	dir := path.Clean(path.Join(m.dir, src))
 	if m.depth+1 > maxModuleDepth {
 		m.tree.broken(m.dir, m.tree.line(b.DefRange()), "module "+name+": modules nest deeper than "+strconv.Itoa(maxModuleDepth)+" levels (a module calling itself?)")
-		return
+		return cty.DynamicVal
 	}
 	r := &resource{typ: "module", name: name, block: b, file: b.DefRange().Filename}
 	type inst struct {
@@ -378,10 +422,14 @@ func (m *module) call(name string, b *hclsyntax.Block) {
 	}
 	var insts []inst
 	base := m.addr + "module." + name
+	// shape is how the outputs are indexed: one object, a list (count)
+	// or a map (for_each).
+	shape, known := "one", true
 	switch {
 	case b.Body.Attributes["count"] != nil:
 		v, why := m.eval(b.Body.Attributes["count"].Expr, nil)
 		n, ok := countOf(v, why)
+		shape, known = "count", ok
 		if !ok {
 			insts = append(insts, inst{base + "[*]", &scope{count: cty.ObjectVal(map[string]cty.Value{"index": cty.UnknownVal(cty.Number)})}})
 			break
@@ -392,6 +440,7 @@ func (m *module) call(name string, b *hclsyntax.Block) {
 	case b.Body.Attributes["for_each"] != nil:
 		v, why := m.eval(b.Body.Attributes["for_each"].Expr, nil)
 		keys, vals, ok := forEachOf(v, why)
+		shape, known = "for_each", ok
 		if !ok {
 			insts = append(insts, inst{base + "[*]", &scope{each: cty.ObjectVal(map[string]cty.Value{"key": cty.DynamicVal, "value": cty.DynamicVal})}})
 			break
@@ -403,6 +452,8 @@ func (m *module) call(name string, b *hclsyntax.Block) {
 		insts = append(insts, inst{base, nil})
 	}
 	_ = r
+	var outs []cty.Value
+	outKeys := map[string]cty.Value{}
 	for _, in := range insts {
 		inputs := map[string]cty.Value{}
 		whys := map[string]string{}
@@ -420,6 +471,7 @@ func (m *module) call(name string, b *hclsyntax.Block) {
 		}
 		child := m.tree.newModule(dir, in.addr+".", m.depth+1, inputs)
 		if child == nil {
+			outs = append(outs, cty.DynamicVal)
 			continue
 		}
 		child.inputWhy = whys
@@ -428,5 +480,30 @@ func (m *module) call(name string, b *hclsyntax.Block) {
 			child.region = reg
 		}
 		child.extract()
+		o := child.outputValues(name, m)
+		outs = append(outs, o)
+		if in.sc != nil && in.sc.each != cty.NilVal {
+			if k := in.sc.each.GetAttr("key"); k.IsKnown() && k.Type() == cty.String {
+				outKeys[k.AsString()] = o
+			}
+		}
 	}
+	switch {
+	case !known:
+		return cty.DynamicVal
+	case shape == "count":
+		if len(outs) == 0 {
+			return cty.EmptyTupleVal
+		}
+		return cty.TupleVal(outs)
+	case shape == "for_each":
+		if len(outKeys) == 0 {
+			return cty.EmptyObjectVal
+		}
+		return cty.ObjectVal(outKeys)
+	}
+	if len(outs) == 1 {
+		return outs[0]
+	}
+	return cty.DynamicVal
 }

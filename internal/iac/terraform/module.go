@@ -76,6 +76,12 @@ type module struct {
 	resources map[string]*resource
 	data      map[string]*resource
 	calls     map[string]*hclsyntax.Block
+	outputs   map[string]*hclsyntax.Block
+	// callVals are the outputs of each module call, once it is read
+	// (an object; a tuple or an object of them with count/for_each).
+	callVals map[string]cty.Value
+	// outputWhy says, per "call.output", why an output is not known.
+	outputWhy map[string]string
 	providers map[string]*hclsyntax.Block
 	// order keeps resources in file order for stable output.
 	order []*resource
@@ -265,7 +271,7 @@ func tfFiles(fsys fs.FS, dir string) []string {
 func (t *tree) newModule(dir, addr string, depth int, inputs map[string]cty.Value) *module {
 	m := &module{tree: t, dir: dir, addr: addr, depth: depth, inputs: inputs,
 		vars: map[string]*hclsyntax.Block{}, locals: map[string]*hclsyntax.Attribute{},
-		resources: map[string]*resource{}, data: map[string]*resource{}, calls: map[string]*hclsyntax.Block{},
+		resources: map[string]*resource{}, data: map[string]*resource{}, calls: map[string]*hclsyntax.Block{}, outputs: map[string]*hclsyntax.Block{}, callVals: map[string]cty.Value{}, outputWhy: map[string]string{},
 		providers: map[string]*hclsyntax.Block{}, localVals: map[string]cty.Value{}, busy: map[string]bool{},
 		localWhy: map[string]string{}, dataWhy: map[string]string{}, inputWhy: map[string]string{}}
 	parsed := 0
@@ -333,6 +339,8 @@ func (m *module) index(body *hclsyntax.Body, file string) {
 			m.data[b.Labels[0]+"."+b.Labels[1]] = &resource{typ: b.Labels[0], name: b.Labels[1], block: b, file: file}
 		case b.Type == "module" && len(b.Labels) == 1:
 			m.calls[b.Labels[0]] = b
+		case b.Type == "output" && len(b.Labels) == 1:
+			m.outputs[b.Labels[0]] = b
 		case b.Type == "provider" && len(b.Labels) == 1 && b.Labels[0] == "aws":
 			alias, _ := literalString(b.Body.Attributes["alias"])
 			m.providers[alias] = b

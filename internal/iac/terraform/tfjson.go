@@ -84,6 +84,8 @@ func tfJSONToNative(src []byte, filename string) (native []byte, lines []int, _ 
 			e.block(b, "locals", nil, exprMode, nil)
 		case "module":
 			e.block(b, header(b), nil, exprMode, map[string]valueMode{"source": literalMode, "version": literalMode, "providers": skipMode, "depends_on": skipMode})
+		case "output":
+			e.block(b, header(b), nil, exprMode, map[string]valueMode{"description": literalMode, "depends_on": skipMode})
 		case "provider":
 			e.block(b, header(b), nestedBlocks["provider:"+b.Labels[0]], exprMode, map[string]valueMode{"alias": literalMode})
 		}
