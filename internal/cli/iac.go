@@ -36,8 +36,9 @@ func (e *env) iacCommand() *cobra.Command {
     cdk.out/*.template.json.
 Folders are walked (.terraform/ and node_modules/ are skipped). Every resource
 and finding names the file, line and address it comes from. A value the code
-does not fix (a variable without default, a parameter without Default, a
-module output) makes the resource unknown, with the expression and its line;
+does not fix (a variable without default, a parameter without Default, an
+output of a registry module) makes the resource unknown, with the expression
+and its line;
 it is never judged private. A file that does not parse is listed as unknown
 and the others are still judged.
 
