@@ -412,3 +412,25 @@ func TestTerraformModuleOutputs(t *testing.T) {
 		}
 	}
 }
+
+// TestCloudFormationInlinePolicy: a Policy property on a Version is its
+// resource policy, judged as written.
+func TestCloudFormationInlinePolicy(t *testing.T) {
+	got := judge(t, os.DirFS("cloudformation/testdata"), "inline-policy.yaml", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:inline-fn":            {"private", 5, ""},
+		"function:inline-fn:$PUBLISHED": {"public", 11, "lambda-public-access"},
+	})
+}
+
+// TestCloudFormationGetAttLambda: !GetAtt Alias.AliasArn names the
+// alias; a Lambda attribute the reader does not derive leaves the grant
+// unknown instead of landing on a function named after the token.
+func TestCloudFormationGetAttLambda(t *testing.T) {
+	got := judge(t, os.DirFS("cloudformation/testdata"), "getatt.yaml", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:ga-fn":      {"private", 5, ""},
+		"function:ga-fn:live": {"public", 8, "lambda-public-access"},
+		"function:P2":         {"unknown", 14, ""},
+	})
+}
