@@ -234,6 +234,7 @@ func TestTerraformSourceResources(t *testing.T) {
 		"function:src-path":  {"private", 120, ""},
 		"function:src-nopin": {"unknown", 140, ""},
 		"function:src-tokyo": {"private", 148, ""},
+		"function:src-stage": {"private", 165, ""},
 	})
 	if r := got["function:src-tokyo"]; r.Region != "ap-northeast-1" {
 		t.Errorf("a resource's region argument (provider v6): Region %q, want ap-northeast-1", r.Region)

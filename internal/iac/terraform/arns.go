@@ -52,6 +52,16 @@ var serviceARNs = map[string][]serviceARN{
 		{service: "execute-api", attr: "execution_arn"},
 		{service: "apigateway", noAccount: true, prefix: "/restapis/", attr: "arn"},
 	},
+	"aws_api_gateway_stage": {
+		{service: "execute-api", nameAttr: "stage_name", prefix: "", attr: "execution_arn"},
+		{service: "apigateway", noAccount: true, prefix: "/restapis/stages/", nameAttr: "stage_name", attr: "arn"},
+	},
+	"aws_api_gateway_deployment": {{service: "execute-api", attr: "execution_arn"}},
+	"aws_apigatewayv2_stage": {
+		{service: "execute-api", nameAttr: "name", attr: "execution_arn"},
+		{service: "apigateway", noAccount: true, prefix: "/apis/stages/", nameAttr: "name", attr: "arn"},
+	},
+	"aws_codecommit_repository": {{service: "codecommit", nameAttr: "repository_name", attr: "arn"}},
 	"aws_apigatewayv2_api": {
 		{service: "execute-api", attr: "execution_arn"},
 		{service: "apigateway", noAccount: true, prefix: "/apis/", attr: "arn"},

@@ -151,3 +151,26 @@ resource "aws_lambda_function" "tokyo" {
   role          = "arn:aws:iam::111122223333:role/r"
   filename      = "x.zip"
 }
+
+resource "aws_api_gateway_deployment" "d" {
+  rest_api_id = aws_api_gateway_rest_api.api.id
+}
+
+resource "aws_api_gateway_stage" "prod" {
+  rest_api_id   = aws_api_gateway_rest_api.api.id
+  deployment_id = aws_api_gateway_deployment.d.id
+  stage_name    = "prod"
+}
+
+resource "aws_lambda_function" "stage" {
+  function_name = "src-stage"
+  role          = "arn:aws:iam::111122223333:role/r"
+  filename      = "x.zip"
+}
+
+resource "aws_lambda_permission" "stage" {
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.stage.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_api_gateway_stage.prod.execution_arn}/GET/items"
+}
