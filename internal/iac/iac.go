@@ -213,7 +213,8 @@ func sniff(p string, data []byte) kind {
 	}
 	ext := strings.ToLower(path.Ext(p))
 	if ext == ".json" && bytes.Contains(head, []byte(`"format_version"`)) &&
-		(bytes.Contains(head, []byte(`"planned_values"`)) || bytes.Contains(head, []byte(`"resource_changes"`))) {
+		(bytes.Contains(head, []byte(`"planned_values"`)) || bytes.Contains(head, []byte(`"resource_changes"`)) ||
+			bytes.Contains(head, []byte(`"values"`)) && bytes.Contains(head, []byte(`"root_module"`))) {
 		return kindPlan
 	}
 	if bytes.Contains(head, []byte("AWSTemplateFormatVersion")) {

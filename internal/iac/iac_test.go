@@ -435,3 +435,16 @@ func TestCloudFormationGetAttLambda(t *testing.T) {
 		"function:P2":         {"unknown", 14, ""},
 	})
 }
+
+// TestState: `terraform show -json` without a plan file prints the state
+// (values.root_module): read like a plan's planned values, with the
+// Region of the deployed ARNs.
+func TestState(t *testing.T) {
+	got := judge(t, os.DirFS("terraform/testdata"), "state", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:st-api": {"public", 8, "lambda-public-access"},
+	})
+	if r := got["function:st-api"]; r.Region != "sa-east-1" {
+		t.Errorf("Region %q, want sa-east-1 from the arn", r.Region)
+	}
+}

@@ -17,6 +17,9 @@ import (
 type plan struct {
 	FormatVersion   string         `json:"format_version"`
 	PlannedValues   *planValues    `json:"planned_values"`
+	// Values is what `terraform show -json` prints for a state (no plan
+	// file): the resources as they are deployed.
+	Values          *planValues    `json:"values"`
 	ResourceChanges []planChange   `json:"resource_changes"`
 	Configuration   *planConfig    `json:"configuration"`
 	Variables       map[string]any `json:"variables"`
@@ -129,8 +132,11 @@ func ReadPlan(data []byte, file string, opt Options) *estate.Estate {
 		est.Broken = append(est.Broken, estate.Broken{Loc: estate.Loc{File: file, Line: line}, Reason: "the plan is not valid JSON: " + err.Error()})
 		return est
 	}
+	if p.PlannedValues == nil && p.ResourceChanges == nil {
+		p.PlannedValues = p.Values
+	}
 	if p.FormatVersion == "" || (p.PlannedValues == nil && p.ResourceChanges == nil) {
-		est.Broken = append(est.Broken, estate.Broken{Loc: estate.Loc{File: file, Line: 1}, Reason: "not a terraform show -json plan (format_version and planned_values or resource_changes are required)"})
+		est.Broken = append(est.Broken, estate.Broken{Loc: estate.Loc{File: file, Line: 1}, Reason: "not a terraform show -json plan or state (format_version and planned_values, resource_changes or values are required)"})
 		return est
 	}
 	cfg := map[string]planConfigFacts{}
