@@ -15,8 +15,8 @@ import (
 
 // plan is the part of `terraform show -json` the reader uses.
 type plan struct {
-	FormatVersion   string         `json:"format_version"`
-	PlannedValues   *planValues    `json:"planned_values"`
+	FormatVersion string      `json:"format_version"`
+	PlannedValues *planValues `json:"planned_values"`
 	// Values is what `terraform show -json` prints for a state (no plan
 	// file): the resources as they are deployed.
 	Values          *planValues    `json:"values"`
