@@ -448,3 +448,27 @@ func TestState(t *testing.T) {
 		t.Errorf("Region %q, want sa-east-1 from the arn", r.Region)
 	}
 }
+
+// TestTerraformOverrideFiles: *_override.tf and override.tf(.json) are
+// merged into the blocks they override, argument by argument, as
+// Terraform does; an override of no block is listed as broken.
+func TestTerraformOverrideFiles(t *testing.T) {
+	est, _, err := iac.Load(os.DirFS("terraform/testdata"), "override", "", iac.Options{Owner: owner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(est.Broken) != 1 || est.Broken[0].File != "override/override.tf.json" {
+		t.Errorf("broken = %+v, want the override of nothing", est.Broken)
+	}
+	got := judge(t, os.DirFS("terraform/testdata"), "override", rules.Trust{OrgID: "o-abc123def4"})
+	delete(got, "override/override.tf.json")
+	check(t, got, map[string]want{
+		"function:ov-opened": {"public", 1, "lambda-public-access"},
+		"function:ov-closed": {"org", 1, ""},
+	})
+	for _, f := range got["function:ov-opened"].Findings {
+		if f.RuleID == "lambda-public-access" && f.Source.Line != 8 {
+			t.Errorf("the merged permission is at line %d, want 8 (its block in main.tf)", f.Source.Line)
+		}
+	}
+}

@@ -275,7 +275,17 @@ func (t *tree) newModule(dir, addr string, depth int, inputs map[string]cty.Valu
 		providers: map[string]*hclsyntax.Block{}, localVals: map[string]cty.Value{}, busy: map[string]bool{},
 		localWhy: map[string]string{}, dataWhy: map[string]string{}, inputWhy: map[string]string{}}
 	parsed := 0
+	// Override files are read after the others, in lexical order, and
+	// merged into the blocks they override (Terraform "Override Files").
+	var files, overrides []string
 	for _, f := range tfFiles(t.fsys, dir) {
+		if isOverrideFile(path.Base(f)) {
+			overrides = append(overrides, f)
+		} else {
+			files = append(files, f)
+		}
+	}
+	for i, f := range append(files, overrides...) {
 		src, err := fs.ReadFile(t.fsys, f)
 		if err != nil {
 			t.broken(f, 0, fmt.Sprintf("cannot read the file: %v", err))
@@ -304,12 +314,111 @@ func (t *tree) newModule(dir, addr string, depth int, inputs map[string]cty.Valu
 			continue
 		}
 		parsed++
+		if i >= len(files) {
+			m.override(file.Body.(*hclsyntax.Body), f)
+			continue
+		}
 		m.index(file.Body.(*hclsyntax.Body), f)
 	}
 	if parsed == 0 {
 		return nil
 	}
 	return m
+}
+
+// isOverrideFile: override.tf, *_override.tf and their .tf.json forms.
+func isOverrideFile(name string) bool {
+	base := strings.TrimSuffix(strings.TrimSuffix(name, ".json"), ".tf")
+	return base == "override" || strings.HasSuffix(base, "_override")
+}
+
+// override merges an override file's blocks into the module's, as
+// Terraform does: each argument replaces the original's, each nested
+// block type replaces all the original's blocks of that type, locals are
+// replaced one by one. A block that overrides nothing is an error in
+// Terraform: the file is listed as broken there and the block is not
+// read.
+func (m *module) override(body *hclsyntax.Body, file string) {
+	for _, b := range body.Blocks {
+		var target **hclsyntax.Block
+		switch {
+		case b.Type == "locals":
+			for name, a := range b.Body.Attributes {
+				m.locals[name] = a
+			}
+			continue
+		case b.Type == "variable" && len(b.Labels) == 1:
+			if o, ok := m.vars[b.Labels[0]]; ok {
+				merged := mergeBlock(o, b)
+				m.vars[b.Labels[0]] = merged
+				continue
+			}
+		case b.Type == "resource" && len(b.Labels) == 2:
+			if r, ok := m.resources[b.Labels[0]+"."+b.Labels[1]]; ok {
+				target = &r.block
+			}
+		case b.Type == "data" && len(b.Labels) == 2:
+			if r, ok := m.data[b.Labels[0]+"."+b.Labels[1]]; ok {
+				target = &r.block
+			}
+		case b.Type == "module" && len(b.Labels) == 1:
+			if o, ok := m.calls[b.Labels[0]]; ok {
+				m.calls[b.Labels[0]] = mergeBlock(o, b)
+				continue
+			}
+		case b.Type == "output" && len(b.Labels) == 1:
+			if o, ok := m.outputs[b.Labels[0]]; ok {
+				m.outputs[b.Labels[0]] = mergeBlock(o, b)
+				continue
+			}
+		case b.Type == "provider" && len(b.Labels) == 1 && b.Labels[0] == "aws":
+			alias, _ := literalString(b.Body.Attributes["alias"])
+			if o, ok := m.providers[alias]; ok {
+				m.providers[alias] = mergeBlock(o, b)
+				continue
+			}
+		default:
+			continue
+		}
+		if target == nil {
+			m.tree.broken(file, m.tree.line(b.DefRange()), "override file: "+b.Type+" "+strings.Join(b.Labels, ".")+" overrides no block of the module")
+			continue
+		}
+		*target = mergeBlock(*target, b)
+	}
+}
+
+// mergeBlock is orig with ov's arguments and nested block types in place
+// of its own; a dynamic block counts as a block of its label's type.
+func mergeBlock(orig, ov *hclsyntax.Block) *hclsyntax.Block {
+	merged := *orig
+	body := *orig.Body
+	body.Attributes = hclsyntax.Attributes{}
+	for k, a := range orig.Body.Attributes {
+		body.Attributes[k] = a
+	}
+	for k, a := range ov.Body.Attributes {
+		body.Attributes[k] = a
+	}
+	kind := func(b *hclsyntax.Block) string {
+		if b.Type == "dynamic" && len(b.Labels) == 1 {
+			return b.Labels[0]
+		}
+		return b.Type
+	}
+	replaced := map[string]bool{}
+	for _, b := range ov.Body.Blocks {
+		replaced[kind(b)] = true
+	}
+	body.Blocks = nil
+	for _, b := range orig.Body.Blocks {
+		if !replaced[kind(b)] || b.Type == "lifecycle" {
+			body.Blocks = append(body.Blocks, b)
+		}
+	}
+	body.Blocks = append(body.Blocks, ov.Body.Blocks...)
+	merged.Body = &body
+	return &merged
 }
 
 func (t *tree) broken(file string, line int, why string) {
