@@ -472,3 +472,18 @@ func TestTerraformOverrideFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestTerraformInstalledModules: a registry module terraform init put in
+// .terraform/modules is read from there (modules.json), nested calls
+// too; one that is not installed leaves what uses its outputs unknown.
+func TestTerraformInstalledModules(t *testing.T) {
+	got := judge(t, os.DirFS("terraform/testdata"), "registry", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:reg-fn":                       {"public", 10, "lambda-public-function-url"},
+		"function:reg-fn:live":                  {"cross-account", 5, "lambda-cross-account-access"},
+		"function:aws_lambda_permission.absent": {"unknown", 14, ""},
+	})
+	if r := got["function:aws_lambda_permission.absent"]; !strings.Contains(r.UnknownReason, "terraform init") {
+		t.Errorf("unknown reason should say the module is not installed: %s", r.UnknownReason)
+	}
+}

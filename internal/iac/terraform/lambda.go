@@ -405,12 +405,23 @@ func (m *module) declare(r *resource, in *instance) {
 // that is not in the tree).
 func (m *module) call(name string, b *hclsyntax.Block) cty.Value {
 	src, ok := literalString(b.Body.Attributes["source"])
-	if !ok || !isLocalSource(src) {
-		// A registry or remote module is not in the tree.
-		m.outputWhy[name+".*"] = "the module is not in the tree (source " + orText(src, "not a literal") + ")"
+	var dir string
+	switch {
+	case ok && isLocalSource(src):
+		dir = path.Clean(path.Join(m.dir, src))
+	case ok:
+		// A registry or remote module: read where terraform init put
+		// it, when it did.
+		if d, found := m.tree.installedModule(m.callKey(name)); found {
+			dir = d
+			break
+		}
+		m.outputWhy[name+".*"] = "the module is not in the tree (source " + src + "; run terraform init to have it read from .terraform/modules)"
+		return cty.DynamicVal
+	default:
+		m.outputWhy[name+".*"] = "the module's source is not a literal"
 		return cty.DynamicVal
 	}
-	dir := path.Clean(path.Join(m.dir, src))
 	if m.depth+1 > maxModuleDepth {
 		m.tree.broken(m.dir, m.tree.line(b.DefRange()), "module "+name+": modules nest deeper than "+strconv.Itoa(maxModuleDepth)+" levels (a module calling itself?)")
 		return cty.DynamicVal

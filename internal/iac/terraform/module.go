@@ -14,9 +14,11 @@
 package terraform
 
 import (
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -61,6 +63,9 @@ type tree struct {
 	// lineMaps turn the lines of a .tf.json file's native rewrite
 	// into the JSON file's lines, by display name.
 	lineMaps map[string][]int
+	// installed are the module folders terraform init recorded, by
+	// call key; nil until read.
+	installed map[string]string
 }
 
 // module is one module instance being evaluated.
@@ -324,6 +329,54 @@ func (t *tree) newModule(dir, addr string, depth int, inputs map[string]cty.Valu
 		return nil
 	}
 	return m
+}
+
+// callKey is how .terraform/modules/modules.json names a module call:
+// the call names from the root, joined by dots ("api.alias").
+func (m *module) callKey(name string) string {
+	var parts []string
+	for _, p := range strings.Split(strings.TrimSuffix(m.addr, "."), ".") {
+		if p == "" || p == "module" {
+			continue
+		}
+		if i := strings.IndexByte(p, '['); i >= 0 {
+			p = p[:i]
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(append(parts, name), ".")
+}
+
+// installedModule is the folder terraform init installed a registry or
+// remote module call into (.terraform/modules/modules.json of the root
+// module), when it is in the tree.
+func (t *tree) installedModule(key string) (string, bool) {
+	if t.installed == nil {
+		t.installed = map[string]string{}
+		data, err := fs.ReadFile(t.fsys, path.Join(t.rootDir, ".terraform/modules/modules.json"))
+		if err == nil {
+			var mj struct {
+				Modules []struct {
+					Key, Dir string
+				}
+			}
+			if json.Unmarshal(data, &mj) == nil {
+				for _, e := range mj.Modules {
+					if e.Key != "" && e.Dir != "" && !path.IsAbs(e.Dir) {
+						t.installed[e.Key] = path.Clean(path.Join(t.rootDir, filepath.ToSlash(e.Dir)))
+					}
+				}
+			}
+		}
+	}
+	d, ok := t.installed[key]
+	if !ok || !fs.ValidPath(d) {
+		return "", false
+	}
+	if st, err := fs.Stat(t.fsys, d); err != nil || !st.IsDir() {
+		return "", false
+	}
+	return d, true
 }
 
 // isOverrideFile: override.tf, *_override.tf and their .tf.json forms.
