@@ -487,3 +487,13 @@ func TestTerraformInstalledModules(t *testing.T) {
 		t.Errorf("unknown reason should say the module is not installed: %s", r.UnknownReason)
 	}
 }
+
+// TestTerraformMoreFunctions: sensitive() keeps its value (a public
+// principal written through it is public); alltrue, anytrue and sum
+// resolve a count.
+func TestTerraformMoreFunctions(t *testing.T) {
+	got := judge(t, os.DirFS("terraform/testdata"), "funcs", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:fn-funcs": {"public", 8, "lambda-public-access"},
+	})
+}
