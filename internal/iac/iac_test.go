@@ -497,3 +497,18 @@ func TestTerraformMoreFunctions(t *testing.T) {
 		"function:fn-funcs": {"public", 8, "lambda-public-access"},
 	})
 }
+
+// TestPlanReferences: a value the plan leaves unknown is followed to the
+// one instance its reference names (a literal key), and through a module
+// output into the module; a key from each.key is not in the plan's
+// references, so that grant stays unknown rather than landing on
+// whichever instance came last.
+func TestPlanReferences(t *testing.T) {
+	got := judge(t, os.DirFS("terraform/testdata"), "plan-refs/plan.json", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:pf-a":   {"public", 0, "lambda-public-access"},
+		"function:pf-b":   {"private", 0, ""},
+		"function:pf-mod": {"public", 0, "lambda-public-access"},
+		"function:aws_lambda_permission.each[\"b\"]": {"unknown", 0, ""},
+	})
+}

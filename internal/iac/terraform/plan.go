@@ -71,6 +71,9 @@ type planProviderConfig struct {
 type planConfigModule struct {
 	Resources   []planConfigResource            `json:"resources"`
 	ModuleCalls map[string]planConfigModuleCall `json:"module_calls"`
+	Outputs     map[string]struct {
+		Expression planExpressions `json:"expression"`
+	} `json:"outputs"`
 }
 
 type planConfigModuleCall struct {
@@ -88,7 +91,8 @@ type planExpressions struct {
 	References    []string `json:"references"`
 }
 
-// planConfigFacts is what the reader keeps of one configured resource.
+// planConfigFacts is what the reader keeps of one configured resource
+// (or, under "module.NAME.output.OUTPUT", of a module output: refs[""]).
 type planConfigFacts struct {
 	refs        map[string][]string
 	providerKey string
@@ -145,7 +149,8 @@ func ReadPlan(data []byte, file string, opt Options) *estate.Estate {
 		collectRefs(p.Configuration.RootModule, "", cfg)
 		providers = p.Configuration.ProviderConfig
 	}
-	pr := &planReader{opt: opt, file: file, data: data, est: est, byAddr: map[string]*planned{}, sources: map[string]*planned{}, providers: providers, variables: p.Variables}
+	pr := &planReader{opt: opt, file: file, data: data, est: est, byInst: map[string]*planned{},
+		sources: map[string]*planned{}, providers: providers, variables: p.Variables, cfg: cfg}
 	var items []*planned
 	add := func(it *planned) {
 		facts := cfg[configAddress(it.address)]
@@ -181,7 +186,7 @@ func ReadPlan(data []byte, file string, opt Options) *estate.Estate {
 	}
 	sort.SliceStable(items, func(i, j int) bool { return items[i].address < items[j].address })
 	for _, it := range items {
-		pr.byAddr[configAddress(it.address)] = it
+		pr.byInst[it.address] = it
 	}
 	for _, it := range items {
 		pr.declare(it)
@@ -219,7 +224,11 @@ func collectRefs(m planConfigModule, prefix string, out map[string]planConfigFac
 		out[prefix+r.Address] = planConfigFacts{refs: exprs, providerKey: r.ProviderConfigKey}
 	}
 	for name, c := range m.ModuleCalls {
-		collectRefs(c.Module, prefix+"module."+name+".", out)
+		child := prefix + "module." + name + "."
+		for o, e := range c.Module.Outputs {
+			out[child+"output."+o] = planConfigFacts{refs: map[string][]string{"": e.Expression.References}}
+		}
+		collectRefs(c.Module, child, out)
 	}
 }
 
@@ -238,7 +247,10 @@ type planReader struct {
 	file   string
 	data   []byte
 	est    *estate.Estate
-	byAddr map[string]*planned
+	// byInst holds the Lambda resources by instance address; instances
+	// counts them per configuration address.
+	byInst map[string]*planned
+	cfg    map[string]planConfigFacts
 	// sources are the plan's non-Lambda resources whose ARN a
 	// permission may name (serviceARNs).
 	sources   map[string]*planned
@@ -341,17 +353,47 @@ func (pr *planReader) get(it *planned, name string, why *[]string) string {
 // resource the configuration says it refers to.
 func (pr *planReader) resolveRef(it *planned, name string) (string, bool) {
 	prefix := ""
-	if i := strings.LastIndex(configAddress(it.address), it.typ+"."); i > 0 {
-		prefix = configAddress(it.address)[:i]
+	if i := strings.LastIndex(it.address, it.typ+"."); i > 0 {
+		prefix = it.address[:i]
 	}
-	for _, ref := range it.refs[name] {
-		parts := strings.Split(ref, ".")
-		if len(parts) != 3 {
+	return pr.resolveIn(it, prefix, it.refs[name], name, 0)
+}
+
+// refParts splits a reference: aws_lambda_function.fn["a"].arn ->
+// (aws_lambda_function, fn, ["a"], arn); module.m.out -> (module, m, "", out).
+var refParts = regexp.MustCompile(`^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)((?:\[[^\]]*\])?)\.([A-Za-z0-9_-]+)$`)
+
+// resolveIn resolves the references of one expression written in the
+// module at prefix (an instance address prefix, "module.a[0]." or "").
+// A reference names one instance: with its literal key, or none for a
+// resource without count or for_each (a key from each.key or count.index
+// is not in the plan's references: not resolved). An output
+// of a module call is followed into the module.
+func (pr *planReader) resolveIn(it *planned, prefix string, refs []string, name string, depth int) (string, bool) {
+	if depth > maxModuleDepth {
+		return "", false
+	}
+	for _, ref := range refs {
+		m := refParts.FindStringSubmatch(ref)
+		if m == nil {
 			continue
 		}
-		target := pr.byAddr[prefix+parts[0]+"."+parts[1]]
+		parts := []string{m[1], m[2], m[4]}
+		if m[1] == "module" {
+			out, ok := pr.cfg[configAddress(prefix)+"module."+m[2]+".output."+m[4]]
+			if !ok {
+				continue
+			}
+			if s, ok := pr.resolveIn(it, prefix+"module."+m[2]+m[3]+".", out.refs[""], name, depth+1); ok {
+				return s, true
+			}
+			continue
+		}
+		// The instance in the same module instance: a resource without
+		// count or for_each has no key.
+		target := pr.byInst[prefix+m[1]+"."+m[2]+m[3]]
 		if target == nil {
-			if src := pr.sources[prefix+parts[0]+"."+parts[1]]; src != nil && (name == "source_arn" || name == "principal") && onlyRefersTo(it.refs[name], parts[0]+"."+parts[1]) {
+			if src := pr.sources[configAddress(prefix)+parts[0]+"."+parts[1]]; src != nil && (name == "source_arn" || name == "principal") && onlyRefersTo(refs, parts[0]+"."+parts[1]) {
 				if arn, ok := pr.sourceARN(src, parts[2]); ok {
 					return arn, true
 				}
@@ -391,7 +433,7 @@ func (pr *planReader) resolveRef(it *planned, name string) (string, bool) {
 // resolved, may build the rest of the value).
 func onlyRefersTo(refs []string, addr string) bool {
 	for _, r := range refs {
-		if strings.HasPrefix(r, "var.") || strings.HasPrefix(r, "local.") || r == addr || strings.HasPrefix(r, addr+".") {
+		if strings.HasPrefix(r, "var.") || strings.HasPrefix(r, "local.") || r == addr || strings.HasPrefix(r, addr+".") || strings.HasPrefix(r, addr+"[") {
 			continue
 		}
 		return false
