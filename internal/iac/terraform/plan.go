@@ -243,10 +243,10 @@ func lineAt(data []byte, off int) int {
 }
 
 type planReader struct {
-	opt    Options
-	file   string
-	data   []byte
-	est    *estate.Estate
+	opt  Options
+	file string
+	data []byte
+	est  *estate.Estate
 	// byInst holds the Lambda resources by instance address; instances
 	// counts them per configuration address.
 	byInst map[string]*planned
