@@ -29,14 +29,16 @@ func (e *env) iacCommand() *cobra.Command {
 		Use:   "iac PATH...",
 		Short: "Judge Lambda exposure in Terraform, terraform plans, CloudFormation, SAM and CDK before deploy",
 		Long: `Reads infrastructure code and judges it with the same engine and rules as scan:
-  - Terraform modules (*.tf, local modules followed with their inputs);
+  - Terraform modules (*.tf and *.tf.json, local modules followed with their
+    inputs, variables valued from terraform.tfvars and *.auto.tfvars);
   - terraform show -json plans (the most exact input: every value resolved);
   - CloudFormation templates (YAML or JSON), SAM templates, and CDK's
     cdk.out/*.template.json.
 Folders are walked (.terraform/ and node_modules/ are skipped). Every resource
 and finding names the file, line and address it comes from. A value the code
-does not fix (a variable without default, a parameter without Default, a
-module output) makes the resource unknown, with the expression and its line;
+does not fix (a variable without default, a parameter without Default, an
+output of a registry module) makes the resource unknown, with the expression
+and its line;
 it is never judged private. A file that does not parse is listed as unknown
 and the others are still judged.
 
@@ -47,7 +49,7 @@ written in the code counts as foreign (the deploying account shows as OWNER).`,
   terraform show -json plan.out > plan.json && lambdawarden iac plan.json --account 111122223333`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return usagef("iac needs at least one PATH (a folder, a .tf file, a plan or a template); see 'lambdawarden iac --help'")
+				return usagef("iac needs at least one PATH (a folder, a .tf or .tf.json file, a plan or a template); see 'lambdawarden iac --help'")
 			}
 			return nil
 		},
@@ -143,7 +145,7 @@ func loadIaC(args []string, account string) (*estate.Estate, iac.Stats, error) {
 		total.Broken += stats.Broken
 	}
 	if total.Inputs() == 0 {
-		return nil, total, usagef("found no Terraform (*.tf), terraform show -json plan or CloudFormation/SAM template under %s", strings.Join(args, ", "))
+		return nil, total, usagef("found no Terraform (*.tf, *.tf.json), terraform show -json plan or CloudFormation/SAM template under %s", strings.Join(args, ", "))
 	}
 	if len(all.Broken) > 0 && declarations(all) == 0 {
 		b := all.Broken[0]

@@ -216,7 +216,8 @@ func TestIaCInputErrors(t *testing.T) {
 
 // TestIaCSameVerdictThreeWays drives one set of permissions three ways:
 // added with the real SDK's AddPermission to the emulator and scanned,
-// written as Terraform, and written as CloudFormation. Each function must
+// written as Terraform (native and JSON syntax), and written as
+// CloudFormation. Each function must
 // get the same exposure and the same policy findings every way.
 func TestIaCSameVerdictThreeWays(t *testing.T) {
 	type perm struct {
@@ -247,6 +248,8 @@ func TestIaCSameVerdictThreeWays(t *testing.T) {
 	ctx := context.Background()
 
 	var tf, cfn strings.Builder
+	// The same Terraform in the JSON syntax (*.tf.json).
+	tfjFns, tfjPerms, tfjURLs := map[string]any{}, map[string]any{}, map[string]any{}
 	cfn.WriteString("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n")
 	for i, p := range perms {
 		in := p.in
@@ -269,6 +272,9 @@ func TestIaCSameVerdictThreeWays(t *testing.T) {
 			}
 		}
 		tf.WriteString("resource \"aws_lambda_function\" \"f" + itoa(i) + "\" {\n  function_name = \"" + p.name + "\"\n  role = \"arn:aws:iam::111122223333:role/r\"\n}\n")
+		tfjFns["f"+itoa(i)] = map[string]any{"function_name": p.name, "role": "arn:aws:iam::111122223333:role/r"}
+		tfjPerm := map[string]any{"function_name": "${aws_lambda_function.f" + itoa(i) + ".function_name}", "statement_id": "s" + p.name}
+		tfjPerms["p"+itoa(i)] = tfjPerm
 		tf.WriteString("resource \"aws_lambda_permission\" \"p" + itoa(i) + "\" {\n  function_name = aws_lambda_function.f" + itoa(i) + ".function_name\n  statement_id = \"s" + p.name + "\"\n")
 		cfn.WriteString("  F" + itoa(i) + ":\n    Type: AWS::Lambda::Function\n    Properties:\n      FunctionName: " + p.name + "\n")
 		cfn.WriteString("  P" + itoa(i) + ":\n    Type: AWS::Lambda::Permission\n    Properties:\n      FunctionName: !Ref F" + itoa(i) + "\n")
@@ -279,11 +285,15 @@ func TestIaCSameVerdictThreeWays(t *testing.T) {
 			{"source_account", "SourceAccount", in.SourceAccount}, {"principal_org_id", "PrincipalOrgID", in.PrincipalOrgID}} {
 			tfLine(kv.tf, kv.v)
 			cfnLine(kv.cfn, kv.v)
+			if kv.v != nil {
+				tfjPerm[kv.tf] = *kv.v
+			}
 		}
 		if in.FunctionUrlAuthType != "" {
 			a := string(in.FunctionUrlAuthType)
 			tfLine("function_url_auth_type", &a)
 			cfnLine("FunctionUrlAuthType", &a)
+			tfjPerm["function_url_auth_type"] = a
 		}
 		tf.WriteString("}\n")
 		if p.url {
@@ -292,10 +302,16 @@ func TestIaCSameVerdictThreeWays(t *testing.T) {
 			}
 			tf.WriteString("resource \"aws_lambda_function_url\" \"u" + itoa(i) + "\" {\n  function_name = \"" + p.name + "\"\n  authorization_type = \"NONE\"\n}\n")
 			cfn.WriteString("  U" + itoa(i) + ":\n    Type: AWS::Lambda::Url\n    Properties:\n      TargetFunctionArn: !GetAtt F" + itoa(i) + ".Arn\n      AuthType: NONE\n")
+			tfjURLs["u"+itoa(i)] = map[string]any{"function_name": p.name, "authorization_type": "NONE"}
 		}
 	}
+	tfj, err := json.MarshalIndent(map[string]any{"resource": map[string]any{
+		"aws_lambda_function": tfjFns, "aws_lambda_permission": tfjPerms, "aws_lambda_function_url": tfjURLs}}, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"tf/main.tf": tf.String(), "cfn/template.yaml": cfn.String()})
+	writeFiles(t, dir, map[string]string{"tf/main.tf": tf.String(), "cfn/template.yaml": cfn.String(), "tfjson/main.tf.json": string(tfj)})
 
 	verdicts := func(d report.Document) map[string]string {
 		out := map[string]string{}
@@ -323,7 +339,7 @@ func TestIaCSameVerdictThreeWays(t *testing.T) {
 	if len(want) != len(perms) {
 		t.Fatalf("live scan judged %v", want)
 	}
-	for _, input := range []string{"tf", "cfn/template.yaml"} {
+	for _, input := range []string{"tf", "cfn/template.yaml", "tfjson"} {
 		code, out, errOut := runCLI(t, "", "iac", filepath.Join(dir, input), "--account", "111122223333", "--org-id", "o-abc123def4", "-o", "json", "--fail-on", "none")
 		if code != exitOK {
 			t.Fatalf("iac %s: exit %d: %s", input, code, errOut)

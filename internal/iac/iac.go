@@ -61,7 +61,7 @@ func Load(fsys fs.FS, root, prefix string, opt Options) (*estate.Estate, Stats, 
 		return nil, Stats{}, err
 	}
 	if !st.IsDir() {
-		if strings.HasSuffix(root, ".tf") {
+		if strings.HasSuffix(root, ".tf") || strings.HasSuffix(root, ".tf.json") {
 			l.terraform(path.Dir(root))
 			return l.est, l.stats, nil
 		}
@@ -71,6 +71,7 @@ func Load(fsys fs.FS, root, prefix string, opt Options) (*estate.Estate, Stats, 
 		return l.est, l.stats, nil
 	}
 	var tfDirs, files []string
+	seenDir := map[string]bool{}
 	err = fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			l.broken(p, 0, "cannot read: "+err.Error())
@@ -82,10 +83,17 @@ func Load(fsys fs.FS, root, prefix string, opt Options) (*estate.Estate, Stats, 
 			}
 			return nil
 		}
-		switch ext := strings.ToLower(path.Ext(p)); ext {
+		ext := strings.ToLower(path.Ext(p))
+		if strings.HasSuffix(p, ".tf.json") {
+			ext = ".tf"
+		}
+		switch ext {
 		case ".tf":
-			if len(tfDirs) == 0 || tfDirs[len(tfDirs)-1] != path.Dir(p) {
-				tfDirs = append(tfDirs, path.Dir(p))
+			// A folder's files may come before and after its
+			// subfolders in walk order: it is one module, read once.
+			if d := path.Dir(p); !seenDir[d] {
+				seenDir[d] = true
+				tfDirs = append(tfDirs, d)
 			}
 		case ".json", ".yaml", ".yml", ".template":
 			files = append(files, p)
@@ -205,7 +213,8 @@ func sniff(p string, data []byte) kind {
 	}
 	ext := strings.ToLower(path.Ext(p))
 	if ext == ".json" && bytes.Contains(head, []byte(`"format_version"`)) &&
-		(bytes.Contains(head, []byte(`"planned_values"`)) || bytes.Contains(head, []byte(`"resource_changes"`))) {
+		(bytes.Contains(head, []byte(`"planned_values"`)) || bytes.Contains(head, []byte(`"resource_changes"`)) ||
+			bytes.Contains(head, []byte(`"values"`)) && bytes.Contains(head, []byte(`"root_module"`))) {
 		return kindPlan
 	}
 	if bytes.Contains(head, []byte("AWSTemplateFormatVersion")) {

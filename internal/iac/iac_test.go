@@ -216,3 +216,299 @@ func TestBrokenAmongGood(t *testing.T) {
 		t.Errorf("verdicts = %v", got)
 	}
 }
+
+// TestTerraformSourceResources: a source_arn or principal naming a
+// resource the same configuration creates (an API's execution_arn, a
+// topic, a bucket, a rule, a role) carries the deploying account (none
+// for S3 buckets and API Gateway's own arn), as it will once applied.
+func TestTerraformSourceResources(t *testing.T) {
+	got := judge(t, os.DirFS("terraform/testdata"), "sources", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:src-api":   {"private", 15, ""},
+		"function:src-http":  {"service-unscoped", 15, "lambda-service-unscoped"},
+		"function:src-sns":   {"private", 15, ""},
+		"function:src-s3":    {"service-unscoped", 15, "lambda-service-unscoped"},
+		"function:src-rule":  {"private", 15, ""},
+		"function:src-role":  {"private", 15, ""},
+		"function:src-other": {"unknown", 98, ""},
+		"function:src-path":  {"private", 120, ""},
+		"function:src-nopin": {"unknown", 140, ""},
+		"function:src-tokyo": {"private", 148, ""},
+		"function:src-stage": {"private", 165, ""},
+	})
+	if r := got["function:src-tokyo"]; r.Region != "ap-northeast-1" {
+		t.Errorf("a resource's region argument (provider v6): Region %q, want ap-northeast-1", r.Region)
+	}
+	if r := got["function:src-api"]; r.Region != "eu-west-1" {
+		t.Errorf("the provider's Region: %q, want eu-west-1", r.Region)
+	}
+	if r := got["function:src-other"]; !strings.Contains(r.UnknownReason, "assumes a role") {
+		t.Errorf("unknown reason should say the provider assumes a role: %s", r.UnknownReason)
+	}
+}
+
+// TestTerraformDynamic: dynamic blocks (cors, policy document
+// statements) are expanded with their iterator; one whose for_each is
+// not fixed makes the resource unknown.
+func TestTerraformDynamic(t *testing.T) {
+	got := judge(t, os.DirFS("terraform/testdata"), "dynamic", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:dyn-cors":       {"private", 15, "lambda-url-cors-wildcard-credentials"},
+		"function:dyn-unresolved": {"unknown", 35, ""},
+		"function:dyn-doc":        {"public", 15, "lambda-public-access"},
+	})
+	if r := got["function:dyn-unresolved"]; !strings.Contains(r.UnknownReason, "dynamic cors") {
+		t.Errorf("unknown reason should name the dynamic block: %s", r.UnknownReason)
+	}
+}
+
+// TestPlanRegionAndSources: a plan's resources carry the Region the plan
+// says (the arn of a resource that exists, else its provider's region,
+// a constant or a variable the plan holds); a source_arn the plan leaves
+// unknown but that names an API the plan creates is that API's
+// execution ARN in the deploying account, unless the provider assumes a
+// role.
+func TestPlanRegionAndSources(t *testing.T) {
+	est, _, err := iac.Load(os.DirFS("terraform/testdata"), "plan-region/plan.json", "", iac.Options{Owner: owner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	regions := map[string]string{}
+	for _, r := range estate.Build(est, estate.Options{Owner: owner}) {
+		regions[r.Name] = r.Region
+	}
+	for name, want := range map[string]string{"pr-api": "eu-central-1", "pr-west": "us-west-2", "pr-edge": "us-east-1"} {
+		if regions[name] != want {
+			t.Errorf("%s: Region %q, want %q (all: %v)", name, regions[name], want, regions)
+		}
+	}
+	got := judge(t, os.DirFS("terraform/testdata"), "plan-region/plan.json", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:pr-api":  {"private", 0, ""},
+		"function:pr-west": {"unknown", 0, ""},
+		"function:pr-edge": {"private", 0, ""},
+	})
+}
+
+// TestTerraformModuleSplitAroundSubfolder: a module whose files sort
+// before and after a subfolder (main.tf, modules/, z.tf) is read once,
+// so its grants are not doubled.
+func TestTerraformModuleSplitAroundSubfolder(t *testing.T) {
+	got := judge(t, os.DirFS("terraform/testdata"), "split", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:dup":  {"public", 1, "lambda-public-access"},
+		"function:modx": {"private", 1, ""},
+	})
+	n := 0
+	for _, f := range got["function:dup"].Findings {
+		if f.RuleID == "lambda-public-access" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the one public grant is reported %d times", n)
+	}
+}
+
+// TestTerraformJSONSyntax: *.tf.json files (Terraform's JSON syntax) are
+// read like *.tf: templates in strings, nested blocks as objects or
+// arrays, a literal variable default, lines of the JSON file; they mix
+// with native files of the same module.
+func TestTerraformJSONSyntax(t *testing.T) {
+	got := judge(t, os.DirFS("terraform/testdata"), "tfjson", rules.Trust{OrgID: "o-abc123def4"})
+	check(t, got, map[string]want{
+		"function:json-public":  {"public", 19, "lambda-public-access"},
+		"function:json-org":     {"org", 19, ""},
+		"function:json-url":     {"public", 19, "lambda-url-cors-wildcard-credentials"},
+		"function:json-doc":     {"org", 19, ""},
+		"function:json-partner": {"unknown", 40, ""},
+	})
+	for _, f := range got["function:json-public"].Findings {
+		if f.RuleID == "lambda-public-access" && (f.Source.Line != 28 || f.Source.File != "tfjson/main.tf.json") {
+			t.Errorf("public grant at %s:%d, want tfjson/main.tf.json:28", f.Source.File, f.Source.Line)
+		}
+	}
+	if r := got["function:json-partner"]; !strings.Contains(r.UnknownReason, "var.partner") || !strings.Contains(r.UnknownReason, "line 43") {
+		t.Errorf("unknown reason should name the expression and its JSON line: %s", r.UnknownReason)
+	}
+	for _, r := range got {
+		if r.Region != "ap-southeast-2" {
+			t.Errorf("%s: Region %q, want the provider's ap-southeast-2", r.ARN, r.Region)
+		}
+	}
+
+	// A .tf.json file that does not parse is broken at its line.
+	fsys := fstest.MapFS{
+		"bad/main.tf.json":  {Data: []byte("{\n  \"resource\": {\n    \"aws_lambda_function\": {\"f\": {\"function_name\": }}\n  }\n}\n")},
+		"good/main.tf.json": {Data: []byte(`{"resource": {"aws_lambda_permission": {"p": {"function_name": "fn", "action": "lambda:InvokeFunction", "principal": "*"}}}}`)},
+	}
+	est, stats, err := iac.Load(fsys, ".", "", iac.Options{Owner: owner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Broken != 1 || len(est.Broken) != 1 || est.Broken[0].File != "bad/main.tf.json" || est.Broken[0].Line != 3 {
+		t.Errorf("broken: %+v", est.Broken)
+	}
+	if len(est.Permissions) != 1 || est.Permissions[0].Principal != "*" {
+		t.Errorf("the good .tf.json file was not read: %+v", est.Permissions)
+	}
+}
+
+// TestTerraformTfvars: terraform.tfvars and *.auto.tfvars(.json) value
+// the root module's variables as terraform plan would (an auto file
+// overrides terraform.tfvars and the default); a variable no file sets
+// stays unresolved.
+func TestTerraformTfvars(t *testing.T) {
+	got := judge(t, os.DirFS("terraform/testdata"), "tfvars", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:vars-partner": {"cross-account", 16, "lambda-cross-account-access"},
+		"function:vars-open":    {"public", 16, "lambda-public-access"},
+		"function:vars-unset":   {"unknown", 35, ""},
+	})
+}
+
+// TestUnresolvedFunctionName: a function whose name the code does not
+// fix is one resource, judged by the grants that refer to it (a public
+// grant is not hidden behind unknown, nor listed twice); when some grant
+// names a function the reader cannot resolve, it may be this one, so the
+// function is unknown.
+func TestUnresolvedFunctionName(t *testing.T) {
+	got := judge(t, os.DirFS("terraform/testdata"), "noname", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:aws_lambda_function.open":  {"public", 7, "lambda-public-access"},
+		"function:aws_lambda_function.quiet": {"private", 19, ""},
+	})
+	got = judge(t, os.DirFS("terraform/testdata"), "noname-loose", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:aws_lambda_function.open":    {"unknown", 7, ""},
+		"function:aws_lambda_function.quiet":   {"unknown", 19, ""},
+		"function:aws_lambda_permission.loose": {"unknown", 27, ""},
+	})
+	got = judge(t, os.DirFS("cloudformation/testdata"), "noname.yaml", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:Fn":    {"public", 8, "lambda-public-access"},
+		"function:Quiet": {"private", 20, ""},
+	})
+}
+
+// TestTerraformModuleOutputs: a grant in the root on a function a local
+// module creates, named through the module's outputs (module.api.function_name,
+// module.workers[1].arn), lands on that function; an output of a module
+// that is not in the tree (a registry module) leaves the grant unknown,
+// saying so.
+func TestTerraformModuleOutputs(t *testing.T) {
+	got := judge(t, os.DirFS("terraform/testdata"), "modout", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:mo-api":                         {"public", 5, "lambda-public-access"},
+		"function:mo-worker-0":                    {"private", 5, ""},
+		"function:mo-worker-1":                    {"cross-account", 5, "lambda-cross-account-access"},
+		"function:aws_lambda_permission.registry": {"unknown", 31, ""},
+	})
+	if r := got["function:aws_lambda_permission.registry"]; !strings.Contains(r.UnknownReason, "not in the tree") {
+		t.Errorf("unknown reason should say the module is not read: %s", r.UnknownReason)
+	}
+	for _, f := range got["function:mo-api"].Findings {
+		if f.RuleID == "lambda-public-access" && (f.Source.File != "modout/main.tf" || f.Source.Line != 19) {
+			t.Errorf("public grant at %s:%d, want modout/main.tf:19", f.Source.File, f.Source.Line)
+		}
+	}
+}
+
+// TestCloudFormationInlinePolicy: a Policy property on a Version is its
+// resource policy, judged as written.
+func TestCloudFormationInlinePolicy(t *testing.T) {
+	got := judge(t, os.DirFS("cloudformation/testdata"), "inline-policy.yaml", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:inline-fn":            {"private", 5, ""},
+		"function:inline-fn:$PUBLISHED": {"public", 11, "lambda-public-access"},
+	})
+}
+
+// TestCloudFormationGetAttLambda: !GetAtt Alias.AliasArn names the
+// alias; a Lambda attribute the reader does not derive leaves the grant
+// unknown instead of landing on a function named after the token.
+func TestCloudFormationGetAttLambda(t *testing.T) {
+	got := judge(t, os.DirFS("cloudformation/testdata"), "getatt.yaml", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:ga-fn":      {"private", 5, ""},
+		"function:ga-fn:live": {"public", 8, "lambda-public-access"},
+		"function:P2":         {"unknown", 14, ""},
+	})
+}
+
+// TestState: `terraform show -json` without a plan file prints the state
+// (values.root_module): read like a plan's planned values, with the
+// Region of the deployed ARNs.
+func TestState(t *testing.T) {
+	got := judge(t, os.DirFS("terraform/testdata"), "state", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:st-api": {"public", 8, "lambda-public-access"},
+	})
+	if r := got["function:st-api"]; r.Region != "sa-east-1" {
+		t.Errorf("Region %q, want sa-east-1 from the arn", r.Region)
+	}
+}
+
+// TestTerraformOverrideFiles: *_override.tf and override.tf(.json) are
+// merged into the blocks they override, argument by argument, as
+// Terraform does; an override of no block is listed as broken.
+func TestTerraformOverrideFiles(t *testing.T) {
+	est, _, err := iac.Load(os.DirFS("terraform/testdata"), "override", "", iac.Options{Owner: owner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(est.Broken) != 1 || est.Broken[0].File != "override/override.tf.json" {
+		t.Errorf("broken = %+v, want the override of nothing", est.Broken)
+	}
+	got := judge(t, os.DirFS("terraform/testdata"), "override", rules.Trust{OrgID: "o-abc123def4"})
+	delete(got, "override/override.tf.json")
+	check(t, got, map[string]want{
+		"function:ov-opened": {"public", 1, "lambda-public-access"},
+		"function:ov-closed": {"org", 1, ""},
+	})
+	for _, f := range got["function:ov-opened"].Findings {
+		if f.RuleID == "lambda-public-access" && f.Source.Line != 8 {
+			t.Errorf("the merged permission is at line %d, want 8 (its block in main.tf)", f.Source.Line)
+		}
+	}
+}
+
+// TestTerraformInstalledModules: a registry module terraform init put in
+// .terraform/modules is read from there (modules.json), nested calls
+// too; one that is not installed leaves what uses its outputs unknown.
+func TestTerraformInstalledModules(t *testing.T) {
+	got := judge(t, os.DirFS("terraform/testdata"), "registry", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:reg-fn":                       {"public", 10, "lambda-public-function-url"},
+		"function:reg-fn:live":                  {"cross-account", 5, "lambda-cross-account-access"},
+		"function:aws_lambda_permission.absent": {"unknown", 14, ""},
+	})
+	if r := got["function:aws_lambda_permission.absent"]; !strings.Contains(r.UnknownReason, "terraform init") {
+		t.Errorf("unknown reason should say the module is not installed: %s", r.UnknownReason)
+	}
+}
+
+// TestTerraformMoreFunctions: sensitive() keeps its value (a public
+// principal written through it is public); alltrue, anytrue and sum
+// resolve a count.
+func TestTerraformMoreFunctions(t *testing.T) {
+	got := judge(t, os.DirFS("terraform/testdata"), "funcs", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:fn-funcs": {"public", 8, "lambda-public-access"},
+	})
+}
+
+// TestPlanReferences: a value the plan leaves unknown is followed to the
+// one instance its reference names (a literal key), and through a module
+// output into the module; a key from each.key is not in the plan's
+// references, so that grant stays unknown rather than landing on
+// whichever instance came last.
+func TestPlanReferences(t *testing.T) {
+	got := judge(t, os.DirFS("terraform/testdata"), "plan-refs/plan.json", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:pf-a":   {"public", 0, "lambda-public-access"},
+		"function:pf-b":   {"private", 0, ""},
+		"function:pf-mod": {"public", 0, "lambda-public-access"},
+		"function:aws_lambda_permission.each[\"b\"]": {"unknown", 0, ""},
+	})
+}

@@ -435,6 +435,14 @@ func (t *template) getAtt(node *yaml.Node, parts []string) any {
 		return estate.Published
 	case attr == "StreamArn":
 		return t.arnFor(id, typ) + "/stream/*"
+	case typ == "AWS::Lambda::Alias" && attr == "AliasArn":
+		return t.refResource(id, typ)
+	case typ == "AWS::Lambda::LayerVersion" && attr == "LayerVersionArn":
+		return t.refResource(id, typ)
+	case strings.HasPrefix(typ, "AWS::Lambda::") || typ == "AWS::Serverless::Function":
+		// A Lambda attribute the reader does not derive would become a
+		// token naming a function that does not exist.
+		return unknown{where + ": the attribute " + attr + " of " + typ + " is not resolved statically"}
 	}
 	// An attribute of a resource of this stack: a token that keeps the
 	// owner's account wherever it is used.

@@ -273,28 +273,64 @@ func (t *template) declare(est *estate.Estate, key, n *yaml.Node, globalFn *yaml
 				break
 			}
 		}
-		rp := estate.ResourcePolicy{Loc: loc, Target: target}
-		for _, name := range []string{"PolicyDocument", "Policy"} {
-			k, v := p.lookup(name)
-			if k == nil {
-				continue
-			}
-			val := t.eval(v)
-			if w, bad := firstUnknown(val); bad {
-				p.why = append(p.why, fmt.Sprintf("%s (line %d) cannot be resolved statically: %s", name, k.Line, w))
-				break
-			}
-			doc, err := jsonString(val)
-			if err != nil {
-				p.why = append(p.why, fmt.Sprintf("%s (line %d): %s", name, k.Line, err))
-			}
-			rp.Document = doc
-			break
-		}
+		rp := estate.ResourcePolicy{Loc: loc, Target: target, Document: p.policyDocument("PolicyDocument", "Policy")}
 		p.required(rp.Document, "PolicyDocument")
 		rp.Unknown = p.reason()
 		est.ResourcePolicies = append(est.ResourcePolicies, rp)
 	}
+	t.inlinePolicy(est, tn.Value, pn, loc, id)
+}
+
+// inlinePolicy reads the Policy (Json) property the CloudFormation
+// reference lists on AWS::Lambda::Function, Alias and Version without
+// describing it. The stricter reading: it is a resource policy on that
+// resource, judged as written (a public statement in it is public).
+func (t *template) inlinePolicy(est *estate.Estate, typ string, pn *yaml.Node, loc estate.Loc, id string) {
+	switch typ {
+	case "AWS::Lambda::Function", "AWS::Lambda::Alias", "AWS::Lambda::Version":
+	default:
+		return
+	}
+	p := &props{t: t, node: pn}
+	k, _ := p.lookup("Policy")
+	if k == nil {
+		return
+	}
+	target := ""
+	switch typ {
+	case "AWS::Lambda::Function":
+		target = t.nameOf(id, "FunctionName")
+	case "AWS::Lambda::Alias":
+		fn, name := t.aliasParts(id)
+		target = fn + ":" + name
+	case "AWS::Lambda::Version":
+		target = t.functionOf(id) + ":" + estate.Published
+	}
+	rp := estate.ResourcePolicy{Loc: estate.Loc{File: loc.File, Line: k.Line, Address: id + ".Policy"}, Target: target, Document: p.policyDocument("Policy")}
+	rp.Unknown = p.reason()
+	est.ResourcePolicies = append(est.ResourcePolicies, rp)
+}
+
+// policyDocument reads the first of names that is set as a policy
+// document (a JSON string, or an object rendered as JSON).
+func (p *props) policyDocument(names ...string) string {
+	for _, name := range names {
+		k, v := p.lookup(name)
+		if k == nil {
+			continue
+		}
+		val := p.t.eval(v)
+		if w, bad := firstUnknown(val); bad {
+			p.why = append(p.why, fmt.Sprintf("%s (line %d) cannot be resolved statically: %s", name, k.Line, w))
+			return ""
+		}
+		doc, err := jsonString(val)
+		if err != nil {
+			p.why = append(p.why, fmt.Sprintf("%s (line %d): %s", name, k.Line, err))
+		}
+		return doc
+	}
+	return ""
 }
 
 // target reads a property naming a function or layer; "" when it cannot
@@ -337,11 +373,19 @@ func (p *props) cors(n *yaml.Node) *inventory.CORS {
 }
 
 func (t *template) function(p *props, loc estate.Loc, id string) estate.Function {
-	fn := estate.Function{Loc: loc, Name: p.get("FunctionName"), Runtime: p.get("Runtime"), Role: p.get("Role"), ConfigKnown: true}
-	if fn.Name == "" && len(p.why) == 0 {
+	fn := estate.Function{Loc: loc, Name: p.get("FunctionName"), ConfigKnown: true}
+	if fn.Name == "" && len(p.why) > 0 {
+		// The name is given at deployment; the template refers to the
+		// function by its logical id, which is what Ref and GetAtt on
+		// it resolve to (nameOf).
+		fn.NameUnresolved = p.reason()
+		p.why = nil
+	}
+	if fn.Name == "" {
 		// CloudFormation names it from the stack and logical id.
 		fn.Name = id
 	}
+	fn.Runtime, fn.Role = p.get("Runtime"), p.get("Role")
 	if k, vpc := p.lookup("VpcConfig"); k != nil {
 		before := len(p.why)
 		subnets, _ := p.list(vpc, "SubnetIds")

@@ -265,6 +265,17 @@ func Build(e *Estate, opt Options) []*inventory.Resource {
 		arn := opt.LayerARN(n.region, n.account, n.name, n.qualifier)
 		n.perms = append(n.perms, stmt{LayerStatement(*lp, arn, opt.Partition), lp.Loc.Source()})
 	}
+	if len(b.extra) > 0 {
+		for i := range e.Functions {
+			f := &e.Functions[i]
+			if f.Name == "" || f.NameUnresolved == "" {
+				continue
+			}
+			if n := b.nodes[key(false, f.Name, "")]; n != nil {
+				n.fail(f.Loc, f.NameUnresolved+"; a declaration whose function cannot be resolved may grant on it")
+			}
+		}
+	}
 	out := append([]*inventory.Resource(nil), b.extra...)
 	for _, k := range b.order {
 		out = append(out, b.resource(b.nodes[k]))

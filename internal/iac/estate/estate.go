@@ -66,9 +66,15 @@ type Function struct {
 	VPC             *inventory.VPCConfig
 	// ConfigKnown is true when the VPC attachment was resolved.
 	ConfigKnown bool
-	// Unknown says why the function cannot be judged (its name could
-	// not be resolved, for example).
+	// Unknown says why the function cannot be judged.
 	Unknown string
+	// NameUnresolved says why the function's name is not known from the
+	// code (a parameter without default): Name is then the logical id or
+	// address the code refers to it by. Its grants do not depend on its
+	// name, so it is judged by those that refer to it, unless some
+	// declaration names a function the reader cannot resolve (it may be
+	// this one): then it is unknown.
+	NameUnresolved string
 }
 
 // Alias is a declared alias of a function.

@@ -19,6 +19,23 @@ import (
 // scope is what count and each mean while one instance is evaluated.
 type scope struct {
 	count, each cty.Value
+	// iters are the iterators of the dynamic blocks being expanded
+	// (cors.value, or the name iterator = gives).
+	iters map[string]cty.Value
+}
+
+// with is the scope plus one dynamic block iterator.
+func (sc *scope) with(name string, v cty.Value) *scope {
+	out := &scope{iters: map[string]cty.Value{name: v}}
+	if sc != nil {
+		out.count, out.each = sc.count, sc.each
+		for k, x := range sc.iters {
+			if k != name {
+				out.iters[k] = x
+			}
+		}
+	}
+	return out
 }
 
 // eval resolves an expression. why is "" when the value is wholly known,
@@ -26,6 +43,15 @@ type scope struct {
 func (m *module) eval(expr hclsyntax.Expression, sc *scope) (cty.Value, string) {
 	ctx := m.context(expr, sc)
 	v, diags := expr.Value(ctx)
+	if diags.HasErrors() {
+		// An attribute AWS computes is missing from a resource's value
+		// (an error, not an unknown): with such resources unknown, a
+		// template keeps its known prefix (the account part of an ARN
+		// built on an execution_arn, for example).
+		if v2, d2 := expr.Value(m.withUnknownResources(expr, ctx)); !d2.HasErrors() && !v2.IsWhollyKnown() {
+			v, diags = v2, d2
+		}
+	}
 	if diags.HasErrors() {
 		d := diags[0]
 		why := d.Summary
@@ -47,6 +73,32 @@ func (m *module) eval(expr hclsyntax.Expression, sc *scope) (cty.Value, string) 
 		return v, "the value is only known after terraform apply"
 	}
 	return v, ""
+}
+
+// withUnknownResources is ctx with every resource whose reference fails
+// in expr (a computed attribute the reader does not derive) unknown.
+func (m *module) withUnknownResources(expr hclsyntax.Expression, ctx *hcl.EvalContext) *hcl.EvalContext {
+	vars := map[string]cty.Value{}
+	for k, v := range ctx.Variables {
+		vars[k] = v
+	}
+	for _, t := range expr.Variables() {
+		root, name := t.RootName(), attrName(t, 1)
+		if _, ok := m.resources[root+"."+name]; !ok {
+			continue
+		}
+		if _, diags := t.TraverseAbs(ctx); !diags.HasErrors() {
+			continue
+		}
+		obj := vars[root]
+		if obj == cty.NilVal || !obj.Type().IsObjectType() {
+			continue
+		}
+		attrs := obj.AsValueMap()
+		attrs[name] = cty.DynamicVal
+		vars[root] = cty.ObjectVal(attrs)
+	}
+	return &hcl.EvalContext{Variables: vars, Functions: ctx.Functions}
 }
 
 // explain names the first reference of expr whose value is not known.
@@ -80,14 +132,32 @@ func (m *module) explain(expr hclsyntax.Expression, ctx *hcl.EvalContext) string
 			}
 			return name + " is read from AWS at plan time"
 		case "module":
-			return name + " is a module output, known only after plan"
+			call := attrName(t, 1)
+			if w := m.outputWhy[call+".*"]; w != "" {
+				return name + " is an output of a module that is not read: " + w
+			}
+			if _, ok := m.calls[call]; !ok {
+				return name + ": there is no module " + call + " in this module"
+			}
+			for _, step := range t[2:] {
+				if a, ok := step.(hcl.TraverseAttr); ok {
+					if w := m.outputWhy[call+"."+a.Name]; w != "" {
+						return name + ": " + w
+					}
+				}
+			}
+			return name + " is not an output the module call makes known"
 		case "count", "each":
 			return name + ": count or for_each could not be resolved"
 		case "self":
 			return name + " is known only after apply"
 		}
-		if _, ok := m.resources[t.RootName()+"."+attrName(t, 1)]; !ok {
+		r, ok := m.resources[t.RootName()+"."+attrName(t, 1)]
+		if !ok {
 			return name + " refers to a resource that is not in this module"
+		}
+		if _, derived := serviceARNs[r.typ]; derived && m.assumesRole(r) {
+			return name + " is computed by AWS, in the account its provider assumes a role into (not known from the code)"
 		}
 		return name + " is computed by AWS, known only after apply"
 	}
@@ -144,6 +214,7 @@ func (m *module) context(expr hclsyntax.Expression, sc *scope) *hcl.EvalContext 
 	locals := map[string]cty.Value{}
 	data := map[string]map[string]cty.Value{}
 	res := map[string]map[string]cty.Value{}
+	mods := map[string]cty.Value{}
 	for _, t := range expr.Variables() {
 		switch root := t.RootName(); root {
 		case "var":
@@ -162,7 +233,10 @@ func (m *module) context(expr hclsyntax.Expression, sc *scope) *hcl.EvalContext 
 			}
 			data[typ][name] = m.dataValue(typ, name)
 		case "module":
-			vars["module"] = cty.DynamicVal
+			name := attrName(t, 1)
+			if _, ok := m.calls[name]; ok {
+				mods[name] = m.moduleValue(name)
+			}
 		case "count":
 			if sc != nil && sc.count != cty.NilVal {
 				vars["count"] = sc.count
@@ -182,6 +256,12 @@ func (m *module) context(expr hclsyntax.Expression, sc *scope) *hcl.EvalContext 
 		case "self":
 			vars["self"] = cty.DynamicVal
 		default:
+			if sc != nil {
+				if v, ok := sc.iters[root]; ok {
+					vars[root] = v
+					continue
+				}
+			}
 			name := attrName(t, 1)
 			r, ok := m.resources[root+"."+name]
 			if !ok {
@@ -195,6 +275,9 @@ func (m *module) context(expr hclsyntax.Expression, sc *scope) *hcl.EvalContext 
 	}
 	if len(locals) > 0 {
 		vars["local"] = cty.ObjectVal(locals)
+	}
+	if len(mods) > 0 {
+		vars["module"] = cty.ObjectVal(mods)
 	}
 	if len(data) > 0 {
 		obj := map[string]cty.Value{}
@@ -247,8 +330,16 @@ func (m *module) varObject() cty.Value {
 		return m.varVal
 	}
 	vals := map[string]cty.Value{}
+	tfvars := map[string]cty.Value{}
+	if m.depth == 0 {
+		tfvars = m.tree.tfvars(m.dir)
+	}
 	for name, b := range m.vars {
 		if v, ok := m.inputs[name]; ok {
+			vals[name] = v
+			continue
+		}
+		if v, ok := tfvars[name]; ok {
 			vals[name] = v
 			continue
 		}
@@ -485,7 +576,11 @@ func (m *module) evalBody(body *hclsyntax.Body, sc *scope) *bodyVals {
 		switch {
 		case metaBlocks[b.Type]:
 		case b.Type == "dynamic" && len(b.Labels) == 1:
-			bv.dynamic[b.Labels[0]] = b
+			if bodies, ok := m.expandDynamic(b, sc); ok {
+				bv.blocks[b.Labels[0]] = append(bv.blocks[b.Labels[0]], bodies...)
+			} else {
+				bv.dynamic[b.Labels[0]] = b
+			}
 		default:
 			bv.blocks[b.Type] = append(bv.blocks[b.Type], m.evalBody(b.Body, sc))
 		}
@@ -534,4 +629,50 @@ func asString(v cty.Value) (string, bool) {
 		return "", false
 	}
 	return s.AsString(), true
+}
+
+// expandDynamic expands a dynamic block the way Terraform does: one
+// content block per for_each element, with the iterator (the block's
+// label, or iterator = NAME) holding key and value. ok is false when
+// for_each or the block's shape cannot be resolved: the block is then
+// left unexpanded and what reads it says so.
+func (m *module) expandDynamic(b *hclsyntax.Block, sc *scope) ([]*bodyVals, bool) {
+	fe := b.Body.Attributes["for_each"]
+	var content *hclsyntax.Block
+	for _, c := range b.Body.Blocks {
+		if c.Type == "content" {
+			if content != nil {
+				return nil, false
+			}
+			content = c
+		}
+	}
+	if fe == nil || content == nil {
+		return nil, false
+	}
+	iter := b.Labels[0]
+	if a := b.Body.Attributes["iterator"]; a != nil {
+		tr, diags := hcl.AbsTraversalForExpr(a.Expr)
+		if diags.HasErrors() || len(tr) != 1 {
+			return nil, false
+		}
+		iter = tr.RootName()
+	}
+	v, why := m.eval(fe.Expr, sc)
+	if why != "" || v.IsNull() || !v.CanIterateElements() {
+		return nil, false
+	}
+	if v.LengthInt() > 10000 {
+		return nil, false
+	}
+	var out []*bodyVals
+	for it := v.ElementIterator(); it.Next(); {
+		k, e := it.Element()
+		if v.Type().IsSetType() {
+			k = e
+		}
+		obj := cty.ObjectVal(map[string]cty.Value{"key": k, "value": e})
+		out = append(out, m.evalBody(content.Body, sc.with(iter, obj)))
+	}
+	return out, true
 }

@@ -52,6 +52,10 @@ func (m *module) functions() map[string]function.Function {
 		"startswith": stringPredicate(strings.HasPrefix), "endswith": stringPredicate(strings.HasSuffix),
 		"strcontains": stringPredicate(strings.Contains),
 		"one":         oneFunc,
+		"pow":         stdlib.PowFunc, "signum": stdlib.SignumFunc, "log": stdlib.LogFunc,
+		"sensitive": identityFunc, "nonsensitive": identityFunc,
+		"alltrue": boolListFunc(true), "anytrue": boolListFunc(false),
+		"sum": sumFunc,
 	}
 	fns["file"] = m.fileFunc()
 	fns["templatefile"] = m.templateFileFunc(fns)
@@ -84,6 +88,53 @@ func stringPredicate(f func(s, part string) bool) function.Function {
 		},
 	})
 }
+
+// identityFunc stands for sensitive and nonsensitive: the reader keeps
+// no marks, the value is the same.
+var identityFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "v", Type: cty.DynamicPseudoType, AllowNull: true, AllowDynamicType: true}},
+	Type:   func(args []cty.Value) (cty.Type, error) { return args[0].Type(), nil },
+	Impl:   func(args []cty.Value, _ cty.Type) (cty.Value, error) { return args[0], nil },
+})
+
+// boolListFunc is alltrue (all) or anytrue (!all) over a list of bools.
+func boolListFunc(all bool) function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "list", Type: cty.List(cty.Bool)}},
+		Type:   function.StaticReturnType(cty.Bool),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			for it := args[0].ElementIterator(); it.Next(); {
+				_, e := it.Element()
+				if e.IsNull() {
+					return cty.NilVal, fmt.Errorf("the list holds a null")
+				}
+				if e.True() != all {
+					return cty.BoolVal(!all), nil
+				}
+			}
+			return cty.BoolVal(all), nil
+		},
+	})
+}
+
+var sumFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "list", Type: cty.List(cty.Number)}},
+	Type:   function.StaticReturnType(cty.Number),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		if args[0].LengthInt() == 0 {
+			return cty.NilVal, fmt.Errorf("sum of an empty list")
+		}
+		total := cty.Zero
+		for it := args[0].ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			if e.IsNull() {
+				return cty.NilVal, fmt.Errorf("the list holds a null")
+			}
+			total = total.Add(e)
+		}
+		return total, nil
+	},
+})
 
 var oneFunc = function.New(&function.Spec{
 	Params: []function.Parameter{{Name: "list", Type: cty.DynamicPseudoType}},

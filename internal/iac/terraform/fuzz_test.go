@@ -1,6 +1,7 @@
 package terraform
 
 import (
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -29,6 +30,26 @@ func FuzzReadPlan(f *testing.F) {
 	f.Add([]byte(`{"format_version":`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		e := ReadPlan(data, "plan.json", Options{})
+		estate.Build(e, estate.Options{})
+	})
+}
+
+// FuzzReadTFJSON: any text in a .tf.json file reads to an estate or a
+// broken file, without panicking; the native rewrite keeps a line for
+// every line it writes.
+func FuzzReadTFJSON(f *testing.F) {
+	f.Add([]byte(`{"resource": {"aws_lambda_permission": {"p": {"function_name": "fn", "action": "lambda:InvokeFunction", "principal": "*"}}}}`))
+	f.Add([]byte(`{"variable": {"v": {"default": "${x}", "type": "list(string)"}}, "locals": {"a": "${var.v[0]}"}}`))
+	f.Add([]byte(`{"resource": {"aws_lambda_function_url": {"u": {"function_name": "f", "authorization_type": "NONE", "dynamic": {"cors": {"for_each": "${[1]}", "content": {"allow_origins": ["*"]}}}}}}}`))
+	f.Add([]byte(`{"resource": {"aws_lambda_function": {"f": {"function_name": "${\"a}\"}-${jsonencode({a = \"}\"})}", "provider": "aws.x"}}}}`))
+	f.Add([]byte(`{"provider": {"aws": [{"region": "x"}, {"alias": "y", "assume_role": {"role_arn": "r"}}]}}`))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		native, lines, diags := tfJSONToNative(src, "main.tf.json")
+		if !diags.HasErrors() && strings.Count(string(native), "\n") != len(lines) {
+			t.Fatalf("%d native lines, %d mapped", strings.Count(string(native), "\n"), len(lines))
+		}
+		fsys := fstest.MapFS{"main.tf.json": {Data: src}}
+		e := ReadDir(fsys, ".", Options{})
 		estate.Build(e, estate.Options{})
 	})
 }

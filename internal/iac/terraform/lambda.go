@@ -34,7 +34,13 @@ func (m *module) computed(r *resource, in *instance) map[string]cty.Value {
 	case "aws_lambda_function":
 		name, ok := str("function_name")
 		if !ok {
-			return out
+			if a := in.body.attrs["function_name"]; a == nil || a.why == "" {
+				return out
+			}
+			// Not known from the code: the address stands for it, so
+			// the grants that refer to the function find it.
+			name = in.addr
+			out["function_name"] = cty.StringVal(name)
 		}
 		arn := opt.FunctionARN(r.region, "", name, "")
 		version := "$LATEST"
@@ -71,6 +77,8 @@ func (m *module) computed(r *resource, in *instance) map[string]cty.Value {
 		if sid, ok := str("statement_id"); ok {
 			out["id"] = cty.StringVal(sid)
 		}
+	default:
+		m.sourceARNs(r, in, out)
 	}
 	return out
 }
@@ -112,8 +120,50 @@ func (m *module) extract() {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		m.call(n, m.calls[n])
+		m.moduleValue(n)
 	}
+}
+
+// moduleValue reads a module call once (declaring what the module
+// declares) and returns its outputs, so module.NAME.OUTPUT resolves; a
+// call that refers back to itself through its inputs is unknown.
+func (m *module) moduleValue(name string) cty.Value {
+	if v, ok := m.callVals[name]; ok {
+		return v
+	}
+	b, ok := m.calls[name]
+	if !ok {
+		return cty.DynamicVal
+	}
+	k := "module." + name
+	if m.busy[k] {
+		return cty.DynamicVal
+	}
+	m.busy[k] = true
+	v := m.call(name, b)
+	delete(m.busy, k)
+	m.callVals[name] = v
+	return v
+}
+
+// outputValues evaluates a child module's outputs; why names, for the
+// caller's messages, each output that is not known.
+func (m *module) outputValues(call string, parent *module) cty.Value {
+	vals := map[string]cty.Value{}
+	for name, b := range m.outputs {
+		a := b.Body.Attributes["value"]
+		if a == nil {
+			vals[name] = cty.DynamicVal
+			continue
+		}
+		v, why := m.eval(a.Expr, nil)
+		if why != "" {
+			parent.outputWhy[call+"."+name] = fmt.Sprintf("the output %s = %s (%s:%d) cannot be resolved statically: %s", name, m.exprText(a), a.SrcRange.Filename, m.tree.line(a.SrcRange), why)
+			v = cty.DynamicVal
+		}
+		vals[name] = v
+	}
+	return cty.ObjectVal(vals)
 }
 
 // field reads one attribute of an instance as a string.
@@ -150,6 +200,22 @@ func (f *field) from(bv *bodyVals, name string) string {
 	return s
 }
 
+// arnPrefix reads an ARN attribute like get, but an ARN whose end is
+// known only after apply ("${aws_api_gateway_rest_api.a.execution_arn}/*/${aws_api_gateway_resource.r.path}")
+// is read as its known part followed by *, when that part fixes every
+// field through the account: the account is what a source ARN pins
+// (SEMANTICS.md section 4), and the wildcard only widens the match.
+func (f *field) arnPrefix(name string) string {
+	a := f.in.body.attrs[name]
+	if a != nil && a.why != "" && a.value != cty.NilVal && !a.value.IsKnown() && a.value.Type() == cty.String {
+		prefix := a.value.Range().StringPrefix()
+		if fields := strings.SplitN(prefix, ":", 6); len(fields) == 6 && fields[0] == "arn" && !strings.ContainsAny(strings.Join(fields[:5], ":"), "*?") {
+			return prefix + "*"
+		}
+	}
+	return f.get(name)
+}
+
 // list reads a list of strings.
 func (f *field) list(bv *bodyVals, name string) ([]string, bool) {
 	a := bv.attrs[name]
@@ -182,7 +248,7 @@ func (f *field) reason() string { return strings.Join(f.why, "; ") }
 
 // attrWhy names an unresolved attribute, its expression and line.
 func (m *module) attrWhy(a *hclsyntax.Attribute, why string) string {
-	return fmt.Sprintf("%s = %s (line %d) cannot be resolved statically: %s", a.Name, m.exprText(a), a.SrcRange.Start.Line, why)
+	return fmt.Sprintf("%s = %s (line %d) cannot be resolved statically: %s", a.Name, m.exprText(a), m.tree.line(a.SrcRange), why)
 }
 
 // exprText quotes an attribute's expression as written, on one line and
@@ -201,7 +267,7 @@ func (m *module) exprText(a *hclsyntax.Attribute) string {
 }
 
 func (m *module) loc(r *resource, in *instance) estate.Loc {
-	return estate.Loc{File: r.block.DefRange().Filename, Line: r.block.DefRange().Start.Line, Address: in.addr, Region: r.region}
+	return estate.Loc{File: r.block.DefRange().Filename, Line: m.tree.line(r.block.DefRange()), Address: in.addr, Region: r.region}
 }
 
 // declare turns one instance of a Lambda resource into its declaration.
@@ -226,6 +292,10 @@ func (m *module) declare(r *resource, in *instance) {
 	switch r.typ {
 	case "aws_lambda_function":
 		fn := estate.Function{Loc: loc, Name: target("function_name"), Region: regionOrPlaceholder(r.region)}
+		if fn.Name == "" && len(f.why) > 0 && r.unresolved == "" {
+			fn.Name, fn.NameUnresolved = in.addr, f.reason()
+			f.why = nil
+		}
 		fn.Runtime = f.get("runtime")
 		fn.Role = f.get("role")
 		if fn.Name == "" && len(f.why) == 0 {
@@ -258,7 +328,7 @@ func (m *module) declare(r *resource, in *instance) {
 		}
 		p.Action = f.get("action")
 		p.Principal = f.get("principal")
-		p.SourceArn = f.get("source_arn")
+		p.SourceArn = f.arnPrefix("source_arn")
 		p.SourceAccount = f.get("source_account")
 		p.PrincipalOrgID = f.get("principal_org_id")
 		p.EventSourceToken = f.get("event_source_token")
@@ -331,17 +401,30 @@ func (m *module) declare(r *resource, in *instance) {
 }
 
 // call reads a local module with the inputs the call passes, once per
-// count/for_each instance.
-func (m *module) call(name string, b *hclsyntax.Block) {
+// count/for_each instance, and returns its outputs (unknown for a module
+// that is not in the tree).
+func (m *module) call(name string, b *hclsyntax.Block) cty.Value {
 	src, ok := literalString(b.Body.Attributes["source"])
-	if !ok || !isLocalSource(src) {
-		// A registry or remote module is not in the tree.
-		return
+	var dir string
+	switch {
+	case ok && isLocalSource(src):
+		dir = path.Clean(path.Join(m.dir, src))
+	case ok:
+		// A registry or remote module: read where terraform init put
+		// it, when it did.
+		if d, found := m.tree.installedModule(m.callKey(name)); found {
+			dir = d
+			break
+		}
+		m.outputWhy[name+".*"] = "the module is not in the tree (source " + src + "; run terraform init to have it read from .terraform/modules)"
+		return cty.DynamicVal
+	default:
+		m.outputWhy[name+".*"] = "the module's source is not a literal"
+		return cty.DynamicVal
 	}
-	dir := path.Clean(path.Join(m.dir, src))
 	if m.depth+1 > maxModuleDepth {
-		m.tree.broken(m.dir, b.DefRange().Start.Line, "module "+name+": modules nest deeper than "+strconv.Itoa(maxModuleDepth)+" levels (a module calling itself?)")
-		return
+		m.tree.broken(m.dir, m.tree.line(b.DefRange()), "module "+name+": modules nest deeper than "+strconv.Itoa(maxModuleDepth)+" levels (a module calling itself?)")
+		return cty.DynamicVal
 	}
 	r := &resource{typ: "module", name: name, block: b, file: b.DefRange().Filename}
 	type inst struct {
@@ -350,10 +433,14 @@ func (m *module) call(name string, b *hclsyntax.Block) {
 	}
 	var insts []inst
 	base := m.addr + "module." + name
+	// shape is how the outputs are indexed: one object, a list (count)
+	// or a map (for_each).
+	shape, known := "one", true
 	switch {
 	case b.Body.Attributes["count"] != nil:
 		v, why := m.eval(b.Body.Attributes["count"].Expr, nil)
 		n, ok := countOf(v, why)
+		shape, known = "count", ok
 		if !ok {
 			insts = append(insts, inst{base + "[*]", &scope{count: cty.ObjectVal(map[string]cty.Value{"index": cty.UnknownVal(cty.Number)})}})
 			break
@@ -364,6 +451,7 @@ func (m *module) call(name string, b *hclsyntax.Block) {
 	case b.Body.Attributes["for_each"] != nil:
 		v, why := m.eval(b.Body.Attributes["for_each"].Expr, nil)
 		keys, vals, ok := forEachOf(v, why)
+		shape, known = "for_each", ok
 		if !ok {
 			insts = append(insts, inst{base + "[*]", &scope{each: cty.ObjectVal(map[string]cty.Value{"key": cty.DynamicVal, "value": cty.DynamicVal})}})
 			break
@@ -375,6 +463,8 @@ func (m *module) call(name string, b *hclsyntax.Block) {
 		insts = append(insts, inst{base, nil})
 	}
 	_ = r
+	var outs []cty.Value
+	outKeys := map[string]cty.Value{}
 	for _, in := range insts {
 		inputs := map[string]cty.Value{}
 		whys := map[string]string{}
@@ -387,11 +477,12 @@ func (m *module) call(name string, b *hclsyntax.Block) {
 			inputs[an] = v
 			if why != "" {
 				inputs[an] = cty.DynamicVal
-				whys[an] = fmt.Sprintf("%s = %s (%s:%d) cannot be resolved statically: %s", an, m.exprText(a), a.SrcRange.Filename, a.SrcRange.Start.Line, why)
+				whys[an] = fmt.Sprintf("%s = %s (%s:%d) cannot be resolved statically: %s", an, m.exprText(a), a.SrcRange.Filename, m.tree.line(a.SrcRange), why)
 			}
 		}
 		child := m.tree.newModule(dir, in.addr+".", m.depth+1, inputs)
 		if child == nil {
+			outs = append(outs, cty.DynamicVal)
 			continue
 		}
 		child.inputWhy = whys
@@ -400,5 +491,30 @@ func (m *module) call(name string, b *hclsyntax.Block) {
 			child.region = reg
 		}
 		child.extract()
+		o := child.outputValues(name, m)
+		outs = append(outs, o)
+		if in.sc != nil && in.sc.each != cty.NilVal {
+			if k := in.sc.each.GetAttr("key"); k.IsKnown() && k.Type() == cty.String {
+				outKeys[k.AsString()] = o
+			}
+		}
 	}
+	switch {
+	case !known:
+		return cty.DynamicVal
+	case shape == "count":
+		if len(outs) == 0 {
+			return cty.EmptyTupleVal
+		}
+		return cty.TupleVal(outs)
+	case shape == "for_each":
+		if len(outKeys) == 0 {
+			return cty.EmptyObjectVal
+		}
+		return cty.ObjectVal(outKeys)
+	}
+	if len(outs) == 1 {
+		return outs[0]
+	}
+	return cty.DynamicVal
 }

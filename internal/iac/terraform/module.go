@@ -14,9 +14,11 @@
 package terraform
 
 import (
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -52,9 +54,18 @@ type tree struct {
 	est     *estate.Estate
 	// region is the root's default AWS provider Region, "" when unknown.
 	region string
+	// assumes says, per provider alias of the root, whether it assumes
+	// a role (so what it creates may be in another account).
+	assumes map[string]bool
 	// sources are the files read, by display name, for quoting
 	// expressions in messages.
 	sources map[string][]byte
+	// lineMaps turn the lines of a .tf.json file's native rewrite
+	// into the JSON file's lines, by display name.
+	lineMaps map[string][]int
+	// installed are the module folders terraform init recorded, by
+	// call key; nil until read.
+	installed map[string]string
 }
 
 // module is one module instance being evaluated.
@@ -70,6 +81,12 @@ type module struct {
 	resources map[string]*resource
 	data      map[string]*resource
 	calls     map[string]*hclsyntax.Block
+	outputs   map[string]*hclsyntax.Block
+	// callVals are the outputs of each module call, once it is read
+	// (an object; a tuple or an object of them with count/for_each).
+	callVals map[string]cty.Value
+	// outputWhy says, per "call.output", why an output is not known.
+	outputWhy map[string]string
 	providers map[string]*hclsyntax.Block
 	// order keeps resources in file order for stable output.
 	order []*resource
@@ -137,13 +154,17 @@ func ReadDir(fsys fs.FS, dir string, opt Options) *estate.Estate {
 	if opt.Partition == "" {
 		opt.Partition = "aws"
 	}
-	t := &tree{fsys: fsys, rootDir: dir, opt: opt, parser: hclparse.NewParser(), est: &estate.Estate{}, sources: map[string][]byte{}}
+	t := &tree{fsys: fsys, rootDir: dir, opt: opt, parser: hclparse.NewParser(), est: &estate.Estate{}, sources: map[string][]byte{}, lineMaps: map[string][]int{}}
 	m := t.newModule(dir, "", 0, nil)
 	if m == nil {
 		return t.est
 	}
 	t.region = m.providerRegion("")
 	m.region = t.region
+	t.assumes = map[string]bool{}
+	for alias, b := range m.providers {
+		t.assumes[alias] = providerAssumes(b)
+	}
 	m.extract()
 	return t.est
 }
@@ -166,7 +187,7 @@ func ModuleSources(fsys fs.FS, dir string) []string {
 		if err != nil {
 			continue
 		}
-		file, diags := p.ParseHCL(src, f)
+		file, _, diags := parseFile(p, src, f)
 		if diags.HasErrors() || file == nil {
 			continue
 		}
@@ -199,7 +220,42 @@ func literalString(a *hclsyntax.Attribute) (string, bool) {
 	return v.AsString(), true
 }
 
-// tfFiles lists the *.tf files of one directory, sorted.
+// isTFFile reports whether a file name is Terraform configuration, in
+// the native (*.tf) or the JSON (*.tf.json) syntax.
+func isTFFile(name string) bool {
+	return strings.HasSuffix(name, ".tf") || strings.HasSuffix(name, ".tf.json")
+}
+
+// parseFile parses one configuration file; a .tf.json file is rewritten
+// into the native syntax first (tfJSONToNative), on the same lines.
+// name is how ranges name the file.
+// lines maps a native line to the JSON file's line (nil for a .tf
+// file).
+func parseFile(p *hclparse.Parser, src []byte, name string) (*hcl.File, []int, hcl.Diagnostics) {
+	if strings.HasSuffix(name, ".tf.json") {
+		native, lines, diags := tfJSONToNative(src, name)
+		if diags.HasErrors() {
+			return nil, nil, diags
+		}
+		// The native text is parsed under the same name: hclparse
+		// caches by name, so it is never parsed as JSON too.
+		f, diags := p.ParseHCL(native, name)
+		return f, lines, diags
+	}
+	f, diags := p.ParseHCL(src, name)
+	return f, nil, diags
+}
+
+// line is the line a range starts at in the file as written (the JSON
+// line for a .tf.json file).
+func (t *tree) line(r hcl.Range) int {
+	if lm := t.lineMaps[r.Filename]; lm != nil && r.Start.Line >= 1 && r.Start.Line <= len(lm) {
+		return lm[r.Start.Line-1]
+	}
+	return r.Start.Line
+}
+
+// tfFiles lists the *.tf and *.tf.json files of one directory, sorted.
 func tfFiles(fsys fs.FS, dir string) []string {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
@@ -207,7 +263,7 @@ func tfFiles(fsys fs.FS, dir string) []string {
 	}
 	var out []string
 	for _, e := range entries {
-		if !e.IsDir() && strings.HasSuffix(e.Name(), ".tf") {
+		if !e.IsDir() && isTFFile(e.Name()) {
 			out = append(out, path.Join(dir, e.Name()))
 		}
 	}
@@ -220,11 +276,21 @@ func tfFiles(fsys fs.FS, dir string) []string {
 func (t *tree) newModule(dir, addr string, depth int, inputs map[string]cty.Value) *module {
 	m := &module{tree: t, dir: dir, addr: addr, depth: depth, inputs: inputs,
 		vars: map[string]*hclsyntax.Block{}, locals: map[string]*hclsyntax.Attribute{},
-		resources: map[string]*resource{}, data: map[string]*resource{}, calls: map[string]*hclsyntax.Block{},
+		resources: map[string]*resource{}, data: map[string]*resource{}, calls: map[string]*hclsyntax.Block{}, outputs: map[string]*hclsyntax.Block{}, callVals: map[string]cty.Value{}, outputWhy: map[string]string{},
 		providers: map[string]*hclsyntax.Block{}, localVals: map[string]cty.Value{}, busy: map[string]bool{},
 		localWhy: map[string]string{}, dataWhy: map[string]string{}, inputWhy: map[string]string{}}
 	parsed := 0
+	// Override files are read after the others, in lexical order, and
+	// merged into the blocks they override (Terraform "Override Files").
+	var files, overrides []string
 	for _, f := range tfFiles(t.fsys, dir) {
+		if isOverrideFile(path.Base(f)) {
+			overrides = append(overrides, f)
+		} else {
+			files = append(files, f)
+		}
+	}
+	for i, f := range append(files, overrides...) {
 		src, err := fs.ReadFile(t.fsys, f)
 		if err != nil {
 			t.broken(f, 0, fmt.Sprintf("cannot read the file: %v", err))
@@ -232,24 +298,180 @@ func (t *tree) newModule(dir, addr string, depth int, inputs map[string]cty.Valu
 		}
 		// Each module instance parses afresh: ranges name the file as
 		// the user sees it.
-		t.sources[t.display(f)] = src
-		file, diags := t.parser.ParseHCL(src, t.display(f))
+		file, lines, diags := parseFile(t.parser, src, t.display(f))
+		if lines != nil {
+			t.lineMaps[t.display(f)] = lines
+		}
+		if file != nil {
+			// Quoted expressions are read from what was parsed (the
+			// native rewrite of a .tf.json file).
+			t.sources[t.display(f)] = file.Bytes
+		} else {
+			t.sources[t.display(f)] = src
+		}
 		if diags.HasErrors() {
 			d := diags[0]
 			line := 0
 			if d.Subject != nil {
-				line = d.Subject.Start.Line
+				line = t.line(*d.Subject)
 			}
 			t.broken(f, line, "Terraform syntax error: "+d.Summary+": "+d.Detail)
 			continue
 		}
 		parsed++
+		if i >= len(files) {
+			m.override(file.Body.(*hclsyntax.Body), f)
+			continue
+		}
 		m.index(file.Body.(*hclsyntax.Body), f)
 	}
 	if parsed == 0 {
 		return nil
 	}
 	return m
+}
+
+// callKey is how .terraform/modules/modules.json names a module call:
+// the call names from the root, joined by dots ("api.alias").
+func (m *module) callKey(name string) string {
+	var parts []string
+	for _, p := range strings.Split(strings.TrimSuffix(m.addr, "."), ".") {
+		if p == "" || p == "module" {
+			continue
+		}
+		if i := strings.IndexByte(p, '['); i >= 0 {
+			p = p[:i]
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(append(parts, name), ".")
+}
+
+// installedModule is the folder terraform init installed a registry or
+// remote module call into (.terraform/modules/modules.json of the root
+// module), when it is in the tree.
+func (t *tree) installedModule(key string) (string, bool) {
+	if t.installed == nil {
+		t.installed = map[string]string{}
+		data, err := fs.ReadFile(t.fsys, path.Join(t.rootDir, ".terraform/modules/modules.json"))
+		if err == nil {
+			var mj struct {
+				Modules []struct {
+					Key, Dir string
+				}
+			}
+			if json.Unmarshal(data, &mj) == nil {
+				for _, e := range mj.Modules {
+					if e.Key != "" && e.Dir != "" && !path.IsAbs(e.Dir) {
+						t.installed[e.Key] = path.Clean(path.Join(t.rootDir, filepath.ToSlash(e.Dir)))
+					}
+				}
+			}
+		}
+	}
+	d, ok := t.installed[key]
+	if !ok || !fs.ValidPath(d) {
+		return "", false
+	}
+	if st, err := fs.Stat(t.fsys, d); err != nil || !st.IsDir() {
+		return "", false
+	}
+	return d, true
+}
+
+// isOverrideFile: override.tf, *_override.tf and their .tf.json forms.
+func isOverrideFile(name string) bool {
+	base := strings.TrimSuffix(strings.TrimSuffix(name, ".json"), ".tf")
+	return base == "override" || strings.HasSuffix(base, "_override")
+}
+
+// override merges an override file's blocks into the module's, as
+// Terraform does: each argument replaces the original's, each nested
+// block type replaces all the original's blocks of that type, locals are
+// replaced one by one. A block that overrides nothing is an error in
+// Terraform: the file is listed as broken there and the block is not
+// read.
+func (m *module) override(body *hclsyntax.Body, file string) {
+	for _, b := range body.Blocks {
+		var target **hclsyntax.Block
+		switch {
+		case b.Type == "locals":
+			for name, a := range b.Body.Attributes {
+				m.locals[name] = a
+			}
+			continue
+		case b.Type == "variable" && len(b.Labels) == 1:
+			if o, ok := m.vars[b.Labels[0]]; ok {
+				merged := mergeBlock(o, b)
+				m.vars[b.Labels[0]] = merged
+				continue
+			}
+		case b.Type == "resource" && len(b.Labels) == 2:
+			if r, ok := m.resources[b.Labels[0]+"."+b.Labels[1]]; ok {
+				target = &r.block
+			}
+		case b.Type == "data" && len(b.Labels) == 2:
+			if r, ok := m.data[b.Labels[0]+"."+b.Labels[1]]; ok {
+				target = &r.block
+			}
+		case b.Type == "module" && len(b.Labels) == 1:
+			if o, ok := m.calls[b.Labels[0]]; ok {
+				m.calls[b.Labels[0]] = mergeBlock(o, b)
+				continue
+			}
+		case b.Type == "output" && len(b.Labels) == 1:
+			if o, ok := m.outputs[b.Labels[0]]; ok {
+				m.outputs[b.Labels[0]] = mergeBlock(o, b)
+				continue
+			}
+		case b.Type == "provider" && len(b.Labels) == 1 && b.Labels[0] == "aws":
+			alias, _ := literalString(b.Body.Attributes["alias"])
+			if o, ok := m.providers[alias]; ok {
+				m.providers[alias] = mergeBlock(o, b)
+				continue
+			}
+		default:
+			continue
+		}
+		if target == nil {
+			m.tree.broken(file, m.tree.line(b.DefRange()), "override file: "+b.Type+" "+strings.Join(b.Labels, ".")+" overrides no block of the module")
+			continue
+		}
+		*target = mergeBlock(*target, b)
+	}
+}
+
+// mergeBlock is orig with ov's arguments and nested block types in place
+// of its own; a dynamic block counts as a block of its label's type.
+func mergeBlock(orig, ov *hclsyntax.Block) *hclsyntax.Block {
+	merged := *orig
+	body := *orig.Body
+	body.Attributes = hclsyntax.Attributes{}
+	for k, a := range orig.Body.Attributes {
+		body.Attributes[k] = a
+	}
+	for k, a := range ov.Body.Attributes {
+		body.Attributes[k] = a
+	}
+	kind := func(b *hclsyntax.Block) string {
+		if b.Type == "dynamic" && len(b.Labels) == 1 {
+			return b.Labels[0]
+		}
+		return b.Type
+	}
+	replaced := map[string]bool{}
+	for _, b := range ov.Body.Blocks {
+		replaced[kind(b)] = true
+	}
+	body.Blocks = nil
+	for _, b := range orig.Body.Blocks {
+		if !replaced[kind(b)] || b.Type == "lifecycle" {
+			body.Blocks = append(body.Blocks, b)
+		}
+	}
+	body.Blocks = append(body.Blocks, ov.Body.Blocks...)
+	merged.Body = &body
+	return &merged
 }
 
 func (t *tree) broken(file string, line int, why string) {
@@ -279,6 +501,8 @@ func (m *module) index(body *hclsyntax.Body, file string) {
 			m.data[b.Labels[0]+"."+b.Labels[1]] = &resource{typ: b.Labels[0], name: b.Labels[1], block: b, file: file}
 		case b.Type == "module" && len(b.Labels) == 1:
 			m.calls[b.Labels[0]] = b
+		case b.Type == "output" && len(b.Labels) == 1:
+			m.outputs[b.Labels[0]] = b
 		case b.Type == "provider" && len(b.Labels) == 1 && b.Labels[0] == "aws":
 			alias, _ := literalString(b.Body.Attributes["alias"])
 			m.providers[alias] = b
@@ -311,21 +535,40 @@ func (m *module) providerRegion(alias string) string {
 	return ""
 }
 
-// regionOf is the Region of a resource: its provider's, else the root's.
+// regionOf is the Region of a resource: its own region argument, else
+// its provider's, else the root's.
 func (m *module) regionOf(r *resource) string {
-	if a := r.block.Body.Attributes["provider"]; a != nil {
-		if tr, diags := hcl.AbsTraversalForExpr(a.Expr); !diags.HasErrors() && len(tr) == 2 {
-			if attr, ok := tr[1].(hcl.TraverseAttr); ok {
-				if reg := m.providerRegion(attr.Name); reg != "" {
-					return reg
-				}
+	// AWS provider v6: every resource takes a region argument that
+	// overrides its provider's.
+	if a := r.block.Body.Attributes["region"]; a != nil {
+		if v, why := m.eval(a.Expr, nil); why == "" {
+			if s, ok := asString(v); ok && s != "" {
+				return s
 			}
+		}
+	}
+	if alias := m.providerAlias(r); alias != "" {
+		if reg := m.providerRegion(alias); reg != "" {
+			return reg
 		}
 	}
 	if reg := m.providerRegion(""); reg != "" {
 		return reg
 	}
 	return m.region
+}
+
+// providerAlias is the alias of the aws provider a resource names with
+// provider = aws.ALIAS, "" for the default one.
+func (m *module) providerAlias(r *resource) string {
+	if a := r.block.Body.Attributes["provider"]; a != nil {
+		if tr, diags := hcl.AbsTraversalForExpr(a.Expr); !diags.HasErrors() && len(tr) == 2 {
+			if attr, ok := tr[1].(hcl.TraverseAttr); ok {
+				return attr.Name
+			}
+		}
+	}
+	return ""
 }
 
 // region is the Region to write into ARNs: the placeholder when unknown.

@@ -15,8 +15,11 @@ import (
 
 // plan is the part of `terraform show -json` the reader uses.
 type plan struct {
-	FormatVersion   string         `json:"format_version"`
-	PlannedValues   *planValues    `json:"planned_values"`
+	FormatVersion string      `json:"format_version"`
+	PlannedValues *planValues `json:"planned_values"`
+	// Values is what `terraform show -json` prints for a state (no plan
+	// file): the resources as they are deployed.
+	Values          *planValues    `json:"values"`
 	ResourceChanges []planChange   `json:"resource_changes"`
 	Configuration   *planConfig    `json:"configuration"`
 	Variables       map[string]any `json:"variables"`
@@ -53,12 +56,24 @@ type planChange struct {
 }
 
 type planConfig struct {
-	RootModule planConfigModule `json:"root_module"`
+	ProviderConfig map[string]planProviderConfig `json:"provider_config"`
+	RootModule     planConfigModule              `json:"root_module"`
+}
+
+// planProviderConfig is one provider block of the configuration; its
+// expressions hold region (a constant or a reference to a variable) and,
+// when it assumes a role, assume_role.
+type planProviderConfig struct {
+	Name        string                     `json:"name"`
+	Expressions map[string]json.RawMessage `json:"expressions"`
 }
 
 type planConfigModule struct {
 	Resources   []planConfigResource            `json:"resources"`
 	ModuleCalls map[string]planConfigModuleCall `json:"module_calls"`
+	Outputs     map[string]struct {
+		Expression planExpressions `json:"expression"`
+	} `json:"outputs"`
 }
 
 type planConfigModuleCall struct {
@@ -66,12 +81,21 @@ type planConfigModuleCall struct {
 }
 
 type planConfigResource struct {
-	Address     string                     `json:"address"`
-	Expressions map[string]planExpressions `json:"expressions"`
+	Address           string                     `json:"address"`
+	ProviderConfigKey string                     `json:"provider_config_key"`
+	Expressions       map[string]json.RawMessage `json:"expressions"`
 }
 
 type planExpressions struct {
-	References []string `json:"references"`
+	ConstantValue any      `json:"constant_value"`
+	References    []string `json:"references"`
+}
+
+// planConfigFacts is what the reader keeps of one configured resource
+// (or, under "module.NAME.output.OUTPUT", of a module output: refs[""]).
+type planConfigFacts struct {
+	refs        map[string][]string
+	providerKey string
 }
 
 // planned is one resource instance the plan will have after apply.
@@ -80,6 +104,11 @@ type planned struct {
 	values       map[string]any
 	unknown      map[string]any
 	refs         map[string][]string
+	// region is the Region the plan says the resource deploys to, ""
+	// when it does not say.
+	region string
+	// assumes is true when its provider assumes a role.
+	assumes bool
 }
 
 // ReadPlan reads the JSON of `terraform show -json PLANFILE`: the values
@@ -107,28 +136,46 @@ func ReadPlan(data []byte, file string, opt Options) *estate.Estate {
 		est.Broken = append(est.Broken, estate.Broken{Loc: estate.Loc{File: file, Line: line}, Reason: "the plan is not valid JSON: " + err.Error()})
 		return est
 	}
+	if p.PlannedValues == nil && p.ResourceChanges == nil {
+		p.PlannedValues = p.Values
+	}
 	if p.FormatVersion == "" || (p.PlannedValues == nil && p.ResourceChanges == nil) {
-		est.Broken = append(est.Broken, estate.Broken{Loc: estate.Loc{File: file, Line: 1}, Reason: "not a terraform show -json plan (format_version and planned_values or resource_changes are required)"})
+		est.Broken = append(est.Broken, estate.Broken{Loc: estate.Loc{File: file, Line: 1}, Reason: "not a terraform show -json plan or state (format_version and planned_values, resource_changes or values are required)"})
 		return est
 	}
-	refs := map[string]map[string][]string{}
+	cfg := map[string]planConfigFacts{}
+	var providers map[string]planProviderConfig
 	if p.Configuration != nil {
-		collectRefs(p.Configuration.RootModule, "", refs)
+		collectRefs(p.Configuration.RootModule, "", cfg)
+		providers = p.Configuration.ProviderConfig
 	}
+	pr := &planReader{opt: opt, file: file, data: data, est: est, byInst: map[string]*planned{},
+		sources: map[string]*planned{}, providers: providers, variables: p.Variables, cfg: cfg}
 	var items []*planned
+	add := func(it *planned) {
+		facts := cfg[configAddress(it.address)]
+		it.refs = facts.refs
+		it.region, it.assumes = pr.regionOf(it, facts.providerKey)
+		switch {
+		case lambdaTypes[it.typ]:
+			items = append(items, it)
+		case serviceARNs[it.typ] != nil:
+			pr.sources[configAddress(it.address)] = it
+		}
+	}
 	if len(p.ResourceChanges) > 0 {
 		for _, c := range p.ResourceChanges {
-			if c.Mode != "managed" || !lambdaTypes[c.Type] || isDeleteOnly(c.Change.Actions) {
+			if c.Mode != "managed" || isDeleteOnly(c.Change.Actions) {
 				continue
 			}
-			items = append(items, &planned{address: c.Address, typ: c.Type, values: c.Change.After, unknown: c.Change.AfterUnknown, refs: refs[configAddress(c.Address)]})
+			add(&planned{address: c.Address, typ: c.Type, values: c.Change.After, unknown: c.Change.AfterUnknown})
 		}
 	} else if p.PlannedValues != nil {
 		var walk func(m planModule)
 		walk = func(m planModule) {
 			for _, r := range m.Resources {
-				if r.Mode == "managed" && lambdaTypes[r.Type] {
-					items = append(items, &planned{address: r.Address, typ: r.Type, values: r.Values, refs: refs[configAddress(r.Address)]})
+				if r.Mode == "managed" {
+					add(&planned{address: r.Address, typ: r.Type, values: r.Values})
 				}
 			}
 			for _, c := range m.ChildModules {
@@ -138,11 +185,9 @@ func ReadPlan(data []byte, file string, opt Options) *estate.Estate {
 		walk(p.PlannedValues.RootModule)
 	}
 	sort.SliceStable(items, func(i, j int) bool { return items[i].address < items[j].address })
-	byAddr := map[string]*planned{}
 	for _, it := range items {
-		byAddr[configAddress(it.address)] = it
+		pr.byInst[it.address] = it
 	}
-	pr := &planReader{opt: opt, file: file, data: data, est: est, byAddr: byAddr}
 	for _, it := range items {
 		pr.declare(it)
 	}
@@ -167,16 +212,23 @@ var instanceKey = regexp.MustCompile(`\[[^\]]*\]`)
 
 func configAddress(addr string) string { return instanceKey.ReplaceAllString(addr, "") }
 
-func collectRefs(m planConfigModule, prefix string, out map[string]map[string][]string) {
+func collectRefs(m planConfigModule, prefix string, out map[string]planConfigFacts) {
 	for _, r := range m.Resources {
 		exprs := map[string][]string{}
-		for k, e := range r.Expressions {
-			exprs[k] = e.References
+		for k, raw := range r.Expressions {
+			var e planExpressions
+			if json.Unmarshal(raw, &e) == nil {
+				exprs[k] = e.References
+			}
 		}
-		out[prefix+r.Address] = exprs
+		out[prefix+r.Address] = planConfigFacts{refs: exprs, providerKey: r.ProviderConfigKey}
 	}
 	for name, c := range m.ModuleCalls {
-		collectRefs(c.Module, prefix+"module."+name+".", out)
+		child := prefix + "module." + name + "."
+		for o, e := range c.Module.Outputs {
+			out[child+"output."+o] = planConfigFacts{refs: map[string][]string{"": e.Expression.References}}
+		}
+		collectRefs(c.Module, child, out)
 	}
 }
 
@@ -191,11 +243,72 @@ func lineAt(data []byte, off int) int {
 }
 
 type planReader struct {
-	opt    Options
-	file   string
-	data   []byte
-	est    *estate.Estate
-	byAddr map[string]*planned
+	opt  Options
+	file string
+	data []byte
+	est  *estate.Estate
+	// byInst holds the Lambda resources by instance address; instances
+	// counts them per configuration address.
+	byInst map[string]*planned
+	cfg    map[string]planConfigFacts
+	// sources are the plan's non-Lambda resources whose ARN a
+	// permission may name (serviceARNs).
+	sources   map[string]*planned
+	providers map[string]planProviderConfig
+	variables map[string]any
+}
+
+// regionOf is the Region a planned resource deploys to, as the plan
+// says it: the Region in its arn (a resource that exists), its own
+// region argument (AWS provider v6), else its provider's region (a
+// constant, or a variable whose value the plan holds). assumes is true
+// when the provider assumes a role (the account is then not known).
+func (pr *planReader) regionOf(it *planned, providerKey string) (region string, assumes bool) {
+	pc, ok := pr.providers[providerKey]
+	if !ok {
+		// Older plans key a module's inherited provider as
+		// "module.x:aws"; the root's configuration is "aws".
+		if i := strings.LastIndex(providerKey, ":"); i >= 0 {
+			pc, ok = pr.providers[providerKey[i+1:]]
+		}
+	}
+	if !ok && providerKey == "" {
+		pc, ok = pr.providers["aws"]
+	}
+	if ok {
+		_, assumes = pc.Expressions["assume_role"]
+		if _, web := pc.Expressions["assume_role_with_web_identity"]; web {
+			assumes = true
+		}
+	}
+	if reg := regionFromARN(it.values["arn"]); reg != "" {
+		return reg, assumes
+	}
+	if reg, ok := it.values["region"].(string); ok && reg != "" {
+		return reg, assumes
+	}
+	if !ok {
+		return "", assumes
+	}
+	var e planExpressions
+	if raw, has := pc.Expressions["region"]; !has || json.Unmarshal(raw, &e) != nil {
+		return "", assumes
+	}
+	if s, isStr := e.ConstantValue.(string); isStr && s != "" {
+		return s, assumes
+	}
+	for _, ref := range e.References {
+		name, found := strings.CutPrefix(ref, "var.")
+		if !found {
+			continue
+		}
+		if v, isMap := pr.variables[name].(map[string]any); isMap {
+			if s, isStr := v["value"].(string); isStr && s != "" {
+				return s, assumes
+			}
+		}
+	}
+	return "", assumes
 }
 
 // line finds where the resource's address is written in the plan.
@@ -240,16 +353,51 @@ func (pr *planReader) get(it *planned, name string, why *[]string) string {
 // resource the configuration says it refers to.
 func (pr *planReader) resolveRef(it *planned, name string) (string, bool) {
 	prefix := ""
-	if i := strings.LastIndex(configAddress(it.address), it.typ+"."); i > 0 {
-		prefix = configAddress(it.address)[:i]
+	if i := strings.LastIndex(it.address, it.typ+"."); i > 0 {
+		prefix = it.address[:i]
 	}
-	for _, ref := range it.refs[name] {
-		parts := strings.Split(ref, ".")
-		if len(parts) != 3 {
+	return pr.resolveIn(it, prefix, it.refs[name], name, 0)
+}
+
+// refParts splits a reference: aws_lambda_function.fn["a"].arn ->
+// (aws_lambda_function, fn, ["a"], arn); module.m.out -> (module, m, "", out).
+var refParts = regexp.MustCompile(`^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)((?:\[[^\]]*\])?)\.([A-Za-z0-9_-]+)$`)
+
+// resolveIn resolves the references of one expression written in the
+// module at prefix (an instance address prefix, "module.a[0]." or "").
+// A reference names one instance: with its literal key, or none for a
+// resource without count or for_each (a key from each.key or count.index
+// is not in the plan's references: not resolved). An output
+// of a module call is followed into the module.
+func (pr *planReader) resolveIn(it *planned, prefix string, refs []string, name string, depth int) (string, bool) {
+	if depth > maxModuleDepth {
+		return "", false
+	}
+	for _, ref := range refs {
+		m := refParts.FindStringSubmatch(ref)
+		if m == nil {
 			continue
 		}
-		target := pr.byAddr[prefix+parts[0]+"."+parts[1]]
+		parts := []string{m[1], m[2], m[4]}
+		if m[1] == "module" {
+			out, ok := pr.cfg[configAddress(prefix)+"module."+m[2]+".output."+m[4]]
+			if !ok {
+				continue
+			}
+			if s, ok := pr.resolveIn(it, prefix+"module."+m[2]+m[3]+".", out.refs[""], name, depth+1); ok {
+				return s, true
+			}
+			continue
+		}
+		// The instance in the same module instance: a resource without
+		// count or for_each has no key.
+		target := pr.byInst[prefix+m[1]+"."+m[2]+m[3]]
 		if target == nil {
+			if src := pr.sources[configAddress(prefix)+parts[0]+"."+parts[1]]; src != nil && (name == "source_arn" || name == "principal") && onlyRefersTo(refs, parts[0]+"."+parts[1]) {
+				if arn, ok := pr.sourceARN(src, parts[2]); ok {
+					return arn, true
+				}
+			}
 			continue
 		}
 		var ignored []string
@@ -280,6 +428,54 @@ func (pr *planReader) resolveRef(it *planned, name string) (string, bool) {
 	return "", false
 }
 
+// onlyRefersTo reports whether an expression's references name no
+// resource other than addr (variables and locals, which the plan has
+// resolved, may build the rest of the value).
+func onlyRefersTo(refs []string, addr string) bool {
+	for _, r := range refs {
+		if strings.HasPrefix(r, "var.") || strings.HasPrefix(r, "local.") || r == addr || strings.HasPrefix(r, addr+".") || strings.HasPrefix(r, addr+"[") {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// sourceARN is the ARN attr of a non-Lambda resource the plan creates,
+// in the deploying account (see serviceARNs). The value is used only
+// when the reference is the whole value or its start (an
+// execution_arn followed by /*/*): its account and Region are what the
+// verdict reads.
+func (pr *planReader) sourceARN(src *planned, attr string) (string, bool) {
+	if src.assumes {
+		return "", false
+	}
+	for _, s := range serviceARNs[src.typ] {
+		if s.attr != attr {
+			continue
+		}
+		name := ""
+		if s.nameAttr != "" {
+			name, _ = src.values[s.nameAttr].(string)
+		}
+		if name == "" {
+			name = src.address
+		}
+		region, account := src.region, pr.opt.Owner
+		if region == "" {
+			region = estate.RegionPlaceholder
+		}
+		if s.noRegion {
+			region = ""
+		}
+		if s.noAccount {
+			account = ""
+		}
+		return "arn:" + pr.opt.Partition + ":" + s.service + ":" + region + ":" + account + ":" + s.prefix + name, true
+	}
+	return "", false
+}
+
 func parseFunctionName(fn string) string {
 	if strings.HasPrefix(fn, "arn:") {
 		parts := strings.Split(fn, ":")
@@ -292,10 +488,7 @@ func parseFunctionName(fn string) string {
 
 func (pr *planReader) declare(it *planned) {
 	var why []string
-	loc := estate.Loc{File: pr.file, Line: pr.line(it.address), Address: it.address}
-	if reg := regionFromARN(it.values["arn"]); reg != "" {
-		loc.Region = reg
-	}
+	loc := estate.Loc{File: pr.file, Line: pr.line(it.address), Address: it.address, Region: it.region}
 	g := func(name string) string { return pr.get(it, name, &why) }
 	target := func(name string) string {
 		before := len(why)

@@ -1,0 +1,1 @@
+resource "aws_lambda_function" "m" { function_name = "modx" }
