@@ -210,6 +210,16 @@ func TestFunctionNameFormats(t *testing.T) {
 		{"f:prod", "dev", "", ""},
 		{"a:b:c:d:e", "", "", ""},
 		{"arn:aws:lambda:us-east-1:111122223333:layer:l:1", "", "", ""},
+		// Names Lambda would refuse: a record naming them was not written
+		// by Lambda, and the name must not reach alerts uncapped.
+		{strings.Repeat("a", 64), "", base[:len(base)-1] + strings.Repeat("a", 64), inventory.KindFunction},
+		{strings.Repeat("a", 65), "", "", ""},
+		{strings.Repeat("a", 100000), "", "", ""},
+		{"f\x1b[31m", "", "", ""},
+		{"f", "prod\u202e", "", ""},
+		{"f", strings.Repeat("q", 129), "", ""},
+		{"12:function:f", "", "", ""},
+		{"arn:aws:lambda:us-east-1\n:111122223333:function:f", "", "", ""},
 	} {
 		rec := map[string]any{"eventName": "AddPermission20150331v2", "eventSource": "lambda.amazonaws.com", "eventTime": "2026-12-01T00:00:00Z",
 			"awsRegion": "us-east-1", "recipientAccountId": "111122223333",
