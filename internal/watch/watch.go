@@ -230,6 +230,7 @@ func (w *Watcher) alertsFor(r *report.Resource, evs []*trail.Event, basis, note 
 			continue
 		}
 		ev := attribute(&f, evs)
+		f = capFinding(f)
 		a := w.newAlert(ev, *r, basis, note)
 		a.Status, a.Severity, a.RuleID, a.Title, a.Finding = StatusFail, f.Severity.String(), f.RuleID, f.Title, &f
 		out = append(out, a)

@@ -397,3 +397,55 @@ func TestAliasAndVersionEventsFromTheEmulator(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// TestHostileRecordStaysInertAndCapped: offline, the statement comes from
+// the record itself. A Sid of 200 KB with terminal escapes, a C1 CSI and a
+// bidi override, and a URL of the same, must come out capped (the Sid
+// would otherwise be repeated in the explanation and the fix) and with
+// nothing a terminal or a reader would interpret, while the alert stays
+// valid and critical.
+func TestHostileRecordStaysInertAndCapped(t *testing.T) {
+	hostile := "bd\x1b[31mRED\x1b[0m\a\r\n\u009b31m\u202e" + strings.Repeat("A", 200000)
+	fn := "arn:aws:lambda:us-east-1:" + acct + ":function:" + backdoor
+	stmt, _ := json.Marshal(map[string]any{"Sid": hostile, "Effect": "Allow", "Principal": "*", "Action": "lambda:InvokeFunction", "Resource": fn})
+	req, _ := json.Marshal(map[string]any{"functionName": backdoor, "statementId": "bd", "action": "lambda:InvokeFunction", "principal": "*"})
+	resp, _ := json.Marshal(map[string]any{"statement": string(stmt)})
+	urlReq, _ := json.Marshal(map[string]any{"functionName": backdoor, "authType": "NONE"})
+	urlResp, _ := json.Marshal(map[string]any{"functionUrl": "https://x/" + hostile, "authType": "NONE"})
+	target := trail.Target{ARN: fn, Kind: "function", Account: acct, Region: region, Name: backdoor}
+	evs := []trail.Event{
+		{ID: "e1", Name: "AddPermission20150331v2", Op: trail.AddPermission, Time: time.Unix(0, 0), Region: region, Account: acct,
+			UserAgent: hostile, Request: req, Response: resp, Targets: []trail.Target{target}},
+		{ID: "e2", Name: "CreateFunctionUrlConfig20211031", Op: trail.CreateFunctionURLConfig, Time: time.Unix(1, 0), Region: region, Account: acct,
+			Request: urlReq, Response: urlResp, Targets: []trail.Target{target}},
+	}
+	var out bytes.Buffer
+	w, got, _ := newWatcher(t, watch.Options{Offline: true, Dedupe: -1, Sinks: []sink.Sink{sink.NewLines(&out)}})
+	w.Handle(context.Background(), trail.Result{Events: evs})
+	critical := false
+	for _, a := range got.all() {
+		if a.Severity == "critical" && a.Finding != nil && strings.HasPrefix(a.Finding.Statement.Sid, "bd\x1b[31m") {
+			critical = true
+		}
+	}
+	if !critical {
+		t.Errorf("want a critical alert on the hostile statement: %+v", got.all())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) < 2 {
+		t.Fatalf("want the statement's and the URL's alerts, got %d lines", len(lines))
+	}
+	for _, l := range lines {
+		if len(l) > 48<<10 {
+			t.Errorf("an alert of %d bytes: strings from the record are not capped", len(l))
+		}
+		for _, bad := range []string{"\x1b", "\a", "\r", "\u009b", "\u202e"} {
+			if strings.Contains(l, bad) {
+				t.Errorf("alert line holds %q raw: %.300s", bad, l)
+			}
+		}
+		if !json.Valid([]byte(l)) {
+			t.Errorf("alert line is not JSON: %.300s", l)
+		}
+	}
+}
