@@ -174,7 +174,10 @@ func resourceOf(r *report.Resource) AlertResource {
 }
 
 // dedupeKey names "the same finding": the resource, the rule, the
-// statement and the class; or, for an unknown, the resource and why.
+// statement and the class; or, for an unknown, the resource and why. A
+// statement is named by its Sid, and by its position only when it has
+// none: removing another statement moves it up the list, and it is still
+// the same finding.
 func (a *Alert) dedupeKey() string {
 	if a.Status == StatusUnknown {
 		return a.Resource.ARN + "\x00unknown\x00" + a.Reason
@@ -183,7 +186,10 @@ func (a *Alert) dedupeKey() string {
 	if f := a.Finding; f != nil {
 		key += "\x00" + f.Exposure
 		if s := f.Statement; s != nil {
-			key += "\x00" + s.Policy + "\x00" + s.Sid + "\x00" + strconv.Itoa(s.Index)
+			key += "\x00" + s.Policy + "\x00" + s.Sid
+			if s.Sid == "" {
+				key += "\x00#" + strconv.Itoa(s.Index)
+			}
 		}
 	}
 	return key

@@ -449,3 +449,37 @@ func TestHostileRecordStaysInertAndCapped(t *testing.T) {
 		}
 	}
 }
+
+// TestRemovingAnotherStatementIsNotANewFinding: two public statements are
+// alerted; removing the first moves the backdoor up the policy's list,
+// and the re-read after the RemovePermission finds it again. It is the
+// same finding (same Sid), so within the window it is not alerted again
+// in the RemovePermission's name.
+func TestRemovingAnotherStatementIsNotANewFinding(t *testing.T) {
+	dir := t.TempDir()
+	_, url := startEmulator(t, emulator.Options{CloudTrailDir: dir})
+	c := attacker(url)
+	ctx := context.Background()
+	if _, err := c.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String(backdoor), StatementId: aws.String("first"),
+		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("*")}); err != nil {
+		t.Fatal(err)
+	}
+	backdoorPermission(t, c)
+	state := t.TempDir() + "/state.json"
+	run := func() []watch.Alert {
+		w, got, _ := newWatcher(t, watch.Options{Reader: reader(t, url), StatePath: state})
+		if err := (&watch.Files{Path: dir}).Run(ctx, func(r trail.Result) { w.Handle(ctx, r) }); err != nil {
+			t.Fatal(err)
+		}
+		return got.all()
+	}
+	if first := run(); len(first) != 2 {
+		t.Fatalf("want the two public statements alerted, got %+v", first)
+	}
+	if _, err := c.RemovePermission(ctx, &lambda.RemovePermissionInput{FunctionName: aws.String(backdoor), StatementId: aws.String("first")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range run() {
+		t.Errorf("re-alerted within the window after %s: %s statement %+v", a.Event.Name, a.RuleID, a.Finding.Statement)
+	}
+}
