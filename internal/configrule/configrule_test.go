@@ -260,3 +260,32 @@ func TestRealTimePath(t *testing.T) {
 		}
 	}
 }
+
+// TestKnownExposureIsNamedBeforeAnUnreadableAlias: a function public
+// through its own policy whose alias cannot be read is NON_COMPLIANT, and
+// the annotation names the public statement first, then what could not be
+// read; "could not be assessed" alone would hide what is known.
+func TestKnownExposureIsNamedBeforeAnUnreadableAlias(t *testing.T) {
+	seed, err := emulator.ParseSeed([]byte(`{"accounts":[{"id":"` + mgmt + `","regions":{"us-east-1":{"functions":[
+	  {"name":"f","policy":{"Version":"2012-10-17","Statement":[{"Sid":"pub","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:us-east-1:` + mgmt + `:function:f"}]},
+	   "aliases":[{"name":"live","policy_error":"AccessDeniedException"}]},
+	  {"name":"g","aliases":[{"name":"live","policy_error":"AccessDeniedException"}]}]}}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, url := start(t, seed)
+	if _, err := handler(t, url, "").HandleConfig(context.Background(), event(t, "scheduled.json")); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]emulator.ConfigEvaluation{}
+	for _, e := range srv.Evaluations() {
+		got[e.ResourceID] = e
+	}
+	if e := got["f"]; e.ComplianceType != "NON_COMPLIANT" || !strings.HasPrefix(e.Annotation, `public via the function, statement "pub"`) ||
+		!strings.Contains(e.Annotation, "alias live could not be assessed") {
+		t.Errorf("f: %s %q", e.ComplianceType, e.Annotation)
+	}
+	if e := got["g"]; e.ComplianceType != "NON_COMPLIANT" || !strings.HasPrefix(e.Annotation, "could not be assessed (alias live)") {
+		t.Errorf("g: %s %q", e.ComplianceType, e.Annotation)
+	}
+}
