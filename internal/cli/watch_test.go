@@ -86,7 +86,7 @@ func TestWatchOfflineFile(t *testing.T) {
 // still alerted, no crash.
 func TestWatchMalformedRecordIsReportedAndSkipped(t *testing.T) {
 	code, out, errOut := runCLI(t, "", "watch", "--cloudtrail", "../trail/testdata/lines.jsonl", "--offline", "--fail-on", "none")
-	if code != exitIncomplete || !strings.Contains(errOut, "skipped ../trail/testdata/lines.jsonl value 2: not JSON") {
+	if code != exitIncomplete || !strings.Contains(errOut, "skipped ../trail/testdata/lines.jsonl line 2: not JSON") {
 		t.Fatalf("exit %d, stderr %s", code, errOut)
 	}
 	for _, a := range alertsOf(t, out) {

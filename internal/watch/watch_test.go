@@ -483,3 +483,31 @@ func TestRemovingAnotherStatementIsNotANewFinding(t *testing.T) {
 		t.Errorf("re-alerted within the window after %s: %s statement %+v", a.Event.Name, a.RuleID, a.Finding.Statement)
 	}
 }
+
+// TestUnreadableFolderIsAProblem: a folder of the trail that cannot be
+// listed is input not read; it is counted as a problem (the exit code says
+// the run was incomplete), not only logged, and the rest is still read.
+func TestUnreadableFolderIsAProblem(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads a folder whatever its mode")
+	}
+	dir := t.TempDir()
+	data, err := os.ReadFile("../trail/testdata/backdoor.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/a.json", data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(dir+"/locked", 0o000); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(dir+"/locked", 0o700) })
+	w, got, _ := newWatcher(t, watch.Options{Offline: true})
+	if err := (&watch.Files{Path: dir}).Run(context.Background(), func(r trail.Result) { w.Handle(context.Background(), r) }); err != nil {
+		t.Fatal(err)
+	}
+	if st := w.Stats(); st.Problems != 1 || len(got.all()) != 1 {
+		t.Errorf("stats %+v, %d alerts: want the locked folder as one problem and the readable file's alert", st, len(got.all()))
+	}
+}
