@@ -171,6 +171,27 @@ func TestWatchStratusBackdoorEndToEnd(t *testing.T) {
 	}
 }
 
+// TestWatchOfflinePublishesToSNS: --offline judges without reading, yet
+// its alerts still go to --sns-topic, through --endpoint-url when given.
+func TestWatchOfflinePublishesToSNS(t *testing.T) {
+	srv, url, _ := watchEstate(t)
+	before := len(srv.Requests())
+	topic := "arn:aws:sns:us-east-1:111122223333:security-alerts"
+	code, out, errOut := runCLI(t, "", "watch", "--cloudtrail", backdoorFixture, "--offline", "--endpoint-url", url,
+		"--sns-topic", topic, "--queue-dir", t.TempDir())
+	if alerts := alertsOf(t, out); code != exitFindings || len(alerts) != 1 || alerts[0].Basis != watch.BasisStatement {
+		t.Fatalf("exit %d, alerts %+v\n%s", code, alerts, errOut)
+	}
+	if pub := srv.Published(); len(pub) != 1 || pub[0].TopicArn != topic {
+		t.Errorf("SNS got %+v\n%s", pub, errOut)
+	}
+	for _, r := range srv.Requests()[before:] {
+		if r.Op != "sns:Publish" {
+			t.Errorf("an offline watch called %s", r.Op)
+		}
+	}
+}
+
 // TestWatchFollow: `watch --follow` started before the change alerts on
 // it, and ends cleanly when interrupted.
 func TestWatchFollow(t *testing.T) {
