@@ -249,6 +249,11 @@ func TestRealTimePath(t *testing.T) {
 	if res.Alerts != 1 || len(pub) != 1 || !strings.Contains(pub[0].Message, `"severity":"critical"`) || !strings.Contains(pub[0].Message, "user/emulator") {
 		t.Fatalf("result %+v, published %+v", res, pub)
 	}
+	// The result (what `config-rule --event` prints) holds the alert
+	// itself, not only a count.
+	if len(res.Raised) != 1 || string(res.Raised[0]) != pub[0].Message {
+		t.Errorf("result raised %s, published %s", res.Raised, pub[0].Message)
+	}
 	var ops []string
 	for op := range srv.Counts() {
 		ops = append(ops, op)
