@@ -511,3 +511,42 @@ func TestUnreadableFolderIsAProblem(t *testing.T) {
 		t.Errorf("stats %+v, %d alerts: want the locked folder as one problem and the readable file's alert", st, len(got.all()))
 	}
 }
+
+// TestBackdoorRemovedBeforeTheReadIsStillAlerted: the attacker adds the
+// backdoor, uses it, and removes it before CloudTrail delivers the record
+// (minutes). The re-read finds a private function; the AddPermission
+// still made it public meanwhile, and that is alerted (judged on the
+// statement, saying so), never silence. A grant still in place is judged
+// with the resource, not twice.
+func TestBackdoorRemovedBeforeTheReadIsStillAlerted(t *testing.T) {
+	dir := t.TempDir()
+	_, url := startEmulator(t, emulator.Options{CloudTrailDir: dir})
+	c := attacker(url)
+	ctx := context.Background()
+	backdoorPermission(t, c)
+	if _, err := c.RemovePermission(ctx, &lambda.RemovePermissionInput{FunctionName: aws.String(backdoor), StatementId: aws.String("backdoor")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String(backdoor), StatementId: aws.String("kept"),
+		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("*")}); err != nil {
+		t.Fatal(err)
+	}
+	w, got, logs := newWatcher(t, watch.Options{Reader: reader(t, url)})
+	if err := (&watch.Files{Path: dir}).Run(ctx, func(r trail.Result) { w.Handle(ctx, r) }); err != nil {
+		t.Fatal(err)
+	}
+	bySid := map[string][]watch.Alert{}
+	for _, a := range got.all() {
+		if a.Finding != nil && a.Finding.Statement != nil {
+			bySid[a.Finding.Statement.Sid] = append(bySid[a.Finding.Statement.Sid], a)
+		}
+	}
+	if b := bySid["backdoor"]; len(b) != 1 || b[0].Severity != "critical" || b[0].Basis != watch.BasisStatement ||
+		!strings.Contains(b[0].BasisNote, "no longer in the resource's policy") || !strings.HasPrefix(b[0].Event.Name, "AddPermission") ||
+		b[0].Actor.ARN != "arn:aws:iam::"+acct+":user/emulator" {
+		t.Errorf("the removed backdoor: %+v\n%s", b, logs)
+	}
+	if k := bySid["kept"]; len(k) != 1 || k[0].Basis != watch.BasisResource {
+		t.Errorf("the grant still in place is judged with the resource, once: %+v", k)
+	}
+}
