@@ -192,12 +192,12 @@ func (w *Watcher) judgeLive(ctx context.Context, arn string, evs []*trail.Event)
 	if read.Gone {
 		w.count(func(s *Stats) { s.Gone++ })
 		w.opt.Logf("%s no longer exists (after %s by %s): nothing to judge", inert(arn), inert(latest.Name), inert(actorName(latest.Actor)))
-		return w.removedGrants(arn, evs, nil)
+		return w.removedGrants(arn, evs, nil, nil)
 	}
 	judged := scan.Assess(read.Resource, scan.Options{Trust: w.opt.Trust, OmitPolicyText: true})
 	alerts := w.alertsFor(&judged, evs, BasisResource, "")
 	if judged.Status != "unknown" {
-		alerts = append(alerts, w.removedGrants(arn, evs, read.Resource.Policy)...)
+		alerts = append(alerts, w.removedGrants(arn, evs, read.Resource.Policy, judged.Findings)...)
 	}
 	return alerts
 }
@@ -208,13 +208,32 @@ const removedNote = "the statement this event added is no longer in the resource
 
 // removedGrants judges, as --offline does, each statement an event added
 // (AddPermission, AddLayerVersionPermission) that the re-read no longer
-// finds: a backdoor added and removed before its record is read — within
-// CloudTrail's delivery delay — exposed the resource all the same, and
-// must not pass in silence.
-func (w *Watcher) removedGrants(arn string, evs []*trail.Event, live *inventory.Policy) []Alert {
+// finds, and each policy a PutResourcePolicy put that is no longer the
+// resource's: a backdoor added and removed before its record is read —
+// within CloudTrail's delivery delay — exposed the resource all the same,
+// and must not pass in silence. Findings the re-read made itself (same
+// rule and statement) are not repeated.
+func (w *Watcher) removedGrants(arn string, evs []*trail.Event, live *inventory.Policy, liveFindings []finding.Finding) []Alert {
 	var sids map[string]bool
 	var out []Alert
 	for _, ev := range evs {
+		if ev.Op == trail.PutResourcePolicy {
+			doc, _ := decode(ev.Request)["policy"].(string)
+			if doc == "" || (live != nil && sameJSON(doc, live.Document)) {
+				continue // still the resource's policy: its own verdict covers it
+			}
+			view := offline(ev, targetOf(ev, arn))
+			if view.res == nil {
+				continue
+			}
+			judged := scan.Assess(view.res, scan.Options{Trust: w.opt.Trust, OmitPolicyText: true})
+			for _, a := range w.alertsFor(&judged, []*trail.Event{ev}, BasisStatement, removedPolicyNote) {
+				if a.Status == StatusFail && !coveredBy(a.Finding, liveFindings) {
+					out = append(out, a)
+				}
+			}
+			continue
+		}
 		if ev.Op != trail.AddPermission && ev.Op != trail.AddLayerVersionPermission {
 			continue
 		}
@@ -240,6 +259,43 @@ func (w *Watcher) removedGrants(arn string, evs []*trail.Event, live *inventory.
 		}
 	}
 	return out
+}
+
+// removedPolicyNote explains an alert on a policy replaced or deleted by
+// the re-read.
+const removedPolicyNote = "the policy this event put is no longer the resource's when it was read again (replaced or deleted, or the resource deleted): " +
+	"the verdict is that policy's, for the time between the event and its replacement; check who called the resource meanwhile."
+
+// coveredBy reports whether the re-read found the same finding (rule and
+// statement) itself.
+func coveredBy(f *finding.Finding, live []finding.Finding) bool {
+	if f == nil {
+		return false
+	}
+	for i := range live {
+		l := &live[i]
+		if l.RuleID != f.RuleID {
+			continue
+		}
+		if (l.Statement == nil) != (f.Statement == nil) {
+			continue
+		}
+		if l.Statement == nil || (l.Statement.Sid == f.Statement.Sid && (f.Statement.Sid != "" || l.Statement.Index == f.Statement.Index)) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameJSON reports whether two JSON documents hold the same value.
+func sameJSON(a, b string) bool {
+	var x, y any
+	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
+		return a == b
+	}
+	xb, _ := json.Marshal(x)
+	yb, _ := json.Marshal(y)
+	return string(xb) == string(yb)
 }
 
 // policySids lists the Sids of a policy's statements (none for no

@@ -550,3 +550,40 @@ func TestBackdoorRemovedBeforeTheReadIsStillAlerted(t *testing.T) {
 		t.Errorf("the grant still in place is judged with the resource, once: %+v", k)
 	}
 }
+
+// TestFullPolicyBackdoorReplacedBeforeTheRead: PutResourcePolicy opens
+// the function to everyone, then DeleteResourcePolicy hides it before the
+// records are read. The public policy is alerted on its own; a policy
+// still in place (the locked-down one) is judged with the resource only.
+func TestFullPolicyBackdoorReplacedBeforeTheRead(t *testing.T) {
+	dir := t.TempDir()
+	_, url := startEmulator(t, emulator.Options{CloudTrailDir: dir})
+	c := attacker(url)
+	ctx := context.Background()
+	fn := "arn:aws:lambda:us-east-1:" + acct + ":function:" + backdoor
+	open := `{"Version":"2012-10-17","Statement":[{"Sid":"all","Effect":"Allow","Principal":"*","Action":"lambda:*","Resource":"` + fn + `"}]}`
+	if _, err := c.PutResourcePolicy(ctx, &lambda.PutResourcePolicyInput{ResourceArn: aws.String(fn), Policy: aws.String(open)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeleteResourcePolicy(ctx, &lambda.DeleteResourcePolicyInput{ResourceArn: aws.String(fn)}); err != nil {
+		t.Fatal(err)
+	}
+	locked := "arn:aws:lambda:us-east-1:" + acct + ":function:locked-down"
+	kept := `{"Version":"2012-10-17","Statement":[{"Sid":"org","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction","Resource":"` + locked +
+		`","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc123def4"}}}]}`
+	if _, err := c.PutResourcePolicy(ctx, &lambda.PutResourcePolicyInput{ResourceArn: aws.String(locked), Policy: aws.String(kept)}); err != nil {
+		t.Fatal(err)
+	}
+	w, got, logs := newWatcher(t, watch.Options{Reader: reader(t, url)})
+	if err := (&watch.Files{Path: dir}).Run(ctx, func(r trail.Result) { w.Handle(ctx, r) }); err != nil {
+		t.Fatal(err)
+	}
+	alerts := got.all()
+	if len(alerts) != 1 {
+		t.Fatalf("want one alert, on the deleted public policy: %+v\n%s", alerts, logs)
+	}
+	if a := alerts[0]; a.Severity != "critical" || a.Basis != watch.BasisStatement || a.Resource.ARN != fn ||
+		!strings.HasPrefix(a.Event.Name, "PutResourcePolicy") || !strings.Contains(a.BasisNote, "no longer the resource's") {
+		t.Errorf("alert %+v", a)
+	}
+}
