@@ -294,3 +294,32 @@ func TestKnownExposureIsNamedBeforeAnUnreadableAlias(t *testing.T) {
 		t.Errorf("g: %s %q", e.ComplianceType, e.Annotation)
 	}
 }
+
+// TestUnlistableAliasesAreNonCompliant: aliases that cannot be listed
+// leave their policies unread: NON_COMPLIANT, saying so in plain words.
+func TestUnlistableAliasesAreNonCompliant(t *testing.T) {
+	seed, err := demo.Seed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	faults, err := emulator.ParseFaults("ListAliases:denied=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := emulator.New(seed, emulator.Options{Faults: faults, FaultSeed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	if _, err := handler(t, url, "").HandleConfig(context.Background(), event(t, "change-lab-results.json")); err != nil {
+		t.Fatal(err)
+	}
+	evs := srv.Evaluations()
+	if len(evs) != 1 || evs[0].ComplianceType != "NON_COMPLIANT" || !strings.HasPrefix(evs[0].Annotation, "could not be assessed (its aliases): ") {
+		t.Errorf("Config received %+v", evs)
+	}
+}

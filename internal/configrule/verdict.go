@@ -145,6 +145,8 @@ func where(arn string) string {
 	switch {
 	case err != nil:
 		return arn
+	case la.Qualifier == "*" && la.Kind == inventory.KindAlias:
+		return "its aliases"
 	case la.Qualifier == "*":
 		return "its " + string(la.Kind) + "s"
 	case la.Kind == inventory.KindAlias:
