@@ -100,8 +100,10 @@ func (f *watchFlags) validate(e *env) (*watchPlan, error) {
 		return nil, usagef("--cloudtrail and --lookup are exclusive: read files or poll LookupEvents, not both")
 	case f.lookup && f.offline:
 		return nil, usagef("--lookup calls AWS (cloudtrail:LookupEvents); it cannot be combined with --offline")
-	case f.offline && (f.profile != "" || f.endpointURL != ""):
-		return nil, usagef("--offline makes no AWS calls; drop --profile and --endpoint-url")
+	case f.offline && (f.profile != "" || f.endpointURL != "") && f.snsTopic == "":
+		// With --sns-topic they say where the alerts are published, the
+		// one AWS call an offline watch makes.
+		return nil, usagef("--offline makes no AWS calls (but the --sns-topic Publish); drop --profile and --endpoint-url")
 	}
 	if f.cloudtrail != "" && f.cloudtrail != "-" {
 		if _, err := os.Stat(f.cloudtrail); err != nil {

@@ -86,7 +86,7 @@ func TestWatchOfflineFile(t *testing.T) {
 // still alerted, no crash.
 func TestWatchMalformedRecordIsReportedAndSkipped(t *testing.T) {
 	code, out, errOut := runCLI(t, "", "watch", "--cloudtrail", "../trail/testdata/lines.jsonl", "--offline", "--fail-on", "none")
-	if code != exitIncomplete || !strings.Contains(errOut, "skipped ../trail/testdata/lines.jsonl value 2: not JSON") {
+	if code != exitIncomplete || !strings.Contains(errOut, "skipped ../trail/testdata/lines.jsonl line 2: not JSON") {
 		t.Fatalf("exit %d, stderr %s", code, errOut)
 	}
 	for _, a := range alertsOf(t, out) {
@@ -167,6 +167,27 @@ func TestWatchStratusBackdoorEndToEnd(t *testing.T) {
 	for _, r := range srv.Requests()[before:] {
 		if !(strings.HasPrefix(r.Op, "Get") || strings.HasPrefix(r.Op, "List") || r.Op == "sns:Publish") {
 			t.Errorf("watch called %s: only reads (and publishing the alert) are allowed", r.Op)
+		}
+	}
+}
+
+// TestWatchOfflinePublishesToSNS: --offline judges without reading, yet
+// its alerts still go to --sns-topic, through --endpoint-url when given.
+func TestWatchOfflinePublishesToSNS(t *testing.T) {
+	srv, url, _ := watchEstate(t)
+	before := len(srv.Requests())
+	topic := "arn:aws:sns:us-east-1:111122223333:security-alerts"
+	code, out, errOut := runCLI(t, "", "watch", "--cloudtrail", backdoorFixture, "--offline", "--endpoint-url", url,
+		"--sns-topic", topic, "--queue-dir", t.TempDir())
+	if alerts := alertsOf(t, out); code != exitFindings || len(alerts) != 1 || alerts[0].Basis != watch.BasisStatement {
+		t.Fatalf("exit %d, alerts %+v\n%s", code, alerts, errOut)
+	}
+	if pub := srv.Published(); len(pub) != 1 || pub[0].TopicArn != topic {
+		t.Errorf("SNS got %+v\n%s", pub, errOut)
+	}
+	for _, r := range srv.Requests()[before:] {
+		if r.Op != "sns:Publish" {
+			t.Errorf("an offline watch called %s", r.Op)
 		}
 	}
 }

@@ -111,8 +111,10 @@ type Result struct {
 	Evaluations []Evaluation `json:"evaluations"`
 	// Batches is the number of PutEvaluations calls made.
 	Batches int `json:"batches"`
-	// Alerts counts the real-time path's alerts.
-	Alerts int `json:"alerts,omitempty"`
+	// Alerts counts the real-time path's alerts; Raised holds them (the
+	// alert documents of `lambdawarden watch`).
+	Alerts int               `json:"alerts,omitempty"`
+	Raised []json.RawMessage `json:"raised,omitempty"`
 	// Errors lists what could not be read beyond single functions.
 	Errors []string `json:"errors,omitempty"`
 }
@@ -332,15 +334,19 @@ func (h *Handler) realTime(ctx context.Context, raw json.RawMessage) (*Result, e
 	}
 	w.Handle(ctx, parsed)
 	st := w.Stats()
-	res := &Result{MessageType: "AWS API Call via CloudTrail", Evaluations: []Evaluation{}, Alerts: count.n}
+	res := &Result{MessageType: "AWS API Call via CloudTrail", Evaluations: []Evaluation{}, Alerts: len(count.raised), Raised: count.raised}
 	if st.SinkErrors > 0 {
 		return res, fmt.Errorf("%d alert(s) could not be published", st.SinkErrors)
 	}
 	return res, nil
 }
 
-type countingSink struct{ n int }
+// countingSink keeps the alerts raised, for the invocation's result.
+type countingSink struct{ raised []json.RawMessage }
 
-func (c *countingSink) Name() string                             { return "count" }
-func (c *countingSink) Send(context.Context, sink.Message) error { c.n++; return nil }
-func (c *countingSink) Close(context.Context) error              { return nil }
+func (c *countingSink) Name() string { return "result" }
+func (c *countingSink) Send(_ context.Context, m sink.Message) error {
+	c.raised = append(c.raised, json.RawMessage(m.Body))
+	return nil
+}
+func (c *countingSink) Close(context.Context) error { return nil }

@@ -249,6 +249,11 @@ func TestRealTimePath(t *testing.T) {
 	if res.Alerts != 1 || len(pub) != 1 || !strings.Contains(pub[0].Message, `"severity":"critical"`) || !strings.Contains(pub[0].Message, "user/emulator") {
 		t.Fatalf("result %+v, published %+v", res, pub)
 	}
+	// The result (what `config-rule --event` prints) holds the alert
+	// itself, not only a count.
+	if len(res.Raised) != 1 || string(res.Raised[0]) != pub[0].Message {
+		t.Errorf("result raised %s, published %s", res.Raised, pub[0].Message)
+	}
 	var ops []string
 	for op := range srv.Counts() {
 		ops = append(ops, op)
@@ -258,5 +263,63 @@ func TestRealTimePath(t *testing.T) {
 		if !(strings.HasPrefix(op, "Get") || op == "AddPermission" || op == "sns:Publish") {
 			t.Errorf("the real-time path called %s", op)
 		}
+	}
+}
+
+// TestKnownExposureIsNamedBeforeAnUnreadableAlias: a function public
+// through its own policy whose alias cannot be read is NON_COMPLIANT, and
+// the annotation names the public statement first, then what could not be
+// read; "could not be assessed" alone would hide what is known.
+func TestKnownExposureIsNamedBeforeAnUnreadableAlias(t *testing.T) {
+	seed, err := emulator.ParseSeed([]byte(`{"accounts":[{"id":"` + mgmt + `","regions":{"us-east-1":{"functions":[
+	  {"name":"f","policy":{"Version":"2012-10-17","Statement":[{"Sid":"pub","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:us-east-1:` + mgmt + `:function:f"}]},
+	   "aliases":[{"name":"live","policy_error":"AccessDeniedException"}]},
+	  {"name":"g","aliases":[{"name":"live","policy_error":"AccessDeniedException"}]}]}}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, url := start(t, seed)
+	if _, err := handler(t, url, "").HandleConfig(context.Background(), event(t, "scheduled.json")); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]emulator.ConfigEvaluation{}
+	for _, e := range srv.Evaluations() {
+		got[e.ResourceID] = e
+	}
+	if e := got["f"]; e.ComplianceType != "NON_COMPLIANT" || !strings.HasPrefix(e.Annotation, `public via the function, statement "pub"`) ||
+		!strings.Contains(e.Annotation, "alias live could not be assessed") {
+		t.Errorf("f: %s %q", e.ComplianceType, e.Annotation)
+	}
+	if e := got["g"]; e.ComplianceType != "NON_COMPLIANT" || !strings.HasPrefix(e.Annotation, "could not be assessed (alias live)") {
+		t.Errorf("g: %s %q", e.ComplianceType, e.Annotation)
+	}
+}
+
+// TestUnlistableAliasesAreNonCompliant: aliases that cannot be listed
+// leave their policies unread: NON_COMPLIANT, saying so in plain words.
+func TestUnlistableAliasesAreNonCompliant(t *testing.T) {
+	seed, err := demo.Seed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	faults, err := emulator.ParseFaults("ListAliases:denied=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := emulator.New(seed, emulator.Options{Faults: faults, FaultSeed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	if _, err := handler(t, url, "").HandleConfig(context.Background(), event(t, "change-lab-results.json")); err != nil {
+		t.Fatal(err)
+	}
+	evs := srv.Evaluations()
+	if len(evs) != 1 || evs[0].ComplianceType != "NON_COMPLIANT" || !strings.HasPrefix(evs[0].Annotation, "could not be assessed (its aliases): ") {
+		t.Errorf("Config received %+v", evs)
 	}
 }

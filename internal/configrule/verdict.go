@@ -85,14 +85,19 @@ func ParseParameters(raw string) (Parameters, error) {
 // verdict is one function's compliance over its resources (function,
 // aliases, versions): NON_COMPLIANT when one could not be assessed or has
 // a finding at or above the threshold, with an annotation naming the
-// resource, statement and class of the worst.
+// resource, statement and class of the worst. A finding that was read
+// comes first in the annotation: "could not be assessed" on a function
+// that is public through another of its resources would hide what is
+// known.
 func verdict(resources []report.Resource, p Parameters) (string, string) {
 	if len(resources) == 0 {
 		return NonCompliant, "could not be assessed: nothing was read"
 	}
-	for _, r := range resources {
-		if r.Status == "unknown" {
-			return NonCompliant, clip("could not be assessed (" + where(r.ARN) + "): " + r.UnknownReason)
+	var unknown *report.Resource
+	for i := range resources {
+		if resources[i].Status == "unknown" {
+			unknown = &resources[i]
+			break
 		}
 	}
 	var worst *finding.Finding
@@ -107,6 +112,9 @@ func verdict(resources []report.Resource, p Parameters) (string, string) {
 				worst, at = f, where(r.ARN)
 			}
 		}
+	}
+	if worst == nil && unknown != nil {
+		return NonCompliant, clip("could not be assessed (" + where(unknown.ARN) + "): " + unknown.UnknownReason)
 	}
 	if worst == nil {
 		n := len(resources)
@@ -123,7 +131,11 @@ func verdict(resources []report.Resource, p Parameters) (string, string) {
 			stmt += " of the function's policy"
 		}
 	}
-	return NonCompliant, clip(fmt.Sprintf("%s via %s%s: %s (%s)", class, at, stmt, worst.RuleID, worst.Severity))
+	note := fmt.Sprintf("%s via %s%s: %s (%s)", class, at, stmt, worst.RuleID, worst.Severity)
+	if unknown != nil {
+		note += "; " + where(unknown.ARN) + " could not be assessed: " + unknown.UnknownReason
+	}
+	return NonCompliant, clip(note)
 }
 
 // where names a resource within its function: "the function", "alias
@@ -133,6 +145,8 @@ func where(arn string) string {
 	switch {
 	case err != nil:
 		return arn
+	case la.Qualifier == "*" && la.Kind == inventory.KindAlias:
+		return "its aliases"
 	case la.Qualifier == "*":
 		return "its " + string(la.Kind) + "s"
 	case la.Kind == inventory.KindAlias:

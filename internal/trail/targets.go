@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -192,15 +193,34 @@ func qualify(t Target, q string) Target {
 	return t
 }
 
+// The names Lambda accepts (API_AddPermission, API_CreateAlias,
+// API_AddLayerVersionPermission): a function name is at most 64 letters,
+// digits, hyphens or underscores, an alias or version qualifier at most
+// 128, a layer name at most 140; an account id is 12 digits. A record
+// naming anything else was not written by Lambda, and its name would
+// otherwise be repeated, uncapped, in every alert and every call.
+var (
+	reFunctionName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	reQualifier    = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+	reLayerName    = regexp.MustCompile(`^[A-Za-z0-9_-]{1,140}$`)
+	reAccount      = regexp.MustCompile(`^[0-9]{12}$`)
+	reRegion       = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
+)
+
 // check makes sure the target is an ARN the rest of lambdawarden reads
-// back the same way.
+// back the same way, naming a resource Lambda could have.
 func check(t Target) (Target, error) {
 	la, err := inventory.ParseLambdaARN(t.ARN)
 	if err != nil {
-		return Target{}, err
+		return Target{}, fmt.Errorf("%q: %v", clip(t.ARN), clip(err.Error()))
 	}
-	if la.Account == "" || la.Region == "" || la.Name == "" || strings.ContainsAny(t.ARN, " \t\r\n") {
-		return Target{}, fmt.Errorf("%q does not name a resource", clip(t.ARN))
+	name := reFunctionName
+	if la.Kind == inventory.KindLayerVersion {
+		name = reLayerName
+	}
+	if !reAccount.MatchString(la.Account) || !reRegion.MatchString(la.Region) || !name.MatchString(la.Name) ||
+		(la.Qualifier != "" && !reQualifier.MatchString(la.Qualifier)) {
+		return Target{}, fmt.Errorf("%q does not name a Lambda resource (a name of letters, digits, - and _ in a 12-digit account and a Region)", clip(t.ARN))
 	}
 	return t, nil
 }

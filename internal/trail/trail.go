@@ -161,8 +161,14 @@ var gzipMagic = []byte{0x1f, 0x8b}
 // Parse reads one input, named where in messages: a log file
 // {"Records":[...]} (gzip or not), an EventBridge event, a record, several
 // of these one after another (one per line), a JSON array of them, or
-// LookupEvents output ({"Events":[{"CloudTrailEvent":"..."}]}).
-func Parse(where string, data []byte) Result {
+// LookupEvents output ({"Events":[{"CloudTrailEvent":"..."}]}). Each value
+// is named by the line it starts on ("file line 3", "file line 1 record
+// 2"; lines of the decompressed text), so a problem can be found.
+func Parse(where string, data []byte) Result { return ParseFrom(where, 1, data) }
+
+// ParseFrom is Parse for input whose first line is line first of where
+// (a chunk of a followed file).
+func ParseFrom(where string, first int, data []byte) Result {
 	if bytes.HasPrefix(data, gzipMagic) {
 		zr, err := gzip.NewReader(bytes.NewReader(data))
 		if err != nil {
@@ -178,7 +184,13 @@ func Parse(where string, data []byte) Result {
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	var out Result
-	n := 0
+	// line is the line data[counted] is on.
+	line, counted := first, 0
+	lineAt := func(off int) int {
+		line += bytes.Count(data[counted:off], []byte{'\n'})
+		counted = off
+		return line
+	}
 	failing := false // the last value could not be read either
 	for off := 0; off < len(data); {
 		dec := json.NewDecoder(bytes.NewReader(data[off:]))
@@ -194,14 +206,13 @@ func Parse(where string, data []byte) Result {
 				// Report, then carry on at the line after the one the bad
 				// value began on: one bad line of a JSON-lines file must
 				// not hide the rest. Garbage spanning lines is one problem.
-				if !failing && len(out.Problems) < maxProblems {
-					n++
-					out.Problems = append(out.Problems, Problem{fmt.Sprintf("%s value %d", where, n), "not JSON: " + err.Error()})
-				}
-				failing = true
 				for start < len(data) && isSpace(data[start]) {
 					start++
 				}
+				if !failing && len(out.Problems) < maxProblems {
+					out.Problems = append(out.Problems, Problem{fmt.Sprintf("%s line %d", where, lineAt(start)), "not JSON: " + err.Error()})
+				}
+				failing = true
 				next := bytes.IndexByte(data[start:], '\n')
 				if next < 0 {
 					return out
@@ -210,8 +221,10 @@ func Parse(where string, data []byte) Result {
 				break
 			}
 			failing = false
-			n++
-			out.add(parseValue(fmt.Sprintf("%s value %d", where, n), v))
+			for start < len(data) && isSpace(data[start]) {
+				start++
+			}
+			out.add(parseValue(fmt.Sprintf("%s line %d", where, lineAt(start)), v))
 			if len(out.Problems) > maxProblems {
 				out.Problems = out.Problems[:maxProblems]
 			}
@@ -257,6 +270,11 @@ func parseValue(where string, v json.RawMessage) Result {
 		return parseRecord(where+" (EventBridge)", probe["detail"], env)
 	case probe["Events"] != nil:
 		return parseLookup(where, probe["Events"])
+	case probe["digestStartTime"] != nil && probe["logFiles"] != nil:
+		// A CloudTrail digest file (log file integrity validation,
+		// AWSLogs/ACCOUNT/CloudTrail-Digest/...): it lists log files and
+		// holds no records. A synced trail bucket has one per hour.
+		return Result{}
 	}
 	return parseRecord(where, v, envelope{})
 }
@@ -380,7 +398,11 @@ func parseRecord(where string, raw json.RawMessage, env envelope) Result {
 	}
 	target, err := targetOf(&ev)
 	if err != nil {
-		return Result{Problems: []Problem{{where, fmt.Sprintf("%s (event %s): %v", r.EventName, clip(ev.ID), err)}}}
+		what := r.EventName
+		if ev.ID != "" {
+			what += " (event " + clip(ev.ID) + ")"
+		}
+		return Result{Problems: []Problem{{where, fmt.Sprintf("%s: %v", what, err)}}}
 	}
 	ev.Targets = append(ev.Targets, target)
 	return Result{Events: []Event{ev}}

@@ -69,7 +69,7 @@ func TestBackdoorLogFile(t *testing.T) {
 			}
 			if ev.Name != "AddPermission20150331v2" || ev.ID != "5f1b9c02-6a3d-4c7e-8f0a-2b9d4e6c1a77" || ev.SourceIP != "203.0.113.7" ||
 				!strings.HasPrefix(ev.UserAgent, "stratus-red-team_") || !ev.Time.Equal(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)) ||
-				ev.Account != "111122223333" || ev.Region != "us-east-1" || ev.Where != "backdoor.json value 1 record 1" {
+				ev.Account != "111122223333" || ev.Region != "us-east-1" || ev.Where != "backdoor.json line 1 record 1" {
 				t.Errorf("event %+v", ev)
 			}
 			var resp struct{ Statement string }
@@ -116,7 +116,7 @@ func TestEventBridgeEnvelope(t *testing.T) {
 	if got := targets(res.Events); got[0] != "UpdateFunctionUrlConfig alias arn:aws:lambda:us-west-2:222233334444:function:reports:prod" {
 		t.Errorf("target %v", got)
 	}
-	if ev.Actor.SessionIssuer != "arn:aws:iam::222233334444:role/Ops" || ev.Where != "eventbridge.json value 1 (EventBridge)" {
+	if ev.Actor.SessionIssuer != "arn:aws:iam::222233334444:role/Ops" || ev.Where != "eventbridge.json line 1 (EventBridge)" {
 		t.Errorf("event %+v", ev)
 	}
 }
@@ -137,7 +137,7 @@ func TestMalformedRecordsAreReportedAndSkipped(t *testing.T) {
 	for _, p := range res.Problems {
 		probs = append(probs, p.String())
 	}
-	if len(probs) != 3 || !strings.Contains(probs[0], "value 2: not JSON") || !strings.Contains(probs[1], "eventTime \"yesterday\"") ||
+	if len(probs) != 3 || !strings.Contains(probs[0], "lines.jsonl line 2: not JSON") || !strings.Contains(probs[1], "eventTime \"yesterday\"") ||
 		!strings.Contains(probs[2], "functionName is missing") {
 		t.Errorf("problems:\n%s", strings.Join(probs, "\n"))
 	}
@@ -210,6 +210,16 @@ func TestFunctionNameFormats(t *testing.T) {
 		{"f:prod", "dev", "", ""},
 		{"a:b:c:d:e", "", "", ""},
 		{"arn:aws:lambda:us-east-1:111122223333:layer:l:1", "", "", ""},
+		// Names Lambda would refuse: a record naming them was not written
+		// by Lambda, and the name must not reach alerts uncapped.
+		{strings.Repeat("a", 64), "", base[:len(base)-1] + strings.Repeat("a", 64), inventory.KindFunction},
+		{strings.Repeat("a", 65), "", "", ""},
+		{strings.Repeat("a", 100000), "", "", ""},
+		{"f\x1b[31m", "", "", ""},
+		{"f", "prod\u202e", "", ""},
+		{"f", strings.Repeat("q", 129), "", ""},
+		{"12:function:f", "", "", ""},
+		{"arn:aws:lambda:us-east-1\n:111122223333:function:f", "", "", ""},
 	} {
 		rec := map[string]any{"eventName": "AddPermission20150331v2", "eventSource": "lambda.amazonaws.com", "eventTime": "2026-12-01T00:00:00Z",
 			"awsRegion": "us-east-1", "recipientAccountId": "111122223333",
@@ -242,5 +252,57 @@ func TestPackageIsPure(t *testing.T) {
 		if strings.HasPrefix(imp, "github.com/aws/") || strings.HasPrefix(imp, "net") || imp == "os" || imp == "os/exec" || imp == "database/sql" {
 			t.Errorf("trail imports %s; it must stay pure", imp)
 		}
+	}
+}
+
+// TestProblemsNameTheirLine: in a file of one record per line with blank
+// lines, a broken record is named by its line, not by its rank among the
+// values, and so are the good records around it (also in a followed
+// file's later chunk).
+func TestProblemsNameTheirLine(t *testing.T) {
+	var file struct{ Records []json.RawMessage }
+	if err := json.Unmarshal(fixture(t, "backdoor.json"), &file); err != nil {
+		t.Fatal(err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, file.Records[0]); err != nil {
+		t.Fatal(err)
+	}
+	rec := compact.String()
+	data := []byte("\n\n" + rec + "\n\n{\"eventName\": broken\n" + rec + "\n")
+	res := trail.Parse("x.jsonl", data)
+	if len(res.Problems) != 1 || res.Problems[0].Where != "x.jsonl line 5" {
+		t.Errorf("problems %+v, want one on x.jsonl line 5", res.Problems)
+	}
+	if len(res.Events) != 2 || res.Events[0].Where != "x.jsonl line 3" || res.Events[1].Where != "x.jsonl line 6" {
+		t.Errorf("events at %v", wheres(res.Events))
+	}
+	if res := trail.ParseFrom("x.jsonl", 40, []byte(rec)); len(res.Events) != 1 || res.Events[0].Where != "x.jsonl line 40" {
+		t.Errorf("ParseFrom: %v %v", wheres(res.Events), res.Problems)
+	}
+}
+
+func wheres(evs []trail.Event) []string {
+	var out []string
+	for _, e := range evs {
+		out = append(out, e.Where)
+	}
+	return out
+}
+
+// TestDigestFilesAreNotProblems: a synced trail bucket holds the digest
+// files of log file integrity validation next to the logs
+// (AWSLogs/ACCOUNT/CloudTrail-Digest/...). They hold no records; reading
+// the bucket's folder must not report each one as unreadable.
+func TestDigestFilesAreNotProblems(t *testing.T) {
+	digest := []byte(`{"awsAccountId":"111122223333","digestStartTime":"2026-12-01T09:00:00Z","digestEndTime":"2026-12-01T10:00:00Z",
+	  "digestS3Bucket":"trail","digestS3Object":"AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/12/01/x.json.gz",
+	  "digestPublicKeyFingerprint":"abc","digestSignatureAlgorithm":"SHA256withRSA","newestEventTime":"2026-12-01T09:59:00Z",
+	  "oldestEventTime":"2026-12-01T09:00:00Z","previousDigestS3Bucket":null,"previousDigestS3Object":null,
+	  "previousDigestHashValue":null,"previousDigestHashAlgorithm":null,"previousDigestSignature":null,
+	  "logFiles":[{"s3Bucket":"trail","s3Object":"AWSLogs/111122223333/CloudTrail/us-east-1/2026/12/01/y.json.gz",
+	    "hashValue":"00","hashAlgorithm":"SHA-256","newestEventTime":"2026-12-01T09:59:00Z","oldestEventTime":"2026-12-01T09:00:00Z"}]}`)
+	if res := trail.Parse("digest.json.gz", gz(t, digest)); len(res.Problems) != 0 || len(res.Events) != 0 {
+		t.Errorf("a digest file: %+v", res)
 	}
 }

@@ -5,9 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/lambdawarden/lambdawarden/internal/finding"
@@ -104,18 +107,23 @@ type AlertActor struct {
 // Caps on what an alert repeats from a record: strings from AWS or from
 // files are data, kept short and escaped wherever they are shown.
 const (
-	maxField   = 1024
-	maxRequest = 16 << 10
+	maxField       = 1024
+	maxExplanation = 4096
+	maxActions     = 64
+	maxRequest     = 16 << 10
 )
 
 // inert caps a string from outside and makes it valid UTF-8; JSON
 // encoding escapes the rest.
-func inert(s string) string {
+func inert(s string) string { return inertN(s, maxField) }
+
+// inertN is inert with a cap of n bytes.
+func inertN(s string, n int) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
-	if len(s) > maxField {
-		cut := maxField
+	if len(s) > n {
+		cut := n
 		for cut > 0 && !utf8.RuneStart(s[cut]) {
 			cut--
 		}
@@ -154,12 +162,22 @@ func eventOf(ev *trail.Event) (AlertEvent, AlertActor) {
 }
 
 func resourceOf(r *report.Resource) AlertResource {
-	return AlertResource{ARN: r.ARN, Kind: r.Kind, Account: r.Account, Region: r.Region, Status: r.Status, Exposure: r.Exposure,
-		UnknownReason: inert(r.UnknownReason), FunctionURL: r.FunctionURL}
+	out := AlertResource{ARN: inert(r.ARN), Kind: r.Kind, Account: inert(r.Account), Region: inert(r.Region), Status: r.Status, Exposure: r.Exposure,
+		UnknownReason: inert(r.UnknownReason)}
+	if u := r.FunctionURL; u != nil {
+		// Offline, the URL and auth type are the record's own strings.
+		c := *u
+		c.URL, c.AuthType = inert(c.URL), inert(c.AuthType)
+		out.FunctionURL = &c
+	}
+	return out
 }
 
 // dedupeKey names "the same finding": the resource, the rule, the
-// statement and the class; or, for an unknown, the resource and why.
+// statement and the class; or, for an unknown, the resource and why. A
+// statement is named by its Sid, and by its position only when it has
+// none: removing another statement moves it up the list, and it is still
+// the same finding.
 func (a *Alert) dedupeKey() string {
 	if a.Status == StatusUnknown {
 		return a.Resource.ARN + "\x00unknown\x00" + a.Reason
@@ -168,7 +186,10 @@ func (a *Alert) dedupeKey() string {
 	if f := a.Finding; f != nil {
 		key += "\x00" + f.Exposure
 		if s := f.Statement; s != nil {
-			key += "\x00" + s.Policy + "\x00" + s.Sid + "\x00" + strconv.Itoa(s.Index)
+			key += "\x00" + s.Policy + "\x00" + s.Sid
+			if s.Sid == "" {
+				key += "\x00#" + strconv.Itoa(s.Index)
+			}
 		}
 	}
 	return key
@@ -203,5 +224,73 @@ func (a *Alert) message() (sink.Message, error) {
 	if err != nil {
 		return sink.Message{}, err
 	}
-	return sink.Message{ID: a.ID, Subject: a.subject(), Body: body}, nil
+	return sink.Message{ID: a.ID, Subject: a.subject(), Body: escapeInvisible(body)}, nil
+}
+
+// escapeInvisible writes every control and format character beyond ASCII
+// (C1 controls such as U+009B, which some terminals read as CSI; bidi
+// overrides such as U+202E, which reorder what a reader sees) as a \u
+// escape. encoding/json escapes only the ASCII controls; these can occur
+// only inside strings, so the escaped document decodes to the same value.
+func escapeInvisible(body []byte) []byte {
+	var out []byte
+	for i := 0; i < len(body); {
+		r, n := utf8.DecodeRune(body[i:])
+		if r < utf8.RuneSelf || !(unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r)) {
+			if out != nil {
+				out = append(out, body[i:i+n]...)
+			}
+			i += n
+			continue
+		}
+		if out == nil {
+			out = append(make([]byte, 0, len(body)+16), body[:i]...)
+		}
+		if r > 0xFFFF {
+			r1, r2 := utf16.EncodeRune(r)
+			out = fmt.Appendf(out, "\\u%04x\\u%04x", r1, r2)
+		} else {
+			out = fmt.Appendf(out, "\\u%04x", r)
+		}
+		i += n
+	}
+	if out == nil {
+		return body
+	}
+	return out
+}
+
+// capFinding keeps what a finding repeats from a policy short: offline,
+// the statement comes from the record itself, and a Sid of megabytes
+// would be repeated in the explanation and the fix. A command too long to
+// keep whole is left out (a cut command could run as another one).
+func capFinding(f finding.Finding) finding.Finding {
+	if f.Statement != nil {
+		st := *f.Statement
+		st.Sid, st.Policy = inert(st.Sid), inert(st.Policy)
+		f.Statement = &st
+	}
+	f.Explanation = inertN(f.Explanation, maxExplanation)
+	f.Note = inertN(f.Note, maxExplanation)
+	f.Remediation.Text = inertN(f.Remediation.Text, maxExplanation)
+	var cmds []string
+	dropped := 0
+	for _, c := range f.Remediation.Commands {
+		if len(c) > maxField || !utf8.ValidString(c) {
+			dropped++
+			continue
+		}
+		cmds = append(cmds, c)
+	}
+	if dropped > 0 {
+		f.Remediation.Text += fmt.Sprintf(" (%d command(s) left out: longer than %d bytes; run scan for them)", dropped, maxField)
+	}
+	f.Remediation.Commands = cmds
+	if len(f.Actions) > maxActions {
+		f.Actions = append(f.Actions[:maxActions:maxActions], fmt.Sprintf("… %d more", len(f.Actions)-maxActions))
+	}
+	for i := range f.Actions {
+		f.Actions[i] = inert(f.Actions[i])
+	}
+	return f
 }

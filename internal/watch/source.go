@@ -99,12 +99,22 @@ func (f *Files) Run(ctx context.Context, emit Emit) error {
 // event that made it.
 func (f *Files) scan(ctx context.Context, emit Emit) error {
 	var paths []string
+	var batch trail.Result
 	err := filepath.WalkDir(f.Path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if p == f.Path {
 				return err
 			}
-			f.Logf("cannot read %s: %v", p, err)
+			// A folder that cannot be listed is input not read: a
+			// problem (exit 3), not only a line on stderr; once, not
+			// at every poll.
+			if !f.seen[p] {
+				f.seen[p] = true
+				batch.Problems = append(batch.Problems, trail.Problem{Where: p, Err: "cannot read: " + err.Error()})
+			}
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
 			return nil
 		}
 		if !d.IsDir() && trailFile(d.Name()) && !f.seen[p] {
@@ -116,7 +126,6 @@ func (f *Files) scan(ctx context.Context, emit Emit) error {
 		return err
 	}
 	sort.Strings(paths)
-	var batch trail.Result
 	defer func() {
 		if len(batch.Events)+len(batch.Failed)+len(batch.Problems)+batch.Ignored > 0 {
 			sort.SliceStable(batch.Events, func(i, j int) bool { return batch.Events[i].Time.Before(batch.Events[j].Time) })
@@ -189,7 +198,7 @@ func (f *Files) tail(ctx context.Context, emit Emit) error {
 			for _, l := range bytes.Split(buf[:end], []byte{'\n'}) {
 				line++
 				if len(bytes.TrimSpace(l)) > 0 {
-					emit(trail.Parse(fmt.Sprintf("%s line %d", f.Path, line), l))
+					emit(trail.ParseFrom(f.Path, line, l))
 				}
 			}
 			partial = append([]byte(nil), buf[end+1:]...)
@@ -231,7 +240,7 @@ func (s *Stream) Run(ctx context.Context, emit Emit) error {
 	for n := 1; ctx.Err() == nil; n++ {
 		l, err := br.ReadBytes('\n')
 		if len(bytes.TrimSpace(l)) > 0 {
-			emit(trail.Parse(fmt.Sprintf("%s line %d", s.Name, n), l))
+			emit(trail.ParseFrom(s.Name, n, l))
 		}
 		if errors.Is(err, io.EOF) {
 			return nil

@@ -12,6 +12,7 @@ package watch
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"sync"
@@ -19,6 +20,7 @@ import (
 
 	awscollect "github.com/lambdawarden/lambdawarden/internal/collect/aws"
 	"github.com/lambdawarden/lambdawarden/internal/finding"
+	"github.com/lambdawarden/lambdawarden/internal/inventory"
 	"github.com/lambdawarden/lambdawarden/internal/report"
 	"github.com/lambdawarden/lambdawarden/internal/rules"
 	"github.com/lambdawarden/lambdawarden/internal/scan"
@@ -190,10 +192,139 @@ func (w *Watcher) judgeLive(ctx context.Context, arn string, evs []*trail.Event)
 	if read.Gone {
 		w.count(func(s *Stats) { s.Gone++ })
 		w.opt.Logf("%s no longer exists (after %s by %s): nothing to judge", inert(arn), inert(latest.Name), inert(actorName(latest.Actor)))
-		return nil
+		return w.removedGrants(arn, evs, nil, nil)
 	}
 	judged := scan.Assess(read.Resource, scan.Options{Trust: w.opt.Trust, OmitPolicyText: true})
-	return w.alertsFor(&judged, evs, BasisResource, "")
+	alerts := w.alertsFor(&judged, evs, BasisResource, "")
+	if judged.Status != "unknown" {
+		alerts = append(alerts, w.removedGrants(arn, evs, read.Resource.Policy, judged.Findings)...)
+	}
+	return alerts
+}
+
+// removedNote explains an alert on a grant that was gone by the re-read.
+const removedNote = "the statement this event added is no longer in the resource's policy when it was read again (removed, or the resource deleted): " +
+	"the verdict is the statement's, for the time between the event and its removal; check who called the resource meanwhile."
+
+// removedGrants judges, as --offline does, each statement an event added
+// (AddPermission, AddLayerVersionPermission) that the re-read no longer
+// finds, and each policy a PutResourcePolicy put that is no longer the
+// resource's: a backdoor added and removed before its record is read —
+// within CloudTrail's delivery delay — exposed the resource all the same,
+// and must not pass in silence. Findings the re-read made itself (same
+// rule and statement) are not repeated.
+func (w *Watcher) removedGrants(arn string, evs []*trail.Event, live *inventory.Policy, liveFindings []finding.Finding) []Alert {
+	var sids map[string]bool
+	var out []Alert
+	for _, ev := range evs {
+		if ev.Op == trail.PutResourcePolicy {
+			doc, _ := decode(ev.Request)["policy"].(string)
+			if doc == "" || (live != nil && sameJSON(doc, live.Document)) {
+				continue // still the resource's policy: its own verdict covers it
+			}
+			view := offline(ev, targetOf(ev, arn))
+			if view.res == nil {
+				continue
+			}
+			judged := scan.Assess(view.res, scan.Options{Trust: w.opt.Trust, OmitPolicyText: true})
+			for _, a := range w.alertsFor(&judged, []*trail.Event{ev}, BasisStatement, removedPolicyNote) {
+				if a.Status == StatusFail && !coveredBy(a.Finding, liveFindings) {
+					out = append(out, a)
+				}
+			}
+			continue
+		}
+		if ev.Op != trail.AddPermission && ev.Op != trail.AddLayerVersionPermission {
+			continue
+		}
+		sid := str(decode(ev.Request), "statementId")
+		if sid == "" {
+			continue
+		}
+		if sids == nil {
+			sids = policySids(live)
+		}
+		if sids[sid] {
+			continue // still there: the resource's own verdict covers it
+		}
+		view := offline(ev, targetOf(ev, arn))
+		if view.res == nil {
+			continue
+		}
+		judged := scan.Assess(view.res, scan.Options{Trust: w.opt.Trust, OmitPolicyText: true})
+		for _, a := range w.alertsFor(&judged, []*trail.Event{ev}, BasisStatement, removedNote) {
+			if a.Status == StatusFail {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+// removedPolicyNote explains an alert on a policy replaced or deleted by
+// the re-read.
+const removedPolicyNote = "the policy this event put is no longer the resource's when it was read again (replaced or deleted, or the resource deleted): " +
+	"the verdict is that policy's, for the time between the event and its replacement; check who called the resource meanwhile."
+
+// coveredBy reports whether the re-read found the same finding (rule and
+// statement) itself.
+func coveredBy(f *finding.Finding, live []finding.Finding) bool {
+	if f == nil {
+		return false
+	}
+	for i := range live {
+		l := &live[i]
+		if l.RuleID != f.RuleID {
+			continue
+		}
+		if (l.Statement == nil) != (f.Statement == nil) {
+			continue
+		}
+		if l.Statement == nil || (l.Statement.Sid == f.Statement.Sid && (f.Statement.Sid != "" || l.Statement.Index == f.Statement.Index)) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameJSON reports whether two JSON documents hold the same value.
+func sameJSON(a, b string) bool {
+	var x, y any
+	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
+		return a == b
+	}
+	xb, _ := json.Marshal(x)
+	yb, _ := json.Marshal(y)
+	return string(xb) == string(yb)
+}
+
+// policySids lists the Sids of a policy's statements (none for no
+// policy or one that does not parse: the resource's verdict says so).
+func policySids(p *inventory.Policy) map[string]bool {
+	out := map[string]bool{}
+	if p == nil {
+		return out
+	}
+	var doc struct {
+		Statement json.RawMessage
+	}
+	if json.Unmarshal([]byte(p.Document), &doc) != nil {
+		return out
+	}
+	var list []struct{ Sid any }
+	if json.Unmarshal(doc.Statement, &list) != nil {
+		var one struct{ Sid any }
+		if json.Unmarshal(doc.Statement, &one) != nil {
+			return out
+		}
+		list = append(list, one)
+	}
+	for _, st := range list {
+		if s, ok := st.Sid.(string); ok {
+			out[s] = true
+		}
+	}
+	return out
 }
 
 // judgeOffline judges what each event itself carries.
@@ -230,6 +361,7 @@ func (w *Watcher) alertsFor(r *report.Resource, evs []*trail.Event, basis, note 
 			continue
 		}
 		ev := attribute(&f, evs)
+		f = capFinding(f)
 		a := w.newAlert(ev, *r, basis, note)
 		a.Status, a.Severity, a.RuleID, a.Title, a.Finding = StatusFail, f.Severity.String(), f.RuleID, f.Title, &f
 		out = append(out, a)

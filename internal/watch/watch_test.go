@@ -397,3 +397,193 @@ func TestAliasAndVersionEventsFromTheEmulator(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// TestHostileRecordStaysInertAndCapped: offline, the statement comes from
+// the record itself. A Sid of 200 KB with terminal escapes, a C1 CSI and a
+// bidi override, and a URL of the same, must come out capped (the Sid
+// would otherwise be repeated in the explanation and the fix) and with
+// nothing a terminal or a reader would interpret, while the alert stays
+// valid and critical.
+func TestHostileRecordStaysInertAndCapped(t *testing.T) {
+	hostile := "bd\x1b[31mRED\x1b[0m\a\r\n\u009b31m\u202e" + strings.Repeat("A", 200000)
+	fn := "arn:aws:lambda:us-east-1:" + acct + ":function:" + backdoor
+	stmt, _ := json.Marshal(map[string]any{"Sid": hostile, "Effect": "Allow", "Principal": "*", "Action": "lambda:InvokeFunction", "Resource": fn})
+	req, _ := json.Marshal(map[string]any{"functionName": backdoor, "statementId": "bd", "action": "lambda:InvokeFunction", "principal": "*"})
+	resp, _ := json.Marshal(map[string]any{"statement": string(stmt)})
+	urlReq, _ := json.Marshal(map[string]any{"functionName": backdoor, "authType": "NONE"})
+	urlResp, _ := json.Marshal(map[string]any{"functionUrl": "https://x/" + hostile, "authType": "NONE"})
+	target := trail.Target{ARN: fn, Kind: "function", Account: acct, Region: region, Name: backdoor}
+	evs := []trail.Event{
+		{ID: "e1", Name: "AddPermission20150331v2", Op: trail.AddPermission, Time: time.Unix(0, 0), Region: region, Account: acct,
+			UserAgent: hostile, Request: req, Response: resp, Targets: []trail.Target{target}},
+		{ID: "e2", Name: "CreateFunctionUrlConfig20211031", Op: trail.CreateFunctionURLConfig, Time: time.Unix(1, 0), Region: region, Account: acct,
+			Request: urlReq, Response: urlResp, Targets: []trail.Target{target}},
+	}
+	var out bytes.Buffer
+	w, got, _ := newWatcher(t, watch.Options{Offline: true, Dedupe: -1, Sinks: []sink.Sink{sink.NewLines(&out)}})
+	w.Handle(context.Background(), trail.Result{Events: evs})
+	critical := false
+	for _, a := range got.all() {
+		if a.Severity == "critical" && a.Finding != nil && strings.HasPrefix(a.Finding.Statement.Sid, "bd\x1b[31m") {
+			critical = true
+		}
+	}
+	if !critical {
+		t.Errorf("want a critical alert on the hostile statement: %+v", got.all())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) < 2 {
+		t.Fatalf("want the statement's and the URL's alerts, got %d lines", len(lines))
+	}
+	for _, l := range lines {
+		if len(l) > 48<<10 {
+			t.Errorf("an alert of %d bytes: strings from the record are not capped", len(l))
+		}
+		for _, bad := range []string{"\x1b", "\a", "\r", "\u009b", "\u202e"} {
+			if strings.Contains(l, bad) {
+				t.Errorf("alert line holds %q raw: %.300s", bad, l)
+			}
+		}
+		if !json.Valid([]byte(l)) {
+			t.Errorf("alert line is not JSON: %.300s", l)
+		}
+	}
+}
+
+// TestRemovingAnotherStatementIsNotANewFinding: two public statements are
+// alerted; removing the first moves the backdoor up the policy's list,
+// and the re-read after the RemovePermission finds it again. It is the
+// same finding (same Sid), so within the window it is not alerted again
+// in the RemovePermission's name.
+func TestRemovingAnotherStatementIsNotANewFinding(t *testing.T) {
+	dir := t.TempDir()
+	_, url := startEmulator(t, emulator.Options{CloudTrailDir: dir})
+	c := attacker(url)
+	ctx := context.Background()
+	if _, err := c.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String(backdoor), StatementId: aws.String("first"),
+		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("*")}); err != nil {
+		t.Fatal(err)
+	}
+	backdoorPermission(t, c)
+	state := t.TempDir() + "/state.json"
+	run := func() []watch.Alert {
+		w, got, _ := newWatcher(t, watch.Options{Reader: reader(t, url), StatePath: state})
+		if err := (&watch.Files{Path: dir}).Run(ctx, func(r trail.Result) { w.Handle(ctx, r) }); err != nil {
+			t.Fatal(err)
+		}
+		return got.all()
+	}
+	if first := run(); len(first) != 2 {
+		t.Fatalf("want the two public statements alerted, got %+v", first)
+	}
+	if _, err := c.RemovePermission(ctx, &lambda.RemovePermissionInput{FunctionName: aws.String(backdoor), StatementId: aws.String("first")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range run() {
+		t.Errorf("re-alerted within the window after %s: %s statement %+v", a.Event.Name, a.RuleID, a.Finding.Statement)
+	}
+}
+
+// TestUnreadableFolderIsAProblem: a folder of the trail that cannot be
+// listed is input not read; it is counted as a problem (the exit code says
+// the run was incomplete), not only logged, and the rest is still read.
+func TestUnreadableFolderIsAProblem(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads a folder whatever its mode")
+	}
+	dir := t.TempDir()
+	data, err := os.ReadFile("../trail/testdata/backdoor.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/a.json", data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(dir+"/locked", 0o000); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(dir+"/locked", 0o700) })
+	w, got, _ := newWatcher(t, watch.Options{Offline: true})
+	if err := (&watch.Files{Path: dir}).Run(context.Background(), func(r trail.Result) { w.Handle(context.Background(), r) }); err != nil {
+		t.Fatal(err)
+	}
+	if st := w.Stats(); st.Problems != 1 || len(got.all()) != 1 {
+		t.Errorf("stats %+v, %d alerts: want the locked folder as one problem and the readable file's alert", st, len(got.all()))
+	}
+}
+
+// TestBackdoorRemovedBeforeTheReadIsStillAlerted: the attacker adds the
+// backdoor, uses it, and removes it before CloudTrail delivers the record
+// (minutes). The re-read finds a private function; the AddPermission
+// still made it public meanwhile, and that is alerted (judged on the
+// statement, saying so), never silence. A grant still in place is judged
+// with the resource, not twice.
+func TestBackdoorRemovedBeforeTheReadIsStillAlerted(t *testing.T) {
+	dir := t.TempDir()
+	_, url := startEmulator(t, emulator.Options{CloudTrailDir: dir})
+	c := attacker(url)
+	ctx := context.Background()
+	backdoorPermission(t, c)
+	if _, err := c.RemovePermission(ctx, &lambda.RemovePermissionInput{FunctionName: aws.String(backdoor), StatementId: aws.String("backdoor")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String(backdoor), StatementId: aws.String("kept"),
+		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("*")}); err != nil {
+		t.Fatal(err)
+	}
+	w, got, logs := newWatcher(t, watch.Options{Reader: reader(t, url)})
+	if err := (&watch.Files{Path: dir}).Run(ctx, func(r trail.Result) { w.Handle(ctx, r) }); err != nil {
+		t.Fatal(err)
+	}
+	bySid := map[string][]watch.Alert{}
+	for _, a := range got.all() {
+		if a.Finding != nil && a.Finding.Statement != nil {
+			bySid[a.Finding.Statement.Sid] = append(bySid[a.Finding.Statement.Sid], a)
+		}
+	}
+	if b := bySid["backdoor"]; len(b) != 1 || b[0].Severity != "critical" || b[0].Basis != watch.BasisStatement ||
+		!strings.Contains(b[0].BasisNote, "no longer in the resource's policy") || !strings.HasPrefix(b[0].Event.Name, "AddPermission") ||
+		b[0].Actor.ARN != "arn:aws:iam::"+acct+":user/emulator" {
+		t.Errorf("the removed backdoor: %+v\n%s", b, logs)
+	}
+	if k := bySid["kept"]; len(k) != 1 || k[0].Basis != watch.BasisResource {
+		t.Errorf("the grant still in place is judged with the resource, once: %+v", k)
+	}
+}
+
+// TestFullPolicyBackdoorReplacedBeforeTheRead: PutResourcePolicy opens
+// the function to everyone, then DeleteResourcePolicy hides it before the
+// records are read. The public policy is alerted on its own; a policy
+// still in place (the locked-down one) is judged with the resource only.
+func TestFullPolicyBackdoorReplacedBeforeTheRead(t *testing.T) {
+	dir := t.TempDir()
+	_, url := startEmulator(t, emulator.Options{CloudTrailDir: dir})
+	c := attacker(url)
+	ctx := context.Background()
+	fn := "arn:aws:lambda:us-east-1:" + acct + ":function:" + backdoor
+	open := `{"Version":"2012-10-17","Statement":[{"Sid":"all","Effect":"Allow","Principal":"*","Action":"lambda:*","Resource":"` + fn + `"}]}`
+	if _, err := c.PutResourcePolicy(ctx, &lambda.PutResourcePolicyInput{ResourceArn: aws.String(fn), Policy: aws.String(open)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeleteResourcePolicy(ctx, &lambda.DeleteResourcePolicyInput{ResourceArn: aws.String(fn)}); err != nil {
+		t.Fatal(err)
+	}
+	locked := "arn:aws:lambda:us-east-1:" + acct + ":function:locked-down"
+	kept := `{"Version":"2012-10-17","Statement":[{"Sid":"org","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction","Resource":"` + locked +
+		`","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc123def4"}}}]}`
+	if _, err := c.PutResourcePolicy(ctx, &lambda.PutResourcePolicyInput{ResourceArn: aws.String(locked), Policy: aws.String(kept)}); err != nil {
+		t.Fatal(err)
+	}
+	w, got, logs := newWatcher(t, watch.Options{Reader: reader(t, url)})
+	if err := (&watch.Files{Path: dir}).Run(ctx, func(r trail.Result) { w.Handle(ctx, r) }); err != nil {
+		t.Fatal(err)
+	}
+	alerts := got.all()
+	if len(alerts) != 1 {
+		t.Fatalf("want one alert, on the deleted public policy: %+v\n%s", alerts, logs)
+	}
+	if a := alerts[0]; a.Severity != "critical" || a.Basis != watch.BasisStatement || a.Resource.ARN != fn ||
+		!strings.HasPrefix(a.Event.Name, "PutResourcePolicy") || !strings.Contains(a.BasisNote, "no longer the resource's") {
+		t.Errorf("alert %+v", a)
+	}
+}
