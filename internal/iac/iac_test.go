@@ -512,3 +512,17 @@ func TestPlanReferences(t *testing.T) {
 		"function:aws_lambda_permission.each[\"b\"]": {"unknown", 0, ""},
 	})
 }
+
+// TestSAMGlobalsAndQueuedSNS: a FunctionUrlConfig in Globals is merged
+// key by key into the function's own (SAM's Globals rule for mappings),
+// so AuthType NONE from Globals with Cors on the function is public; an
+// SNS event with SqsSubscription generates no Lambda permission.
+func TestSAMGlobalsAndQueuedSNS(t *testing.T) {
+	got := judge(t, os.DirFS("cloudformation/testdata"), "sam-globals.yaml", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:glob-cors":   {"public", 15, "lambda-public-function-url"},
+		"function:glob-iam":    {"private", 25, ""},
+		"function:glob-queued": {"private", 36, ""},
+		"function:glob-direct": {"cross-account", 58, "lambda-cross-account-access"},
+	})
+}

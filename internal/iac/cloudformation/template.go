@@ -133,10 +133,43 @@ type props struct {
 }
 
 func (p *props) lookup(name string) (*yaml.Node, *yaml.Node) {
-	if k, v := child(p.node, name); k != nil {
-		return k, v
+	k, v := child(p.node, name)
+	gk, gv := child(p.extra, name)
+	if k == nil {
+		return gk, gv
 	}
-	return child(p.extra, name)
+	if gv != nil && v != nil && v.Kind == yaml.MappingNode && gv.Kind == yaml.MappingNode {
+		// SAM merges a mapping in Globals with the function's own, key by
+		// key, the function's keys winning (FunctionUrlConfig with the
+		// AuthType in Globals and Cors on the function).
+		return k, mergeMappings(gv, v)
+	}
+	return k, v
+}
+
+// mergeMappings is base with over's keys put over it, recursively for
+// keys that are mappings on both sides, as SAM merges Globals.
+func mergeMappings(base, over *yaml.Node) *yaml.Node {
+	out := &yaml.Node{Kind: yaml.MappingNode, Tag: over.Tag, Line: over.Line, Column: over.Column}
+	oks, ovs := mapping(over)
+	bks, bvs := mapping(base)
+	for i, bk := range bks {
+		_, ov := child(over, bk.Value)
+		switch {
+		case ov == nil:
+			out.Content = append(out.Content, bk, bvs[i])
+		case ov.Kind == yaml.MappingNode && bvs[i].Kind == yaml.MappingNode:
+			ok, _ := child(over, bk.Value)
+			out.Content = append(out.Content, ok, mergeMappings(bvs[i], ov))
+		}
+	}
+	for i, ok := range oks {
+		if _, bv := child(base, ok.Value); bv != nil && bv.Kind == yaml.MappingNode && ovs[i].Kind == yaml.MappingNode {
+			continue
+		}
+		out.Content = append(out.Content, ok, ovs[i])
+	}
+	return out
 }
 
 // get reads a property as a string; "" when absent. An unresolved value
