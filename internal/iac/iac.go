@@ -116,8 +116,43 @@ func Load(fsys fs.FS, root, prefix string, opt Options) (*estate.Estate, Stats, 
 			l.terraform(d)
 		}
 	}
+	// A template another template of the tree nests is read through
+	// that stack, with the parameters it passes, not on its own.
+	nested, children := map[string]bool{}, map[string][]string{}
 	for _, f := range files {
-		l.file(f, false)
+		data, err := readCapped(fsys, f)
+		if err != nil || sniff(f, data) != kindTemplate {
+			continue
+		}
+		for _, c := range cloudformation.Children(data, cloudformation.Options{Owner: opt.Owner, Partition: opt.Partition, Path: f}) {
+			if c != f {
+				nested[c] = true
+				children[f] = append(children[f], c)
+			}
+		}
+	}
+	// Templates that nest each other in a circle, with no outer stack,
+	// are read on their own: nothing is left out.
+	reached := map[string]bool{}
+	var reach func(string)
+	reach = func(f string) {
+		if reached[f] {
+			return
+		}
+		reached[f] = true
+		for _, c := range children[f] {
+			reach(c)
+		}
+	}
+	for _, f := range files {
+		if !nested[f] {
+			reach(f)
+		}
+	}
+	for _, f := range files {
+		if !nested[f] || !reached[f] {
+			l.file(f, false)
+		}
 	}
 	return l.est, l.stats, nil
 }
@@ -170,13 +205,26 @@ func (l *loader) file(p string, named bool) bool {
 		l.est.Add(e)
 	case kindTemplate:
 		l.stats.Templates++
-		e := cloudformation.Read(data, l.display(p), cloudformation.Options{Owner: l.opt.Owner, Partition: l.opt.Partition})
+		e := cloudformation.Read(data, l.display(p), cloudformation.Options{Owner: l.opt.Owner, Partition: l.opt.Partition, Path: p, Open: l.openNested})
 		l.stats.Broken += len(e.Broken)
 		l.est.Add(e)
 	default:
 		return false
 	}
 	return true
+}
+
+// openNested reads the template of a nested stack.
+func (l *loader) openNested(p string) ([]byte, string, error) {
+	if !fs.ValidPath(p) {
+		return nil, "", fmt.Errorf("the nested template %s is not a path inside the folder read", p)
+	}
+	data, err := readCapped(l.fsys, p)
+	if err != nil {
+		return nil, "", fmt.Errorf("the nested template %s: %v", l.display(p), err)
+	}
+	l.stats.Templates++
+	return data, l.display(p), nil
 }
 
 func readCapped(fsys fs.FS, p string) ([]byte, error) {
@@ -220,7 +268,8 @@ func sniff(p string, data []byte) kind {
 	if bytes.Contains(head, []byte("AWSTemplateFormatVersion")) {
 		return kindTemplate
 	}
-	if bytes.Contains(head, []byte("Resources")) && (bytes.Contains(head, []byte("AWS::Lambda::")) || bytes.Contains(head, []byte("AWS::Serverless::"))) {
+	if bytes.Contains(head, []byte("Resources")) && (bytes.Contains(head, []byte("AWS::Lambda::")) || bytes.Contains(head, []byte("AWS::Serverless::")) ||
+		bytes.Contains(head, []byte("AWS::CloudFormation::Stack"))) {
 		return kindTemplate
 	}
 	return kindNone

@@ -526,3 +526,30 @@ func TestSAMGlobalsAndQueuedSNS(t *testing.T) {
 		"function:glob-direct": {"cross-account", 58, "lambda-cross-account-access"},
 	})
 }
+
+// TestNestedStacks: a nested stack with a local template is read through
+// its parent, with the Parameters the parent passes (a child whose
+// default is the owner is public when the parent passes "*"), and not on
+// its own; one whose template is not in the tree (an S3 URL, an
+// application of the Serverless Application Repository) is unknown at its
+// line.
+func TestNestedStacks(t *testing.T) {
+	got := judge(t, os.DirFS("cloudformation/testdata"), "nested", rules.Trust{OrgID: "o-abc123def4"})
+	check(t, got, map[string]want{
+		"function:nest-open":                {"public", 10, "lambda-public-access"},
+		"function:nest-partner":             {"cross-account", 10, "lambda-cross-account-access"},
+		"function:nest-parent":              {"org", 37, ""},
+		"nested/parent.yaml#Remote":         {"unknown", 47, ""},
+		"nested/parent.yaml#FromRepository": {"unknown", 52, ""},
+	})
+	if s := got["function:nest-open"].Source; s == nil || s.Address != "OpenChild/Grant" {
+		t.Errorf("a nested declaration's address should name its stack: %+v", s)
+	}
+	if _, alone := got["function:nest-alone"]; alone {
+		t.Error("a nested template was also read on its own, with its defaults")
+	}
+	got = judge(t, os.DirFS("cloudformation/testdata"), "cdk-nested.out", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:Worker4A3E2B1C": {"public", 3, "lambda-public-access"},
+	})
+}

@@ -20,6 +20,7 @@ type template struct {
 	mappings   *yaml.Node
 	conditions map[string]*yaml.Node
 	resources  map[string]*yaml.Node // logical id -> resource node
+	order      []string              // logical ids as written
 	condBusy   map[string]bool
 	// generated are resources SAM would add, by logical id -> type, so
 	// Ref/GetAtt on them resolve (MyFunctionAliaslive, ServerlessRestApi).
@@ -284,6 +285,10 @@ func (t *template) ref(name, where string) any {
 		return unknown{where + ": " + name + " is known only at deployment"}
 	}
 	if p, ok := t.params[name]; ok {
+		if v, given := t.opt.params[name]; given {
+			// The value the parent stack passes in its Parameters.
+			return v
+		}
 		if _, d := child(p, "Default"); d != nil {
 			return t.eval(d)
 		}

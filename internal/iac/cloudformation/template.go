@@ -30,29 +30,63 @@ import (
 // Options are what the reader needs beyond the file.
 type Options struct {
 	Owner, Partition string
+	// Path is the template's path in the file system Open reads, so
+	// nested stacks with a local TemplateURL (SAM and `aws cloudformation
+	// package` take a path relative to the template; CDK names the file
+	// in the aws:asset:path metadata) can be followed. With Open nil a
+	// nested stack is unknown.
+	Path string
+	// Open reads a file by its path in that file system and returns its
+	// text and the name to show for it.
+	Open func(path string) ([]byte, string, error)
+
+	// params are the values a parent stack passes (nested stacks).
+	params map[string]any
+	// stack are the templates being read, outermost first (cycles).
+	stack []string
 }
 
 // Read reads one template. file names it in locations and messages. A
 // template that does not parse is returned as broken, with the line of
 // the error.
 func Read(data []byte, file string, opt Options) *estate.Estate {
+	est := &estate.Estate{}
+	t, root, ok := parse(data, file, opt, est)
+	if !ok {
+		return est
+	}
+	_, globals := child(root, "Globals")
+	_, globalFn := child(globals, "Function")
+	ids, nodes := mapping(child2(root, "Resources"))
+	t.registerSAM(ids, nodes)
+	for i, k := range ids {
+		t.declare(est, k, nodes[i], globalFn)
+	}
+	for i, k := range ids {
+		t.nested(est, k, nodes[i])
+	}
+	return est
+}
+
+// parse reads the template's sections; a template that cannot be read
+// is recorded on est as broken and ok is false.
+func parse(data []byte, file string, opt Options, est *estate.Estate) (t *template, root *yaml.Node, ok bool) {
 	if opt.Owner == "" {
 		opt.Owner = estate.OwnerPlaceholder
 	}
 	if opt.Partition == "" {
 		opt.Partition = "aws"
 	}
-	est := &estate.Estate{}
 	root, err := yamldoc.Root(data, file)
 	if err != nil {
 		est.Broken = append(est.Broken, brokenFrom(file, err))
-		return est
+		return nil, nil, false
 	}
 	if root == nil || root.Kind != yaml.MappingNode {
 		est.Broken = append(est.Broken, estate.Broken{Loc: estate.Loc{File: file, Line: 1}, Reason: "a template is a mapping with a Resources section"})
-		return est
+		return nil, nil, false
 	}
-	t := &template{file: file, opt: opt, params: map[string]*yaml.Node{}, conditions: map[string]*yaml.Node{},
+	t = &template{file: file, opt: opt, params: map[string]*yaml.Node{}, conditions: map[string]*yaml.Node{},
 		resources: map[string]*yaml.Node{}, condBusy: map[string]bool{}, generated: map[string]string{}, generatedAlias: map[string]string{}}
 	_, params := child(root, "Parameters")
 	ks, vs := mapping(params)
@@ -72,19 +106,14 @@ func Read(data []byte, file string, opt Options) *estate.Estate {
 			line = resKey.Line
 		}
 		est.Broken = append(est.Broken, estate.Broken{Loc: estate.Loc{File: file, Line: line}, Reason: "the template has no Resources mapping"})
-		return est
+		return nil, nil, false
 	}
 	ids, nodes := mapping(res)
 	for i, k := range ids {
 		t.resources[k.Value] = nodes[i]
+		t.order = append(t.order, k.Value)
 	}
-	_, globals := child(root, "Globals")
-	_, globalFn := child(globals, "Function")
-	t.registerSAM(ids, nodes)
-	for i, k := range ids {
-		t.declare(est, k, nodes[i], globalFn)
-	}
-	return est
+	return t, root, true
 }
 
 // brokenFrom turns a YAML error "file:line: ..." into a broken entry.

@@ -281,8 +281,14 @@ func Build(e *Estate, opt Options) []*inventory.Resource {
 		out = append(out, b.resource(b.nodes[k]))
 	}
 	for _, br := range e.Broken {
+		id := br.File
+		if br.Address != "" {
+			// A part of a file (a nested stack that cannot be followed):
+			// one entry each.
+			id += "#" + br.Address
+		}
 		out = append(out, &inventory.Resource{
-			ARN: br.File, Kind: "file", Account: opt.Owner, Name: br.File,
+			ARN: id, Kind: "file", Account: opt.Owner, Name: id,
 			Unknown: br.Where() + ": " + br.Reason, Source: br.Loc.Source(),
 		})
 	}
