@@ -6,6 +6,7 @@ package iac
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"path"
@@ -264,6 +265,21 @@ func sniff(p string, data []byte) kind {
 		(bytes.Contains(head, []byte(`"planned_values"`)) || bytes.Contains(head, []byte(`"resource_changes"`)) ||
 			bytes.Contains(head, []byte(`"values"`)) && bytes.Contains(head, []byte(`"root_module"`))) {
 		return kindPlan
+	}
+	if ext == ".json" && len(data) == len(head) {
+		// A JSON file that parses is a template only with the sections
+		// at its top (CDK's tree.json and manifest.json name resource
+		// types deep inside).
+		var top map[string]json.RawMessage
+		if err := json.Unmarshal(data, &top); err == nil {
+			if _, ok := top["Resources"]; !ok {
+				if _, ok := top["AWSTemplateFormatVersion"]; !ok {
+					return kindNone
+				}
+			}
+		} else if _, isSyntax := err.(*json.SyntaxError); !isSyntax {
+			return kindNone // valid JSON, not an object
+		}
 	}
 	if bytes.Contains(head, []byte("AWSTemplateFormatVersion")) {
 		return kindTemplate

@@ -553,3 +553,45 @@ func TestNestedStacks(t *testing.T) {
 		"function:Worker4A3E2B1C": {"public", 3, "lambda-public-access"},
 	})
 }
+
+// TestBrokenJSONTemplate: a .json template is read as JSON, as
+// CloudFormation reads it: a trailing comma YAML would forgive is a
+// syntax error at its line, and the other templates are still judged.
+func TestBrokenJSONTemplate(t *testing.T) {
+	fsys := fstest.MapFS{
+		"bad.template.json": {Data: []byte("{\"AWSTemplateFormatVersion\": \"2010-09-09\",\n \"Resources\": {\n  \"P\": {\"Type\": \"AWS::Lambda::Permission\", \"Properties\": {\"FunctionName\": \"fn\", \"Action\": \"lambda:InvokeFunction\", \"Principal\": \"*\",}}\n }\n}\n")},
+		"good.yaml":         {Data: []byte("Resources:\n  P:\n    Type: AWS::Lambda::Permission\n    Properties: {FunctionName: ok, Action: lambda:InvokeFunction, Principal: \"*\"}\n")},
+	}
+	est, stats, err := iac.Load(fsys, ".", "", iac.Options{Owner: owner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Broken != 1 || len(est.Broken) != 1 || est.Broken[0].Line != 3 || !strings.Contains(est.Broken[0].Reason, "JSON syntax") {
+		t.Fatalf("broken = %+v, want bad.template.json at line 3, a JSON syntax error", est.Broken)
+	}
+	got := map[string]string{}
+	for _, r := range estate.Build(est, estate.Options{Owner: owner}) {
+		got[r.ARN] = scan.Assess(r, scan.Options{}).Exposure
+	}
+	if got["bad.template.json"] != "unknown" || got["arn:aws:lambda:REGION:"+owner+":function:ok"] != "public" || len(got) != 2 {
+		t.Errorf("verdicts = %v", got)
+	}
+}
+
+// TestCDKTreeNotATemplate: CDK's tree.json names resource types and
+// "Resources" deep inside; only a JSON object with the template sections
+// at its top is read as a template.
+func TestCDKTreeNotATemplate(t *testing.T) {
+	fsys := fstest.MapFS{
+		"cdk.out/tree.json":       {Data: []byte(`{"version":"tree-0.1","tree":{"id":"App","children":{"Resources":{"id":"Resources","attributes":{"aws:cdk:cloudformation:type":"AWS::Lambda::Function"}}}}}`)},
+		"cdk.out/manifest.json":   {Data: []byte(`{"version":"36.0.0","artifacts":{"S":{"type":"aws:cloudformation:stack","metadata":{"/S/Resources/Fn":[{"type":"aws:cdk:logicalId","data":"AWS::Lambda::Function"}]}}}}`)},
+		"cdk.out/S.template.json": {Data: []byte(`{"Resources":{"P":{"Type":"AWS::Lambda::Permission","Properties":{"FunctionName":"fn","Action":"lambda:InvokeFunction","Principal":"*"}}}}`)},
+	}
+	est, stats, err := iac.Load(fsys, ".", "", iac.Options{Owner: owner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Templates != 1 || stats.Broken != 0 || len(est.Permissions) != 1 {
+		t.Errorf("stats %+v, broken %+v: want only S.template.json read", stats, est.Broken)
+	}
+}

@@ -17,6 +17,8 @@
 package cloudformation
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -77,6 +79,14 @@ func parse(data []byte, file string, opt Options, est *estate.Estate) (t *templa
 	if opt.Partition == "" {
 		opt.Partition = "aws"
 	}
+	if strings.HasSuffix(strings.ToLower(file), ".json") {
+		// CloudFormation reads a .json template as JSON: what YAML
+		// would forgive (a trailing comma, a comment) is a format error.
+		if line, why := jsonError(data); why != "" {
+			est.Broken = append(est.Broken, estate.Broken{Loc: estate.Loc{File: file, Line: line}, Reason: "template does not parse: JSON syntax: " + why})
+			return nil, nil, false
+		}
+	}
 	root, err := yamldoc.Root(data, file)
 	if err != nil {
 		est.Broken = append(est.Broken, brokenFrom(file, err))
@@ -114,6 +124,24 @@ func parse(data []byte, file string, opt Options, est *estate.Estate) (t *templa
 		t.order = append(t.order, k.Value)
 	}
 	return t, root, true
+}
+
+// jsonError is the line and message of the first JSON syntax error in
+// data, "" when it is valid JSON.
+func jsonError(data []byte) (int, string) {
+	var v any
+	err := json.Unmarshal(data, &v)
+	if err == nil {
+		return 0, ""
+	}
+	off := int64(len(data))
+	if se, ok := err.(*json.SyntaxError); ok {
+		off = se.Offset
+	}
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	return 1 + bytes.Count(data[:off], []byte("\n")), err.Error()
 }
 
 // brokenFrom turns a YAML error "file:line: ..." into a broken entry.
