@@ -595,3 +595,26 @@ func TestCDKTreeNotATemplate(t *testing.T) {
 		t.Errorf("stats %+v, broken %+v: want only S.template.json read", stats, est.Broken)
 	}
 }
+
+// TestLanguageExtensions: Fn::ForEach loops are unrolled (a "*" in the
+// collection is a public grant), a CommaDelimitedList is a list, an SSM
+// parameter type's Default is not its value, and what only deployment
+// fills in (a loop over a list without Default, Fn::Transform, a macro
+// in Transform) is listed as unknown at its line, never left out.
+func TestLanguageExtensions(t *testing.T) {
+	got := judge(t, os.DirFS("cloudformation/testdata"), "language-extensions.yaml", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:le-fn":                              {"public", 18, "lambda-public-access"},
+		"function:le-partner":                         {"unknown", 39, ""},
+		"function:le-second":                          {"cross-account", 47, "lambda-cross-account-access"},
+		"language-extensions.yaml#Fn::ForEach::Extra": {"unknown", 55, ""},
+		"language-extensions.yaml#Fn::Transform":      {"unknown", 65, ""},
+		"language-extensions.yaml#Transform":          {"unknown", 4, ""},
+	})
+	if r := got["function:le-partner"]; !strings.Contains(r.UnknownReason, "SSM Parameter Store") {
+		t.Errorf("unknown reason should say the value is read from SSM: %s", r.UnknownReason)
+	}
+	if r := got["language-extensions.yaml#Transform"]; !strings.Contains(r.UnknownReason, "AcmeCorpMacro") {
+		t.Errorf("unknown reason should name the macro: %s", r.UnknownReason)
+	}
+}

@@ -21,6 +21,8 @@ type template struct {
 	conditions map[string]*yaml.Node
 	resources  map[string]*yaml.Node // logical id -> resource node
 	order      []string              // logical ids as written
+	// ids and nodes are the Resources entries, Fn::ForEach unrolled.
+	ids, nodes []*yaml.Node
 	condBusy   map[string]bool
 	// generated are resources SAM would add, by logical id -> type, so
 	// Ref/GetAtt on them resolve (MyFunctionAliaslive, ServerlessRestApi).
@@ -285,14 +287,34 @@ func (t *template) ref(name, where string) any {
 		return unknown{where + ": " + name + " is known only at deployment"}
 	}
 	if p, ok := t.params[name]; ok {
-		if v, given := t.opt.params[name]; given {
+		_, typ := child(p, "Type")
+		v, given := t.opt.params[name]
+		switch {
+		case given:
 			// The value the parent stack passes in its Parameters.
-			return v
+		case typ != nil && strings.HasPrefix(typ.Value, "AWS::SSM::Parameter::"):
+			// The Default names a Parameter Store entry; its value is read
+			// at deployment.
+			return unknown{where + ": the Parameter " + name + " is read from SSM Parameter Store at deployment"}
+		default:
+			_, d := child(p, "Default")
+			if d == nil {
+				return unknown{where + ": the Parameter " + name + " has no Default (its value is given at deployment)"}
+			}
+			v = t.eval(d)
 		}
-		if _, d := child(p, "Default"); d != nil {
-			return t.eval(d)
+		if typ != nil && (typ.Value == "CommaDelimitedList" || strings.HasPrefix(typ.Value, "List<")) {
+			// Ref on a list parameter is the list of its comma-separated
+			// values.
+			if s, ok := str(v); ok {
+				var out []any
+				for _, e := range strings.Split(s, ",") {
+					out = append(out, strings.TrimSpace(e))
+				}
+				return out
+			}
 		}
-		return unknown{where + ": the Parameter " + name + " has no Default (its value is given at deployment)"}
+		return v
 	}
 	if typ, ok := t.resourceType(name); ok {
 		return t.refResource(name, typ)

@@ -59,7 +59,7 @@ func Read(data []byte, file string, opt Options) *estate.Estate {
 	}
 	_, globals := child(root, "Globals")
 	_, globalFn := child(globals, "Function")
-	ids, nodes := mapping(child2(root, "Resources"))
+	ids, nodes := t.ids, t.nodes
 	t.registerSAM(ids, nodes)
 	for i, k := range ids {
 		t.declare(est, k, nodes[i], globalFn)
@@ -118,11 +118,14 @@ func parse(data []byte, file string, opt Options, est *estate.Estate) (t *templa
 		est.Broken = append(est.Broken, estate.Broken{Loc: estate.Loc{File: file, Line: line}, Reason: "the template has no Resources mapping"})
 		return nil, nil, false
 	}
-	ids, nodes := mapping(res)
+	rks, rvs := mapping(res)
+	ids, nodes := t.expand(est, rks, rvs, 0)
+	t.ids, t.nodes = ids, nodes
 	for i, k := range ids {
 		t.resources[k.Value] = nodes[i]
 		t.order = append(t.order, k.Value)
 	}
+	t.transforms(est, root)
 	return t, root, true
 }
 
