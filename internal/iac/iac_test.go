@@ -618,3 +618,17 @@ func TestLanguageExtensions(t *testing.T) {
 		t.Errorf("unknown reason should name the macro: %s", r.UnknownReason)
 	}
 }
+
+// TestSAMReferences: MyFunction.Alias and MyFunction.Version resolve to
+// the alias and version AutoPublishAlias (here from Globals) creates, as
+// does the generated alias's logical id; a resource without Type is
+// unknown.
+func TestSAMReferences(t *testing.T) {
+	got := judge(t, os.DirFS("cloudformation/testdata"), "sam-refs.yaml", rules.Trust{OrgID: "o-abc123def4"})
+	check(t, got, map[string]want{
+		"function:refs-worker":            {"private", 12, ""},
+		"function:refs-worker:live":       {"public", 9, "lambda-public-access"},
+		"function:refs-worker:$PUBLISHED": {"cross-account", 12, "lambda-cross-account-access"},
+		"sam-refs.yaml#Typo":              {"unknown", 44, ""},
+	})
+}

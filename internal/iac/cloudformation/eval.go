@@ -319,7 +319,35 @@ func (t *template) ref(name, where string) any {
 	if typ, ok := t.resourceType(name); ok {
 		return t.refResource(name, typ)
 	}
+	if v, ok := t.samRef(name); ok {
+		return v
+	}
 	return unknown{where + ": " + name + " is neither a parameter nor a resource of the template"}
+}
+
+// samRef resolves the references SAM adds for a function with
+// AutoPublishAlias: MyFunction.Alias is the alias's ARN, MyFunction.Version
+// the published version's.
+func (t *template) samRef(name string) (any, bool) {
+	id, attr, ok := strings.Cut(name, ".")
+	if !ok || attr != "Alias" && attr != "Version" {
+		return nil, false
+	}
+	if typ, _ := t.resourceType(id); typ != "AWS::Serverless::Function" {
+		return nil, false
+	}
+	fn := t.nameOf(id, "FunctionName")
+	opt := estate.Options{Owner: t.opt.Owner, Partition: t.opt.Partition}
+	for aid, parts := range t.generatedAlias {
+		f, alias, _ := strings.Cut(parts, "\x00")
+		if strings.HasPrefix(aid, id+"Alias") && f == fn {
+			if attr == "Alias" {
+				return opt.FunctionARN("", "", fn, alias), true
+			}
+			return opt.FunctionARN("", "", fn, estate.Published), true
+		}
+	}
+	return nil, false
 }
 
 func (t *template) resourceType(id string) (string, bool) {
@@ -490,6 +518,8 @@ func (t *template) sub(tmpl string, vars map[string]any, where string) any {
 		var v any
 		if x, ok := vars[name]; ok {
 			v = x
+		} else if sv, isSAM := t.samRef(name); isSAM {
+			v = sv
 		} else if id, attr, dotted := strings.Cut(name, "."); dotted && !pseudo[name] {
 			v = t.getAtt(&yaml.Node{Kind: yaml.ScalarNode, Value: "${" + name + "}", Line: 0}, []string{id, attr})
 		} else {

@@ -60,7 +60,7 @@ func Read(data []byte, file string, opt Options) *estate.Estate {
 	_, globals := child(root, "Globals")
 	_, globalFn := child(globals, "Function")
 	ids, nodes := t.ids, t.nodes
-	t.registerSAM(ids, nodes)
+	t.registerSAM(ids, nodes, globalFn)
 	for i, k := range ids {
 		t.declare(est, k, nodes[i], globalFn)
 	}
@@ -165,14 +165,15 @@ func brokenFrom(file string, err error) estate.Broken {
 
 // registerSAM records the resources SAM generates, so Ref and GetAtt on
 // them resolve: MyFnAlias<Name>, ServerlessRestApi, ServerlessHttpApi.
-func (t *template) registerSAM(ids, nodes []*yaml.Node) {
+func (t *template) registerSAM(ids, nodes []*yaml.Node, globalFn *yaml.Node) {
 	for i, k := range ids {
 		_, tn := child(nodes[i], "Type")
 		if tn == nil || tn.Value != "AWS::Serverless::Function" {
 			continue
 		}
-		_, props := child(nodes[i], "Properties")
-		if _, a := child(props, "AutoPublishAlias"); a != nil {
+		_, pn := child(nodes[i], "Properties")
+		p := &props{t: t, node: pn, extra: globalFn}
+		if _, a := p.lookup("AutoPublishAlias"); a != nil {
 			if name, ok := str(t.eval(a)); ok {
 				id := k.Value + "Alias" + name
 				t.generated[id] = "AWS::Lambda::Alias"
@@ -305,7 +306,14 @@ func (t *template) present(n *yaml.Node) bool {
 func (t *template) declare(est *estate.Estate, key, n *yaml.Node, globalFn *yaml.Node) {
 	id := key.Value
 	_, tn := child(n, "Type")
-	if tn == nil || !t.present(n) {
+	if tn == nil {
+		// CloudFormation refuses such a template; what it was meant to
+		// declare cannot be told.
+		est.Broken = append(est.Broken, estate.Broken{Loc: estate.Loc{File: t.file, Line: key.Line, Address: id},
+			Reason: "the resource " + id + " has no Type"})
+		return
+	}
+	if !t.present(n) {
 		return
 	}
 	_, pn := child(n, "Properties")
