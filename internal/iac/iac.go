@@ -56,7 +56,7 @@ func Load(fsys fs.FS, root, prefix string, opt Options) (*estate.Estate, Stats, 
 	if opt.Partition == "" {
 		opt.Partition = "aws"
 	}
-	l := &loader{fsys: fsys, prefix: prefix, opt: opt, est: &estate.Estate{}}
+	l := &loader{fsys: fsys, prefix: prefix, opt: opt, est: &estate.Estate{}, stackNames: map[string]string{}}
 	st, err := fs.Stat(fsys, root)
 	if err != nil {
 		return nil, Stats{}, err
@@ -120,12 +120,17 @@ func Load(fsys fs.FS, root, prefix string, opt Options) (*estate.Estate, Stats, 
 	// A template another template of the tree nests is read through
 	// that stack, with the parameters it passes, not on its own.
 	nested, children := map[string]bool{}, map[string][]string{}
+	unnamed := map[string][]string{} // logical id -> templates
 	for _, f := range files {
 		data, err := readCapped(fsys, f)
 		if err != nil || sniff(f, data) != kindTemplate {
 			continue
 		}
-		for _, c := range cloudformation.Children(data, cloudformation.Options{Owner: opt.Owner, Partition: opt.Partition, Path: f}) {
+		copt := cloudformation.Options{Owner: opt.Owner, Partition: opt.Partition, Path: f}
+		for _, id := range cloudformation.Unnamed(data, copt) {
+			unnamed[id] = append(unnamed[id], f)
+		}
+		for _, c := range cloudformation.Children(data, copt) {
 			if c != f {
 				nested[c] = true
 				children[f] = append(children[f], c)
@@ -150,6 +155,13 @@ func Load(fsys fs.FS, root, prefix string, opt Options) (*estate.Estate, Stats, 
 			reach(f)
 		}
 	}
+	for _, tpls := range unnamed {
+		if len(tpls) > 1 {
+			for _, f := range tpls {
+				l.stackNames[f] = stackName(f)
+			}
+		}
+	}
 	for _, f := range files {
 		if !nested[f] || !reached[f] {
 			l.file(f, false)
@@ -159,11 +171,14 @@ func Load(fsys fs.FS, root, prefix string, opt Options) (*estate.Estate, Stats, 
 }
 
 type loader struct {
-	fsys   fs.FS
-	prefix string
-	opt    Options
-	est    *estate.Estate
-	stats  Stats
+	// stackNames are the names given to templates whose unnamed
+	// functions or layers share a logical id with another template's.
+	stackNames map[string]string
+	fsys       fs.FS
+	prefix     string
+	opt        Options
+	est        *estate.Estate
+	stats      Stats
 }
 
 func (l *loader) display(p string) string {
@@ -206,13 +221,31 @@ func (l *loader) file(p string, named bool) bool {
 		l.est.Add(e)
 	case kindTemplate:
 		l.stats.Templates++
-		e := cloudformation.Read(data, l.display(p), cloudformation.Options{Owner: l.opt.Owner, Partition: l.opt.Partition, Path: p, Open: l.openNested})
+		e := cloudformation.Read(data, l.display(p), cloudformation.Options{Owner: l.opt.Owner, Partition: l.opt.Partition, Path: p, Open: l.openNested,
+			StackName: l.stackNames[p]})
 		l.stats.Broken += len(e.Broken)
 		l.est.Add(e)
 	default:
 		return false
 	}
 	return true
+}
+
+// stackName names a stack after its template's path (app-a/template.yaml
+// is app-a-template; cdk.out/Api.template.json is Api).
+func stackName(p string) string {
+	base := path.Base(p)
+	dir := path.Dir(p)
+	if strings.HasSuffix(base, ".template.json") && path.Base(dir) == "cdk.out" {
+		return strings.TrimSuffix(base, ".template.json")
+	}
+	s := strings.TrimSuffix(p, path.Ext(p))
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return '-'
+	}, strings.TrimPrefix(s, "./"))
 }
 
 // openNested reads the template of a nested stack.

@@ -632,3 +632,14 @@ func TestSAMReferences(t *testing.T) {
 		"sam-refs.yaml#Typo":              {"unknown", 44, ""},
 	})
 }
+
+// TestSameLogicalIDInTwoStacks: two templates with an unnamed function of
+// the same logical id deploy two functions (CloudFormation names each
+// after its stack): they are judged apart, not merged into one.
+func TestSameLogicalIDInTwoStacks(t *testing.T) {
+	got := judge(t, os.DirFS("cloudformation/testdata"), "two-apps", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:two-apps-orders-template-HelloWorldFunction":  {"public", 6, "lambda-public-function-url"},
+		"function:two-apps-billing-template-HelloWorldFunction": {"private", 6, ""},
+	})
+}

@@ -376,6 +376,18 @@ func (t *template) nameOf(id, prop string) string {
 			}
 		}
 	}
+	return t.generatedName(id)
+}
+
+// generatedName is the name a resource without a name property is known
+// by: its logical id, or, when two stacks of the tree have a resource of
+// that logical id (two SAM applications with HelloWorldFunction), the
+// stack's name and the logical id, as CloudFormation names it
+// (STACK-LogicalId-SUFFIX).
+func (t *template) generatedName(id string) string {
+	if t.opt.StackName != "" {
+		return t.opt.StackName + "-" + id
+	}
 	return id
 }
 

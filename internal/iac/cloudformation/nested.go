@@ -32,6 +32,38 @@ func Children(data []byte, opt Options) []string {
 	return out
 }
 
+// Unnamed lists the logical ids of the template's functions and layers
+// that set no name: CloudFormation names them after the stack, so two
+// templates with the same such id deploy two resources (the loader then
+// gives each template a StackName).
+func Unnamed(data []byte, opt Options) []string {
+	t, _, ok := parse(data, opt.Path, opt, &estate.Estate{})
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, id := range t.order {
+		_, tn := child(t.resources[id], "Type")
+		if tn == nil {
+			continue
+		}
+		prop := ""
+		switch tn.Value {
+		case "AWS::Lambda::Function", "AWS::Serverless::Function":
+			prop = "FunctionName"
+		case "AWS::Lambda::LayerVersion", "AWS::Serverless::LayerVersion":
+			prop = "LayerName"
+		default:
+			continue
+		}
+		_, pn := child(t.resources[id], "Properties")
+		if k, _ := child(pn, prop); k == nil {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // childPath finds where a nested stack's template is: the path in the
 // file system, or why it cannot be read from the code (a URL, an
 // application of the Serverless Application Repository, a value known
@@ -140,6 +172,11 @@ func (t *template) nested(est *estate.Estate, key, n *yaml.Node) {
 	}
 	opt := t.opt
 	opt.Path, opt.params = p, params
+	// CloudFormation names a nested stack PARENT-LogicalId-SUFFIX.
+	opt.StackName = key.Value
+	if t.opt.StackName != "" {
+		opt.StackName = t.opt.StackName + "-" + key.Value
+	}
 	opt.stack = append(append([]string(nil), t.opt.stack...), t.opt.Path)
 	child := Read(data, name, opt)
 	within(child, key.Value)

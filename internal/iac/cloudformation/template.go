@@ -42,6 +42,10 @@ type Options struct {
 	// text and the name to show for it.
 	Open func(path string) ([]byte, string, error)
 
+	// StackName, when set, prefixes the logical id of a function or
+	// layer without a name (generatedName).
+	StackName string
+
 	// params are the values a parent stack passes (nested stacks).
 	params map[string]any
 	// stack are the templates being read, outermost first (cycles).
@@ -355,7 +359,7 @@ func (t *template) declare(est *estate.Estate, key, n *yaml.Node, globalFn *yaml
 	case "AWS::Lambda::LayerVersion", "AWS::Serverless::LayerVersion":
 		name := p.get("LayerName")
 		if name == "" && len(p.why) == 0 {
-			name = id
+			name = t.generatedName(id)
 		}
 		l := estate.Layer{Loc: loc, Name: name, Version: estate.Published}
 		l.Unknown = p.reason()
@@ -484,7 +488,7 @@ func (t *template) function(p *props, loc estate.Loc, id string) estate.Function
 	}
 	if fn.Name == "" {
 		// CloudFormation names it from the stack and logical id.
-		fn.Name = id
+		fn.Name = t.generatedName(id)
 	}
 	fn.Runtime, fn.Role = p.get("Runtime"), p.get("Role")
 	if k, vpc := p.lookup("VpcConfig"); k != nil {
