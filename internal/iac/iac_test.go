@@ -643,3 +643,27 @@ func TestSameLogicalIDInTwoStacks(t *testing.T) {
 		"function:two-apps-billing-template-HelloWorldFunction": {"private", 6, ""},
 	})
 }
+
+// TestRepeatedKeyTemplate: a key written twice in one mapping (two
+// Principals) is refused, as CloudFormation refuses the template, in
+// YAML and in JSON: neither copy is judged.
+func TestRepeatedKeyTemplate(t *testing.T) {
+	fsys := fstest.MapFS{
+		"dup.yaml": {Data: []byte("Resources:\n  P:\n    Type: AWS::Lambda::Permission\n    Properties:\n      FunctionName: dup\n      Principal: \"444455556666\"\n      Principal: \"*\"\n      Action: lambda:InvokeFunction\n")},
+		"dup.json": {Data: []byte("{\"Resources\": {\"P\": {\"Type\": \"AWS::Lambda::Permission\", \"Properties\": {\"FunctionName\": \"dupj\",\n \"Principal\": \"444455556666\",\n \"Action\": \"lambda:InvokeFunction\",\n \"Principal\": \"*\"}}}}\n")},
+	}
+	est, _, err := iac.Load(fsys, ".", "", iac.Options{Owner: owner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := map[string]int{}
+	for _, b := range est.Broken {
+		if !strings.Contains(b.Reason, `"Principal" is repeated`) {
+			t.Errorf("%s: %s", b.File, b.Reason)
+		}
+		lines[b.File] = b.Line
+	}
+	if lines["dup.yaml"] != 7 || lines["dup.json"] != 4 || len(est.Permissions) != 0 {
+		t.Errorf("broken at %v, permissions %+v: want dup.yaml:7, dup.json:4 and no permission judged", lines, est.Permissions)
+	}
+}

@@ -100,6 +100,12 @@ func parse(data []byte, file string, opt Options, est *estate.Estate) (t *templa
 		est.Broken = append(est.Broken, estate.Broken{Loc: estate.Loc{File: file, Line: 1}, Reason: "a template is a mapping with a Resources section"})
 		return nil, nil, false
 	}
+	if line, why := repeatedKey(root, 0); why != "" {
+		// CloudFormation refuses the template; which copy a reader keeps
+		// differs, and keeping the weaker one would be a false pass.
+		est.Broken = append(est.Broken, estate.Broken{Loc: estate.Loc{File: file, Line: line}, Reason: "template does not parse: " + why})
+		return nil, nil, false
+	}
 	t = &template{file: file, opt: opt, params: map[string]*yaml.Node{}, conditions: map[string]*yaml.Node{},
 		resources: map[string]*yaml.Node{}, condBusy: map[string]bool{}, generated: map[string]string{}, generatedAlias: map[string]string{}}
 	_, params := child(root, "Parameters")
@@ -131,6 +137,34 @@ func parse(data []byte, file string, opt Options, est *estate.Estate) (t *templa
 	}
 	t.transforms(est, root)
 	return t, root, true
+}
+
+// repeatedKey finds the first key written twice in one mapping, at any
+// depth.
+func repeatedKey(n *yaml.Node, depth int) (int, string) {
+	if n == nil || depth > 10000 {
+		return 0, ""
+	}
+	if n.Kind == yaml.MappingNode {
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind == yaml.ScalarNode && k.Value != "<<" {
+				if first, dup := seen[k.Value]; dup {
+					return k.Line, fmt.Sprintf("the key %q is repeated (lines %d and %d)", k.Value, first, k.Line)
+				}
+				seen[k.Value] = k.Line
+			}
+		}
+	}
+	if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode || n.Kind == yaml.DocumentNode {
+		for _, c := range n.Content {
+			if line, why := repeatedKey(c, depth+1); why != "" {
+				return line, why
+			}
+		}
+	}
+	return 0, ""
 }
 
 // jsonError is the line and message of the first JSON syntax error in
