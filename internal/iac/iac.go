@@ -39,8 +39,9 @@ type Stats struct {
 func (s Stats) Inputs() int { return s.TerraformModules + s.Plans + s.Templates + s.Broken }
 
 // skipDirs are never walked into: provider and module caches, package
-// trees, version control.
-var skipDirs = map[string]bool{".terraform": true, "node_modules": true, ".git": true, ".terragrunt-cache": true}
+// trees, version control, and `sam build`'s copy of the template
+// (.aws-sam/build/template.yaml declares the same resources again).
+var skipDirs = map[string]bool{".terraform": true, "node_modules": true, ".git": true, ".terragrunt-cache": true, ".aws-sam": true}
 
 // maxFile caps one template or plan file.
 const maxFile = 64 << 20

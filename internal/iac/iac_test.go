@@ -667,3 +667,18 @@ func TestRepeatedKeyTemplate(t *testing.T) {
 		t.Errorf("broken at %v, permissions %+v: want dup.yaml:7, dup.json:4 and no permission judged", lines, est.Permissions)
 	}
 }
+
+// TestSAMBuildCopySkipped: `sam build` copies the template to
+// .aws-sam/build; the copy is not read again beside its source (the
+// function would be listed twice, under two stack names), but it is read
+// when named.
+func TestSAMBuildCopySkipped(t *testing.T) {
+	got := judge(t, os.DirFS("cloudformation/testdata"), "sam-built", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:HelloWorldFunction": {"public", 6, "lambda-public-function-url"},
+	})
+	got = judge(t, os.DirFS("cloudformation/testdata"), "sam-built/.aws-sam/build", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:HelloWorldFunction": {"public", 6, "lambda-public-function-url"},
+	})
+}
