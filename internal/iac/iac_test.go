@@ -682,3 +682,16 @@ func TestSAMBuildCopySkipped(t *testing.T) {
 		"function:HelloWorldFunction": {"public", 6, "lambda-public-function-url"},
 	})
 }
+
+// TestRegionConditions: a condition on AWS::Region or AWS::StackName
+// depends on where the stack is deployed: a resource it guards is
+// judged (not dropped, as comparing the placeholder would), and a value
+// chosen by it is unknown.
+func TestRegionConditions(t *testing.T) {
+	got := judge(t, os.DirFS("cloudformation/testdata"), "region-conditions.yaml", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:reg-east":   {"public", 11, "lambda-public-access"},
+		"function:reg-either": {"unknown", 20, ""},
+		"function:reg-stack":  {"unknown", 27, ""},
+	})
+}

@@ -30,6 +30,9 @@ type template struct {
 	// generatedAlias holds each generated alias's function and name.
 	generatedAlias map[string]string
 	depth          int
+	// placeholder is set when a value used a stand-in for what only the
+	// deployment fixes (AWS::Region, AWS::StackName, AWS::URLSuffix).
+	placeholder bool
 }
 
 // maxDepth bounds evaluation: nesting and chains of references.
@@ -274,12 +277,15 @@ func (t *template) ref(name, where string) any {
 	case "AWS::AccountId":
 		return t.opt.Owner
 	case "AWS::Region":
+		t.placeholder = true
 		return estate.RegionPlaceholder
 	case "AWS::Partition":
 		return t.opt.Partition
 	case "AWS::URLSuffix":
+		t.placeholder = true
 		return "amazonaws.com"
 	case "AWS::StackName":
+		t.placeholder = true
 		return "STACK"
 	case "AWS::NoValue":
 		return noValue{}
@@ -594,7 +600,17 @@ func (t *template) condExpr(n *yaml.Node) (bool, bool) {
 		if len(as) != 2 {
 			return false, false
 		}
+		// A placeholder (the Region, the stack name) stands in well in an
+		// ARN, but comparing it decides nothing: the condition depends on
+		// where the stack is deployed.
+		saved := t.placeholder
+		t.placeholder = false
 		a, b := t.eval(as[0]), t.eval(as[1])
+		dep := t.placeholder
+		t.placeholder = saved || dep
+		if dep {
+			return false, false
+		}
 		if _, u := firstUnknown(a); u {
 			return false, false
 		}
