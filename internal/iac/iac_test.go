@@ -694,4 +694,15 @@ func TestRegionConditions(t *testing.T) {
 		"function:reg-either": {"unknown", 20, ""},
 		"function:reg-stack":  {"unknown", 27, ""},
 	})
+	// Without --account, a condition on AWS::AccountId is undecided too.
+	fsys := fstest.MapFS{"t.yaml": {Data: []byte("Conditions:\n  IsProdAcct: !Equals [!Ref AWS::AccountId, \"111122223333\"]\nResources:\n  P:\n    Type: AWS::Lambda::Permission\n    Condition: IsProdAcct\n    Properties: {FunctionName: acct-cond, Action: lambda:InvokeFunction, Principal: \"*\"}\n")}}
+	for _, o := range []string{"", "444455556666"} {
+		est, _, err := iac.Load(fsys, "t.yaml", "", iac.Options{Owner: o})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(est.Permissions); (o == "") != (n == 1) {
+			t.Errorf("owner %q: %d permissions; want the grant judged without --account, dropped for another account", o, n)
+		}
+	}
 }

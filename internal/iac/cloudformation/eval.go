@@ -275,6 +275,10 @@ var pseudo = map[string]bool{"AWS::AccountId": true, "AWS::Region": true, "AWS::
 func (t *template) ref(name, where string) any {
 	switch name {
 	case "AWS::AccountId":
+		if t.opt.Owner == estate.OwnerPlaceholder {
+			// Without --account, which account it is is not known.
+			t.placeholder = true
+		}
 		return t.opt.Owner
 	case "AWS::Region":
 		t.placeholder = true
