@@ -43,6 +43,9 @@ func (s Stats) Inputs() int { return s.TerraformModules + s.Plans + s.Templates 
 // (.aws-sam/build/template.yaml declares the same resources again).
 var skipDirs = map[string]bool{".terraform": true, "node_modules": true, ".git": true, ".terragrunt-cache": true, ".aws-sam": true}
 
+// maxNestedReads caps the nested templates followed in one load.
+const maxNestedReads = 1000
+
 // maxFile caps one template or plan file.
 const maxFile = 64 << 20
 
@@ -175,6 +178,9 @@ type loader struct {
 	// stackNames are the names given to templates whose unnamed
 	// functions or layers share a logical id with another template's.
 	stackNames map[string]string
+	// nestedReads counts nested templates read (a stack nesting the
+	// same child many times at many levels would grow without bound).
+	nestedReads int
 	fsys       fs.FS
 	prefix     string
 	opt        Options
@@ -254,6 +260,10 @@ func (l *loader) openNested(p string) ([]byte, string, error) {
 	if !fs.ValidPath(p) {
 		return nil, "", fmt.Errorf("the nested template %s is not a path inside the folder read", p)
 	}
+	if l.nestedReads >= maxNestedReads {
+		return nil, "", fmt.Errorf("more than %d nested templates in the tree; %s is not read", maxNestedReads, l.display(p))
+	}
+	l.nestedReads++
 	data, err := readCapped(l.fsys, p)
 	if err != nil {
 		return nil, "", fmt.Errorf("the nested template %s: %v", l.display(p), err)

@@ -51,6 +51,10 @@ func (t *template) transforms(est *estate.Estate, root *yaml.Node) {
 	}
 }
 
+// maxUnrolled caps the resources Fn::ForEach loops make (CloudFormation
+// allows 500 per template).
+const maxUnrolled = 2000
+
 // expand returns the Resources entries with Fn::ForEach loops
 // (AWS::LanguageExtensions) unrolled and Fn::Transform fragments
 // (AWS::Include) recorded as broken: neither is ever left out silently.
@@ -69,6 +73,10 @@ func (t *template) expand(est *estate.Estate, ks, vs []*yaml.Node, depth int) ([
 				continue
 			}
 			fk, fv = t.expand(est, fk, fv, depth+1)
+			if len(outK)+len(fk) > maxUnrolled {
+				est.Broken = append(est.Broken, estate.Broken{Loc: loc, Reason: fmt.Sprintf("%s: the loops make more than %d resources; the resources it declares cannot be judged", k.Value, maxUnrolled)})
+				continue
+			}
 			outK, outV = append(outK, fk...), append(outV, fv...)
 		case k.Value == "Fn::Transform":
 			est.Broken = append(est.Broken, estate.Broken{Loc: loc, Reason: "Fn::Transform (AWS::Include or a macro) inserts resources at deployment; they cannot be judged"})
@@ -97,6 +105,9 @@ func (t *template) forEach(n *yaml.Node) (ks, vs []*yaml.Node, why string) {
 	tks, tvs := mapping(n.Content[2])
 	if len(tks) == 0 {
 		return nil, nil, "Fn::ForEach has no output fragment"
+	}
+	if len(items)*len(tks) > maxUnrolled {
+		return nil, nil, fmt.Sprintf("the loop makes more than %d resources", maxUnrolled)
 	}
 	for _, it := range items {
 		val, ok := str(it)
