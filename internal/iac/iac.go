@@ -181,11 +181,11 @@ type loader struct {
 	// nestedReads counts nested templates read (a stack nesting the
 	// same child many times at many levels would grow without bound).
 	nestedReads int
-	fsys       fs.FS
-	prefix     string
-	opt        Options
-	est        *estate.Estate
-	stats      Stats
+	fsys        fs.FS
+	prefix      string
+	opt         Options
+	est         *estate.Estate
+	stats       Stats
 }
 
 func (l *loader) display(p string) string {
