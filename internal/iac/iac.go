@@ -229,7 +229,7 @@ func (l *loader) file(p string, named bool) bool {
 	case kindTemplate:
 		l.stats.Templates++
 		e := cloudformation.Read(data, l.display(p), cloudformation.Options{Owner: l.opt.Owner, Partition: l.opt.Partition, Path: p, Open: l.openNested,
-			StackName: l.stackNames[p]})
+			StackName: l.stackNames[p], Overrides: l.samConfig(path.Dir(p))})
 		l.stats.Broken += len(e.Broken)
 		l.est.Add(e)
 	default:
@@ -253,6 +253,20 @@ func stackName(p string) string {
 		}
 		return '-'
 	}, strings.TrimPrefix(s, "./"))
+}
+
+// samConfig reads the parameter_overrides of the samconfig file of a
+// template's folder (sam deploy's default configuration file).
+func (l *loader) samConfig(dir string) map[string]cloudformation.Override {
+	for _, n := range []string{"samconfig.toml", "samconfig.yaml", "samconfig.yml"} {
+		p := path.Join(dir, n)
+		data, err := readCapped(l.fsys, p)
+		if err != nil {
+			continue
+		}
+		return cloudformation.SAMConfig(data, l.display(p))
+	}
+	return nil
 }
 
 // openNested reads the template of a nested stack.

@@ -706,3 +706,18 @@ func TestRegionConditions(t *testing.T) {
 		}
 	}
 }
+
+// TestSAMConfigOverrides: sam deploy passes samconfig.toml's
+// parameter_overrides over the template's defaults: a Default of the owner
+// deployed with "*" is public; a parameter environments set differently
+// is unknown.
+func TestSAMConfigOverrides(t *testing.T) {
+	got := judge(t, os.DirFS("cloudformation/testdata"), "samconfig", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:cfg-prod":  {"public", 14, "lambda-public-access"},
+		"function:envs-prod": {"unknown", 22, ""},
+	})
+	if r := got["function:envs-prod"]; !strings.Contains(r.UnknownReason, "sets Caller") {
+		t.Errorf("unknown reason should name samconfig's parameter: %s", r.UnknownReason)
+	}
+}

@@ -299,9 +299,18 @@ func (t *template) ref(name, where string) any {
 	if p, ok := t.params[name]; ok {
 		_, typ := child(p, "Type")
 		v, given := t.opt.params[name]
+		o, overridden := t.opt.Overrides[name]
+		if all, ok := t.opt.Overrides["*"]; ok && !given {
+			o, overridden = all, true
+		}
 		switch {
 		case given:
 			// The value the parent stack passes in its Parameters.
+		case overridden && o.Unknown != "":
+			return unknown{where + ": " + o.Unknown}
+		case overridden:
+			// sam deploy passes it over the Default.
+			v = o.Value
 		case typ != nil && strings.HasPrefix(typ.Value, "AWS::SSM::Parameter::"):
 			// The Default names a Parameter Store entry; its value is read
 			// at deployment.

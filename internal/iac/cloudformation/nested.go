@@ -171,7 +171,7 @@ func (t *template) nested(est *estate.Estate, key, n *yaml.Node) {
 		params[k.Value] = t.eval(vs[i])
 	}
 	opt := t.opt
-	opt.Path, opt.params = p, params
+	opt.Path, opt.params, opt.Overrides = p, params, nil
 	// CloudFormation names a nested stack PARENT-LogicalId-SUFFIX.
 	opt.StackName = key.Value
 	if t.opt.StackName != "" {

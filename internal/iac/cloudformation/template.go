@@ -42,6 +42,10 @@ type Options struct {
 	// text and the name to show for it.
 	Open func(path string) ([]byte, string, error)
 
+	// Overrides are the parameter values a deployment configuration
+	// next to the template sets (SAMConfig).
+	Overrides map[string]Override
+
 	// StackName, when set, prefixes the logical id of a function or
 	// layer without a name (generatedName).
 	StackName string
