@@ -607,6 +607,8 @@ func TestLanguageExtensions(t *testing.T) {
 		"function:le-fn":                              {"public", 18, "lambda-public-access"},
 		"function:le-partner":                         {"unknown", 39, ""},
 		"function:le-second":                          {"cross-account", 47, "lambda-cross-account-access"},
+		"function:le-default":                         {"public", 71, "lambda-public-access"},
+		"function:le-length":                          {"cross-account", 79, "lambda-cross-account-access"},
 		"language-extensions.yaml#Fn::ForEach::Extra": {"unknown", 55, ""},
 		"language-extensions.yaml#Fn::Transform":      {"unknown", 65, ""},
 		"language-extensions.yaml#Transform":          {"unknown", 4, ""},

@@ -233,10 +233,28 @@ func (t *template) intrinsic(name string, node *yaml.Node, _ any, arg *yaml.Node
 			ks, _ := str(k)
 			_, cur = child(cur, ks)
 			if cur == nil {
+				// AWS::LanguageExtensions: [map, key, key, {DefaultValue: v}].
+				if len(list) == 4 {
+					if m, ok := list[3].(*omap); ok {
+						if d, ok := m.get("DefaultValue"); ok {
+							return d
+						}
+					}
+				}
 				return fail("no such entry in Mappings")
 			}
 		}
 		return t.eval(cur)
+	case "Fn::Length":
+		v := t.eval(arg)
+		if w, bad := firstUnknown(v); bad {
+			return unknown{w}
+		}
+		list, ok := v.([]any)
+		if !ok {
+			return fail("Fn::Length takes a list")
+		}
+		return json.Number(strconv.Itoa(len(list)))
 	case "Fn::ToJsonString":
 		v := t.eval(arg)
 		if w, bad := firstUnknown(v); bad {
