@@ -178,6 +178,9 @@ type loader struct {
 	// stackNames are the names given to templates whose unnamed
 	// functions or layers share a logical id with another template's.
 	stackNames map[string]string
+	// cdkAccounts caches, per cdk.out folder, the account of each
+	// stack's template.
+	cdkAccounts map[string]map[string]string
 	// nestedReads counts nested templates read (a stack nesting the
 	// same child many times at many levels would grow without bound).
 	nestedReads int
@@ -228,7 +231,11 @@ func (l *loader) file(p string, named bool) bool {
 		l.est.Add(e)
 	case kindTemplate:
 		l.stats.Templates++
-		e := cloudformation.Read(data, l.display(p), cloudformation.Options{Owner: l.opt.Owner, Partition: l.opt.Partition, Path: p, Open: l.openNested,
+		owner := l.opt.Owner
+		if acct := l.cdkAccount(p); acct != "" {
+			owner = acct
+		}
+		e := cloudformation.Read(data, l.display(p), cloudformation.Options{Owner: owner, Partition: l.opt.Partition, Path: p, Open: l.openNested,
 			StackName: l.stackNames[p], Overrides: l.samConfig(path.Dir(p))})
 		l.stats.Broken += len(e.Broken)
 		l.est.Add(e)
@@ -253,6 +260,55 @@ func stackName(p string) string {
 		}
 		return '-'
 	}, strings.TrimPrefix(s, "./"))
+}
+
+// cdkAccount is the account a CDK stack's template deploys to, from the
+// environment cdk.out/manifest.json gives it (aws://ACCOUNT/REGION); ""
+// when the manifest names none (unknown-account) or there is no manifest.
+func (l *loader) cdkAccount(p string) string {
+	dir := path.Dir(p)
+	if l.cdkAccounts == nil {
+		l.cdkAccounts = map[string]map[string]string{}
+	}
+	accts, ok := l.cdkAccounts[dir]
+	if !ok {
+		accts = map[string]string{}
+		l.cdkAccounts[dir] = accts
+		data, err := readCapped(l.fsys, path.Join(dir, "manifest.json"))
+		if err == nil {
+			var m struct {
+				Artifacts map[string]struct {
+					Type        string `json:"type"`
+					Environment string `json:"environment"`
+					Properties  struct {
+						TemplateFile string `json:"templateFile"`
+					} `json:"properties"`
+				} `json:"artifacts"`
+			}
+			if json.Unmarshal(data, &m) == nil {
+				for _, a := range m.Artifacts {
+					env := strings.TrimPrefix(a.Environment, "aws://")
+					acct, _, _ := strings.Cut(env, "/")
+					if a.Type == "aws:cloudformation:stack" && a.Properties.TemplateFile != "" && isAccountID(acct) {
+						accts[path.Join(dir, a.Properties.TemplateFile)] = acct
+					}
+				}
+			}
+		}
+	}
+	return accts[p]
+}
+
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // samConfig reads the parameter_overrides of the samconfig file of a

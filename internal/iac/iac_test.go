@@ -723,3 +723,30 @@ func TestSAMConfigOverrides(t *testing.T) {
 		t.Errorf("unknown reason should name samconfig's parameter: %s", r.UnknownReason)
 	}
 }
+
+// TestCDKStackAccounts: a CDK stack whose environment in manifest.json
+// names an account deploys there: a grant to the --account is
+// cross-account on it; a stack without one (unknown-account) is the
+// --account's.
+func TestCDKStackAccounts(t *testing.T) {
+	est, _, err := iac.Load(os.DirFS("cloudformation/testdata"), "cdk-accounts.out", "", iac.Options{Owner: owner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range estate.Build(est, estate.Options{Owner: owner}) {
+		got[r.ARN] = scan.Assess(r, scan.Options{}).Exposure
+	}
+	want := map[string]string{
+		"arn:aws:lambda:REGION:444455556666:function:acct-prod": "cross-account",
+		"arn:aws:lambda:REGION:" + owner + ":function:acct-dev": "private",
+	}
+	if len(got) != len(want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	for arn, w := range want {
+		if got[arn] != w {
+			t.Errorf("%s: %s, want %s (all: %v)", arn, got[arn], w, got)
+		}
+	}
+}

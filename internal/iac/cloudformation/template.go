@@ -516,7 +516,9 @@ func (p *props) cors(n *yaml.Node) *inventory.CORS {
 }
 
 func (t *template) function(p *props, loc estate.Loc, id string) estate.Function {
-	fn := estate.Function{Loc: loc, Name: p.get("FunctionName"), ConfigKnown: true}
+	// The template's account (a CDK stack may deploy to another account
+	// than --account).
+	fn := estate.Function{Loc: loc, Name: p.get("FunctionName"), ConfigKnown: true, Account: t.opt.Owner}
 	if fn.Name == "" && len(p.why) > 0 {
 		// The name is given at deployment; the template refers to the
 		// function by its logical id, which is what Ref and GetAtt on
