@@ -380,7 +380,7 @@ func TestUnresolvedFunctionName(t *testing.T) {
 	})
 	got = judge(t, os.DirFS("terraform/testdata"), "noname-loose", rules.Trust{})
 	check(t, got, map[string]want{
-		"function:aws_lambda_function.open":    {"unknown", 7, ""},
+		"function:aws_lambda_function.open":    {"public", 7, "lambda-public-access"},
 		"function:aws_lambda_function.quiet":   {"unknown", 19, ""},
 		"function:aws_lambda_permission.loose": {"unknown", 27, ""},
 	})
@@ -749,4 +749,17 @@ func TestCDKStackAccounts(t *testing.T) {
 			t.Errorf("%s: %s, want %s (all: %v)", arn, got[arn], w, got)
 		}
 	}
+}
+
+// TestPartlyUnresolved: a resource whose resolved grants are already
+// public is public (what could not be resolved only adds Allow
+// statements); otherwise, or when an unreadable resource policy could
+// hold a Deny, it is unknown.
+func TestPartlyUnresolved(t *testing.T) {
+	got := judge(t, os.DirFS("cloudformation/testdata"), "partly-unresolved.yaml", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:part-open": {"public", 11, "lambda-public-access"},
+		"function:part-own":  {"unknown", 31, ""},
+		"function:part-deny": {"unknown", 46, ""},
+	})
 }
