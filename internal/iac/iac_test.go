@@ -695,6 +695,7 @@ func TestRegionConditions(t *testing.T) {
 		"function:reg-east":   {"public", 11, "lambda-public-access"},
 		"function:reg-either": {"unknown", 20, ""},
 		"function:reg-stack":  {"unknown", 27, ""},
+		"function:reg-same":   {"cross-account", 35, "lambda-cross-account-access"},
 	})
 	// Without --account, a condition on AWS::AccountId is undecided too.
 	fsys := fstest.MapFS{"t.yaml": {Data: []byte("Conditions:\n  IsProdAcct: !Equals [!Ref AWS::AccountId, \"111122223333\"]\nResources:\n  P:\n    Type: AWS::Lambda::Permission\n    Condition: IsProdAcct\n    Properties: {FunctionName: acct-cond, Action: lambda:InvokeFunction, Principal: \"*\"}\n")}}

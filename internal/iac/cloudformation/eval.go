@@ -181,6 +181,17 @@ func (t *template) intrinsic(name string, node *yaml.Node, _ any, arg *yaml.Node
 		}
 		c, ok := t.condition(resolve(arg.Content[0]).Value)
 		if !ok {
+			// Both branches alike: the condition does not matter.
+			a, b := t.eval(arg.Content[1]), t.eval(arg.Content[2])
+			_, ua := firstUnknown(a)
+			_, ub := firstUnknown(b)
+			if !ua && !ub {
+				ja, ea := toJSON(a)
+				jb, eb := toJSON(b)
+				if ea == nil && eb == nil && string(ja) == string(jb) {
+					return a
+				}
+			}
 			return fail("the condition " + resolve(arg.Content[0]).Value + " depends on values known only at deployment")
 		}
 		if c {
