@@ -380,7 +380,7 @@ func sniff(p string, data []byte) kind {
 			bytes.Contains(head, []byte(`"values"`)) && bytes.Contains(head, []byte(`"root_module"`))) {
 		return kindPlan
 	}
-	if ext == ".json" && len(data) == len(head) {
+	if ext == ".json" {
 		// A JSON file that parses is a template only with the sections
 		// at its top (CDK's tree.json and manifest.json name resource
 		// types deep inside).

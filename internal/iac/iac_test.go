@@ -587,6 +587,9 @@ func TestCDKTreeNotATemplate(t *testing.T) {
 		"cdk.out/manifest.json":   {Data: []byte(`{"version":"36.0.0","artifacts":{"S":{"type":"aws:cloudformation:stack","metadata":{"/S/Resources/Fn":[{"type":"aws:cdk:logicalId","data":"AWS::Lambda::Function"}]}}}}`)},
 		"cdk.out/S.template.json": {Data: []byte(`{"Resources":{"P":{"Type":"AWS::Lambda::Permission","Properties":{"FunctionName":"fn","Action":"lambda:InvokeFunction","Principal":"*"}}}}`)},
 	}
+	// A large app's tree.json is bigger than the part sniffing reads.
+	big := `{"version":"tree-0.1","tree":{"children":{"Resources":{"attributes":{"aws:cdk:cloudformation:type":"AWS::Lambda::Permission"}}}},"pad":"` + strings.Repeat("x", 2<<20) + `"}`
+	fsys["big.out/tree.json"] = &fstest.MapFile{Data: []byte(big)}
 	est, stats, err := iac.Load(fsys, ".", "", iac.Options{Owner: owner})
 	if err != nil {
 		t.Fatal(err)
