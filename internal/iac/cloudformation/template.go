@@ -87,8 +87,10 @@ func parse(data []byte, file string, opt Options, est *estate.Estate) (t *templa
 	if opt.Partition == "" {
 		opt.Partition = "aws"
 	}
-	if strings.HasSuffix(strings.ToLower(file), ".json") {
-		// CloudFormation reads a .json template as JSON: what YAML
+	low := strings.ToLower(file)
+	if strings.HasSuffix(low, ".json") || strings.HasSuffix(low, ".template") && bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
+		// CloudFormation reads a .json template (or a .template one in
+		// JSON) as JSON: what YAML
 		// would forgive (a trailing comma, a comment) is a format error.
 		if line, why := jsonError(data); why != "" {
 			est.Broken = append(est.Broken, estate.Broken{Loc: estate.Loc{File: file, Line: line}, Reason: "template does not parse: JSON syntax: " + why})
