@@ -6,6 +6,7 @@ package iac
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"path"
@@ -38,8 +39,12 @@ type Stats struct {
 func (s Stats) Inputs() int { return s.TerraformModules + s.Plans + s.Templates + s.Broken }
 
 // skipDirs are never walked into: provider and module caches, package
-// trees, version control.
-var skipDirs = map[string]bool{".terraform": true, "node_modules": true, ".git": true, ".terragrunt-cache": true}
+// trees, version control, and `sam build`'s copy of the template
+// (.aws-sam/build/template.yaml declares the same resources again).
+var skipDirs = map[string]bool{".terraform": true, "node_modules": true, ".git": true, ".terragrunt-cache": true, ".aws-sam": true}
+
+// maxNestedReads caps the nested templates followed in one load.
+const maxNestedReads = 1000
 
 // maxFile caps one template or plan file.
 const maxFile = 64 << 20
@@ -55,7 +60,7 @@ func Load(fsys fs.FS, root, prefix string, opt Options) (*estate.Estate, Stats, 
 	if opt.Partition == "" {
 		opt.Partition = "aws"
 	}
-	l := &loader{fsys: fsys, prefix: prefix, opt: opt, est: &estate.Estate{}}
+	l := &loader{fsys: fsys, prefix: prefix, opt: opt, est: &estate.Estate{}, stackNames: map[string]string{}}
 	st, err := fs.Stat(fsys, root)
 	if err != nil {
 		return nil, Stats{}, err
@@ -116,18 +121,74 @@ func Load(fsys fs.FS, root, prefix string, opt Options) (*estate.Estate, Stats, 
 			l.terraform(d)
 		}
 	}
+	// A template another template of the tree nests is read through
+	// that stack, with the parameters it passes, not on its own.
+	nested, children := map[string]bool{}, map[string][]string{}
+	unnamed := map[string][]string{} // logical id -> templates
 	for _, f := range files {
-		l.file(f, false)
+		data, err := readCapped(fsys, f)
+		if err != nil || sniff(f, data) != kindTemplate {
+			continue
+		}
+		copt := cloudformation.Options{Owner: opt.Owner, Partition: opt.Partition, Path: f}
+		for _, id := range cloudformation.Unnamed(data, copt) {
+			unnamed[id] = append(unnamed[id], f)
+		}
+		for _, c := range cloudformation.Children(data, copt) {
+			if c != f {
+				nested[c] = true
+				children[f] = append(children[f], c)
+			}
+		}
+	}
+	// Templates that nest each other in a circle, with no outer stack,
+	// are read on their own: nothing is left out.
+	reached := map[string]bool{}
+	var reach func(string)
+	reach = func(f string) {
+		if reached[f] {
+			return
+		}
+		reached[f] = true
+		for _, c := range children[f] {
+			reach(c)
+		}
+	}
+	for _, f := range files {
+		if !nested[f] {
+			reach(f)
+		}
+	}
+	for _, tpls := range unnamed {
+		if len(tpls) > 1 {
+			for _, f := range tpls {
+				l.stackNames[f] = stackName(f)
+			}
+		}
+	}
+	for _, f := range files {
+		if !nested[f] || !reached[f] {
+			l.file(f, false)
+		}
 	}
 	return l.est, l.stats, nil
 }
 
 type loader struct {
-	fsys   fs.FS
-	prefix string
-	opt    Options
-	est    *estate.Estate
-	stats  Stats
+	// stackNames are the names given to templates whose unnamed
+	// functions or layers share a logical id with another template's.
+	stackNames map[string]string
+	// cdkAccounts caches, per cdk.out folder, the account of each
+	// stack's template.
+	cdkAccounts map[string]map[string]string
+	// nestedReads counts nested templates read (a stack nesting the
+	// same child many times at many levels would grow without bound).
+	nestedReads int
+	fsys        fs.FS
+	prefix      string
+	opt         Options
+	est         *estate.Estate
+	stats       Stats
 }
 
 func (l *loader) display(p string) string {
@@ -170,13 +231,115 @@ func (l *loader) file(p string, named bool) bool {
 		l.est.Add(e)
 	case kindTemplate:
 		l.stats.Templates++
-		e := cloudformation.Read(data, l.display(p), cloudformation.Options{Owner: l.opt.Owner, Partition: l.opt.Partition})
+		owner := l.opt.Owner
+		if acct := l.cdkAccount(p); acct != "" {
+			owner = acct
+		}
+		e := cloudformation.Read(data, l.display(p), cloudformation.Options{Owner: owner, Partition: l.opt.Partition, Path: p, Open: l.openNested,
+			StackName: l.stackNames[p], Overrides: l.samConfig(path.Dir(p))})
 		l.stats.Broken += len(e.Broken)
 		l.est.Add(e)
 	default:
 		return false
 	}
 	return true
+}
+
+// stackName names a stack after its template's path (app-a/template.yaml
+// is app-a-template; cdk.out/Api.template.json is Api).
+func stackName(p string) string {
+	base := path.Base(p)
+	dir := path.Dir(p)
+	if strings.HasSuffix(base, ".template.json") && path.Base(dir) == "cdk.out" {
+		return strings.TrimSuffix(base, ".template.json")
+	}
+	s := strings.TrimSuffix(p, path.Ext(p))
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return '-'
+	}, strings.TrimPrefix(s, "./"))
+}
+
+// cdkAccount is the account a CDK stack's template deploys to, from the
+// environment cdk.out/manifest.json gives it (aws://ACCOUNT/REGION); ""
+// when the manifest names none (unknown-account) or there is no manifest.
+func (l *loader) cdkAccount(p string) string {
+	dir := path.Dir(p)
+	if l.cdkAccounts == nil {
+		l.cdkAccounts = map[string]map[string]string{}
+	}
+	accts, ok := l.cdkAccounts[dir]
+	if !ok {
+		accts = map[string]string{}
+		l.cdkAccounts[dir] = accts
+		data, err := readCapped(l.fsys, path.Join(dir, "manifest.json"))
+		if err == nil {
+			var m struct {
+				Artifacts map[string]struct {
+					Type        string `json:"type"`
+					Environment string `json:"environment"`
+					Properties  struct {
+						TemplateFile string `json:"templateFile"`
+					} `json:"properties"`
+				} `json:"artifacts"`
+			}
+			if json.Unmarshal(data, &m) == nil {
+				for _, a := range m.Artifacts {
+					env := strings.TrimPrefix(a.Environment, "aws://")
+					acct, _, _ := strings.Cut(env, "/")
+					if a.Type == "aws:cloudformation:stack" && a.Properties.TemplateFile != "" && isAccountID(acct) {
+						accts[path.Join(dir, a.Properties.TemplateFile)] = acct
+					}
+				}
+			}
+		}
+	}
+	return accts[p]
+}
+
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// samConfig reads the parameter_overrides of the samconfig file of a
+// template's folder (sam deploy's default configuration file).
+func (l *loader) samConfig(dir string) map[string]cloudformation.Override {
+	for _, n := range []string{"samconfig.toml", "samconfig.yaml", "samconfig.yml"} {
+		p := path.Join(dir, n)
+		data, err := readCapped(l.fsys, p)
+		if err != nil {
+			continue
+		}
+		return cloudformation.SAMConfig(data, l.display(p))
+	}
+	return nil
+}
+
+// openNested reads the template of a nested stack.
+func (l *loader) openNested(p string) ([]byte, string, error) {
+	if !fs.ValidPath(p) {
+		return nil, "", fmt.Errorf("the nested template %s is not a path inside the folder read", p)
+	}
+	if l.nestedReads >= maxNestedReads {
+		return nil, "", fmt.Errorf("more than %d nested templates in the tree; %s is not read", maxNestedReads, l.display(p))
+	}
+	l.nestedReads++
+	data, err := readCapped(l.fsys, p)
+	if err != nil {
+		return nil, "", fmt.Errorf("the nested template %s: %v", l.display(p), err)
+	}
+	l.stats.Templates++
+	return data, l.display(p), nil
 }
 
 func readCapped(fsys fs.FS, p string) ([]byte, error) {
@@ -217,10 +380,26 @@ func sniff(p string, data []byte) kind {
 			bytes.Contains(head, []byte(`"values"`)) && bytes.Contains(head, []byte(`"root_module"`))) {
 		return kindPlan
 	}
+	if ext == ".json" {
+		// A JSON file that parses is a template only with the sections
+		// at its top (CDK's tree.json and manifest.json name resource
+		// types deep inside).
+		var top map[string]json.RawMessage
+		if err := json.Unmarshal(data, &top); err == nil {
+			if _, ok := top["Resources"]; !ok {
+				if _, ok := top["AWSTemplateFormatVersion"]; !ok {
+					return kindNone
+				}
+			}
+		} else if _, isSyntax := err.(*json.SyntaxError); !isSyntax {
+			return kindNone // valid JSON, not an object
+		}
+	}
 	if bytes.Contains(head, []byte("AWSTemplateFormatVersion")) {
 		return kindTemplate
 	}
-	if bytes.Contains(head, []byte("Resources")) && (bytes.Contains(head, []byte("AWS::Lambda::")) || bytes.Contains(head, []byte("AWS::Serverless::"))) {
+	if bytes.Contains(head, []byte("Resources")) && (bytes.Contains(head, []byte("AWS::Lambda::")) || bytes.Contains(head, []byte("AWS::Serverless::")) ||
+		bytes.Contains(head, []byte("AWS::CloudFormation::Stack"))) {
 		return kindTemplate
 	}
 	return kindNone

@@ -20,6 +20,9 @@ type template struct {
 	mappings   *yaml.Node
 	conditions map[string]*yaml.Node
 	resources  map[string]*yaml.Node // logical id -> resource node
+	order      []string              // logical ids as written
+	// ids and nodes are the Resources entries, Fn::ForEach unrolled.
+	ids, nodes []*yaml.Node
 	condBusy   map[string]bool
 	// generated are resources SAM would add, by logical id -> type, so
 	// Ref/GetAtt on them resolve (MyFunctionAliaslive, ServerlessRestApi).
@@ -27,6 +30,9 @@ type template struct {
 	// generatedAlias holds each generated alias's function and name.
 	generatedAlias map[string]string
 	depth          int
+	// placeholder is set when a value used a stand-in for what only the
+	// deployment fixes (AWS::Region, AWS::StackName, AWS::URLSuffix).
+	placeholder bool
 }
 
 // maxDepth bounds evaluation: nesting and chains of references.
@@ -175,6 +181,17 @@ func (t *template) intrinsic(name string, node *yaml.Node, _ any, arg *yaml.Node
 		}
 		c, ok := t.condition(resolve(arg.Content[0]).Value)
 		if !ok {
+			// Both branches alike: the condition does not matter.
+			a, b := t.eval(arg.Content[1]), t.eval(arg.Content[2])
+			_, ua := firstUnknown(a)
+			_, ub := firstUnknown(b)
+			if !ua && !ub {
+				ja, ea := toJSON(a)
+				jb, eb := toJSON(b)
+				if ea == nil && eb == nil && string(ja) == string(jb) {
+					return a
+				}
+			}
 			return fail("the condition " + resolve(arg.Content[0]).Value + " depends on values known only at deployment")
 		}
 		if c {
@@ -227,10 +244,28 @@ func (t *template) intrinsic(name string, node *yaml.Node, _ any, arg *yaml.Node
 			ks, _ := str(k)
 			_, cur = child(cur, ks)
 			if cur == nil {
+				// AWS::LanguageExtensions: [map, key, key, {DefaultValue: v}].
+				if len(list) == 4 {
+					if m, ok := list[3].(*omap); ok {
+						if d, ok := m.get("DefaultValue"); ok {
+							return d
+						}
+					}
+				}
 				return fail("no such entry in Mappings")
 			}
 		}
 		return t.eval(cur)
+	case "Fn::Length":
+		v := t.eval(arg)
+		if w, bad := firstUnknown(v); bad {
+			return unknown{w}
+		}
+		list, ok := v.([]any)
+		if !ok {
+			return fail("Fn::Length takes a list")
+		}
+		return json.Number(strconv.Itoa(len(list)))
 	case "Fn::ToJsonString":
 		v := t.eval(arg)
 		if w, bad := firstUnknown(v); bad {
@@ -269,14 +304,21 @@ var pseudo = map[string]bool{"AWS::AccountId": true, "AWS::Region": true, "AWS::
 func (t *template) ref(name, where string) any {
 	switch name {
 	case "AWS::AccountId":
+		if t.opt.Owner == estate.OwnerPlaceholder {
+			// Without --account, which account it is is not known.
+			t.placeholder = true
+		}
 		return t.opt.Owner
 	case "AWS::Region":
+		t.placeholder = true
 		return estate.RegionPlaceholder
 	case "AWS::Partition":
 		return t.opt.Partition
 	case "AWS::URLSuffix":
+		t.placeholder = true
 		return "amazonaws.com"
 	case "AWS::StackName":
+		t.placeholder = true
 		return "STACK"
 	case "AWS::NoValue":
 		return noValue{}
@@ -284,15 +326,76 @@ func (t *template) ref(name, where string) any {
 		return unknown{where + ": " + name + " is known only at deployment"}
 	}
 	if p, ok := t.params[name]; ok {
-		if _, d := child(p, "Default"); d != nil {
-			return t.eval(d)
+		_, typ := child(p, "Type")
+		v, given := t.opt.params[name]
+		o, overridden := t.opt.Overrides[name]
+		if all, ok := t.opt.Overrides["*"]; ok && !given {
+			o, overridden = all, true
 		}
-		return unknown{where + ": the Parameter " + name + " has no Default (its value is given at deployment)"}
+		switch {
+		case given:
+			// The value the parent stack passes in its Parameters.
+		case overridden && o.Unknown != "":
+			return unknown{where + ": " + o.Unknown}
+		case overridden:
+			// sam deploy passes it over the Default.
+			v = o.Value
+		case typ != nil && strings.HasPrefix(typ.Value, "AWS::SSM::Parameter::"):
+			// The Default names a Parameter Store entry; its value is read
+			// at deployment.
+			return unknown{where + ": the Parameter " + name + " is read from SSM Parameter Store at deployment"}
+		default:
+			_, d := child(p, "Default")
+			if d == nil {
+				return unknown{where + ": the Parameter " + name + " has no Default (its value is given at deployment)"}
+			}
+			v = t.eval(d)
+		}
+		if typ != nil && (typ.Value == "CommaDelimitedList" || strings.HasPrefix(typ.Value, "List<")) {
+			// Ref on a list parameter is the list of its comma-separated
+			// values.
+			if s, ok := str(v); ok {
+				var out []any
+				for _, e := range strings.Split(s, ",") {
+					out = append(out, strings.TrimSpace(e))
+				}
+				return out
+			}
+		}
+		return v
 	}
 	if typ, ok := t.resourceType(name); ok {
 		return t.refResource(name, typ)
 	}
+	if v, ok := t.samRef(name); ok {
+		return v
+	}
 	return unknown{where + ": " + name + " is neither a parameter nor a resource of the template"}
+}
+
+// samRef resolves the references SAM adds for a function with
+// AutoPublishAlias: MyFunction.Alias is the alias's ARN, MyFunction.Version
+// the published version's.
+func (t *template) samRef(name string) (any, bool) {
+	id, attr, ok := strings.Cut(name, ".")
+	if !ok || attr != "Alias" && attr != "Version" {
+		return nil, false
+	}
+	if typ, _ := t.resourceType(id); typ != "AWS::Serverless::Function" {
+		return nil, false
+	}
+	fn := t.nameOf(id, "FunctionName")
+	opt := estate.Options{Owner: t.opt.Owner, Partition: t.opt.Partition}
+	for aid, parts := range t.generatedAlias {
+		f, alias, _ := strings.Cut(parts, "\x00")
+		if strings.HasPrefix(aid, id+"Alias") && f == fn {
+			if attr == "Alias" {
+				return opt.FunctionARN("", "", fn, alias), true
+			}
+			return opt.FunctionARN("", "", fn, estate.Published), true
+		}
+	}
+	return nil, false
 }
 
 func (t *template) resourceType(id string) (string, bool) {
@@ -320,6 +423,18 @@ func (t *template) nameOf(id, prop string) string {
 				return s
 			}
 		}
+	}
+	return t.generatedName(id)
+}
+
+// generatedName is the name a resource without a name property is known
+// by: its logical id, or, when two stacks of the tree have a resource of
+// that logical id (two SAM applications with HelloWorldFunction), the
+// stack's name and the logical id, as CloudFormation names it
+// (STACK-LogicalId-SUFFIX).
+func (t *template) generatedName(id string) string {
+	if t.opt.StackName != "" {
+		return t.opt.StackName + "-" + id
 	}
 	return id
 }
@@ -463,6 +578,8 @@ func (t *template) sub(tmpl string, vars map[string]any, where string) any {
 		var v any
 		if x, ok := vars[name]; ok {
 			v = x
+		} else if sv, isSAM := t.samRef(name); isSAM {
+			v = sv
 		} else if id, attr, dotted := strings.Cut(name, "."); dotted && !pseudo[name] {
 			v = t.getAtt(&yaml.Node{Kind: yaml.ScalarNode, Value: "${" + name + "}", Line: 0}, []string{id, attr})
 		} else {
@@ -525,7 +642,17 @@ func (t *template) condExpr(n *yaml.Node) (bool, bool) {
 		if len(as) != 2 {
 			return false, false
 		}
+		// A placeholder (the Region, the stack name) stands in well in an
+		// ARN, but comparing it decides nothing: the condition depends on
+		// where the stack is deployed.
+		saved := t.placeholder
+		t.placeholder = false
 		a, b := t.eval(as[0]), t.eval(as[1])
+		dep := t.placeholder
+		t.placeholder = saved || dep
+		if dep {
+			return false, false
+		}
 		if _, u := firstUnknown(a); u {
 			return false, false
 		}

@@ -13,6 +13,7 @@ func FuzzRead(f *testing.F) {
 	f.Add([]byte("Conditions:\n  C: !Equals [!Ref X, !Condition C]\nResources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      FunctionName: !If [C, a, !Join ['', [!Select [0, !Split [',', 'x,y']]]]]\n      AutoPublishAlias: live\n      FunctionUrlConfig: {AuthType: NONE}\n      Events: {E: {Type: SNS, Properties: {Topic: !GetAtt T.Arn}}}\n"))
 	f.Add([]byte(`{"Resources":{"R":{"Type":"AWS::Lambda::ResourcePolicy","Properties":{"ResourceArn":{"Fn::GetAtt":["F","Arn"]},"PolicyDocument":{"Statement":[{"Effect":"Allow","Principal":"*"}]}}}}}`))
 	f.Add([]byte("a: &x [*x]\n"))
+	f.Add([]byte("Resources:\n  Fn::ForEach::A:\n    - X\n    - [a, b]\n    - Fn::ForEach::B:\n        - Y\n        - [c, d]\n        - P${X}${Y}:\n            Type: AWS::Lambda::Permission\n            Properties: {FunctionName: !Ref X, Principal: !Ref Y, Action: lambda:InvokeFunction}\n  Fn::Transform: {Name: AWS::Include}\n  S:\n    Type: AWS::CloudFormation::Stack\n    Properties: {TemplateURL: ./c.yaml}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		e := Read(data, "template.yaml", Options{})
 		estate.Build(e, estate.Options{})

@@ -89,6 +89,11 @@ func (t *template) eventPermission(est *estate.Estate, fn, qualifier, id, event 
 		perm.Principal = "s3.amazonaws.com"
 		perm.SourceAccount = owner
 	case "SNS":
+		if _, v := child(pn, "SqsSubscription"); viaQueue(t.eval(v)) {
+			// SNS -> SQS -> Lambda: SAM subscribes a queue and reads it
+			// through an event source mapping; it adds no permission.
+			return
+		}
 		perm.Principal = "sns.amazonaws.com"
 		perm.SourceArn = ep.get("Topic")
 	case "Schedule", "CloudWatchEvent", "EventBridgeRule":
@@ -111,4 +116,20 @@ func (t *template) eventPermission(est *estate.Estate, fn, qualifier, id, event 
 	}
 	perm.Unknown = ep.reason()
 	est.Permissions = append(est.Permissions, perm)
+}
+
+// viaQueue tells whether an SNS event's SqsSubscription routes the topic
+// through a queue, as SAM reads it: true, or a non-empty mapping (an
+// existing queue). false, absent, or a value that cannot be resolved is
+// a direct subscription with its permission (the stricter reading).
+func viaQueue(v any) bool {
+	switch x := v.(type) {
+	case bool:
+		return x
+	case string:
+		return strings.EqualFold(x, "true")
+	case *omap:
+		return len(x.keys) > 0
+	}
+	return false
 }

@@ -17,6 +17,8 @@
 package cloudformation
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -30,29 +32,87 @@ import (
 // Options are what the reader needs beyond the file.
 type Options struct {
 	Owner, Partition string
+	// Path is the template's path in the file system Open reads, so
+	// nested stacks with a local TemplateURL (SAM and `aws cloudformation
+	// package` take a path relative to the template; CDK names the file
+	// in the aws:asset:path metadata) can be followed. With Open nil a
+	// nested stack is unknown.
+	Path string
+	// Open reads a file by its path in that file system and returns its
+	// text and the name to show for it.
+	Open func(path string) ([]byte, string, error)
+
+	// Overrides are the parameter values a deployment configuration
+	// next to the template sets (SAMConfig).
+	Overrides map[string]Override
+
+	// StackName, when set, prefixes the logical id of a function or
+	// layer without a name (generatedName).
+	StackName string
+
+	// params are the values a parent stack passes (nested stacks).
+	params map[string]any
+	// stack are the templates being read, outermost first (cycles).
+	stack []string
 }
 
 // Read reads one template. file names it in locations and messages. A
 // template that does not parse is returned as broken, with the line of
 // the error.
 func Read(data []byte, file string, opt Options) *estate.Estate {
+	est := &estate.Estate{}
+	t, root, ok := parse(data, file, opt, est)
+	if !ok {
+		return est
+	}
+	_, globals := child(root, "Globals")
+	_, globalFn := child(globals, "Function")
+	ids, nodes := t.ids, t.nodes
+	t.registerSAM(ids, nodes, globalFn)
+	for i, k := range ids {
+		t.declare(est, k, nodes[i], globalFn)
+	}
+	for i, k := range ids {
+		t.nested(est, k, nodes[i])
+	}
+	return est
+}
+
+// parse reads the template's sections; a template that cannot be read
+// is recorded on est as broken and ok is false.
+func parse(data []byte, file string, opt Options, est *estate.Estate) (t *template, root *yaml.Node, ok bool) {
 	if opt.Owner == "" {
 		opt.Owner = estate.OwnerPlaceholder
 	}
 	if opt.Partition == "" {
 		opt.Partition = "aws"
 	}
-	est := &estate.Estate{}
+	low := strings.ToLower(file)
+	if strings.HasSuffix(low, ".json") || strings.HasSuffix(low, ".template") && bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
+		// CloudFormation reads a .json template (or a .template one in
+		// JSON) as JSON: what YAML
+		// would forgive (a trailing comma, a comment) is a format error.
+		if line, why := jsonError(data); why != "" {
+			est.Broken = append(est.Broken, estate.Broken{Loc: estate.Loc{File: file, Line: line}, Reason: "template does not parse: JSON syntax: " + why})
+			return nil, nil, false
+		}
+	}
 	root, err := yamldoc.Root(data, file)
 	if err != nil {
 		est.Broken = append(est.Broken, brokenFrom(file, err))
-		return est
+		return nil, nil, false
 	}
 	if root == nil || root.Kind != yaml.MappingNode {
 		est.Broken = append(est.Broken, estate.Broken{Loc: estate.Loc{File: file, Line: 1}, Reason: "a template is a mapping with a Resources section"})
-		return est
+		return nil, nil, false
 	}
-	t := &template{file: file, opt: opt, params: map[string]*yaml.Node{}, conditions: map[string]*yaml.Node{},
+	if line, why := repeatedKey(root, 0); why != "" {
+		// CloudFormation refuses the template; which copy a reader keeps
+		// differs, and keeping the weaker one would be a false pass.
+		est.Broken = append(est.Broken, estate.Broken{Loc: estate.Loc{File: file, Line: line}, Reason: "template does not parse: " + why})
+		return nil, nil, false
+	}
+	t = &template{file: file, opt: opt, params: map[string]*yaml.Node{}, conditions: map[string]*yaml.Node{},
 		resources: map[string]*yaml.Node{}, condBusy: map[string]bool{}, generated: map[string]string{}, generatedAlias: map[string]string{}}
 	_, params := child(root, "Parameters")
 	ks, vs := mapping(params)
@@ -72,19 +132,63 @@ func Read(data []byte, file string, opt Options) *estate.Estate {
 			line = resKey.Line
 		}
 		est.Broken = append(est.Broken, estate.Broken{Loc: estate.Loc{File: file, Line: line}, Reason: "the template has no Resources mapping"})
-		return est
+		return nil, nil, false
 	}
-	ids, nodes := mapping(res)
+	rks, rvs := mapping(res)
+	ids, nodes := t.expand(est, rks, rvs, 0)
+	t.ids, t.nodes = ids, nodes
 	for i, k := range ids {
 		t.resources[k.Value] = nodes[i]
+		t.order = append(t.order, k.Value)
 	}
-	_, globals := child(root, "Globals")
-	_, globalFn := child(globals, "Function")
-	t.registerSAM(ids, nodes)
-	for i, k := range ids {
-		t.declare(est, k, nodes[i], globalFn)
+	t.transforms(est, root)
+	return t, root, true
+}
+
+// repeatedKey finds the first key written twice in one mapping, at any
+// depth.
+func repeatedKey(n *yaml.Node, depth int) (int, string) {
+	if n == nil || depth > 10000 {
+		return 0, ""
 	}
-	return est
+	if n.Kind == yaml.MappingNode {
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind == yaml.ScalarNode && k.Value != "<<" {
+				if first, dup := seen[k.Value]; dup {
+					return k.Line, fmt.Sprintf("the key %q is repeated (lines %d and %d)", k.Value, first, k.Line)
+				}
+				seen[k.Value] = k.Line
+			}
+		}
+	}
+	if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode || n.Kind == yaml.DocumentNode {
+		for _, c := range n.Content {
+			if line, why := repeatedKey(c, depth+1); why != "" {
+				return line, why
+			}
+		}
+	}
+	return 0, ""
+}
+
+// jsonError is the line and message of the first JSON syntax error in
+// data, "" when it is valid JSON.
+func jsonError(data []byte) (int, string) {
+	var v any
+	err := json.Unmarshal(data, &v)
+	if err == nil {
+		return 0, ""
+	}
+	off := int64(len(data))
+	if se, ok := err.(*json.SyntaxError); ok {
+		off = se.Offset
+	}
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	return 1 + bytes.Count(data[:off], []byte("\n")), err.Error()
 }
 
 // brokenFrom turns a YAML error "file:line: ..." into a broken entry.
@@ -105,14 +209,15 @@ func brokenFrom(file string, err error) estate.Broken {
 
 // registerSAM records the resources SAM generates, so Ref and GetAtt on
 // them resolve: MyFnAlias<Name>, ServerlessRestApi, ServerlessHttpApi.
-func (t *template) registerSAM(ids, nodes []*yaml.Node) {
+func (t *template) registerSAM(ids, nodes []*yaml.Node, globalFn *yaml.Node) {
 	for i, k := range ids {
 		_, tn := child(nodes[i], "Type")
 		if tn == nil || tn.Value != "AWS::Serverless::Function" {
 			continue
 		}
-		_, props := child(nodes[i], "Properties")
-		if _, a := child(props, "AutoPublishAlias"); a != nil {
+		_, pn := child(nodes[i], "Properties")
+		p := &props{t: t, node: pn, extra: globalFn}
+		if _, a := p.lookup("AutoPublishAlias"); a != nil {
 			if name, ok := str(t.eval(a)); ok {
 				id := k.Value + "Alias" + name
 				t.generated[id] = "AWS::Lambda::Alias"
@@ -133,10 +238,43 @@ type props struct {
 }
 
 func (p *props) lookup(name string) (*yaml.Node, *yaml.Node) {
-	if k, v := child(p.node, name); k != nil {
-		return k, v
+	k, v := child(p.node, name)
+	gk, gv := child(p.extra, name)
+	if k == nil {
+		return gk, gv
 	}
-	return child(p.extra, name)
+	if gv != nil && v != nil && v.Kind == yaml.MappingNode && gv.Kind == yaml.MappingNode {
+		// SAM merges a mapping in Globals with the function's own, key by
+		// key, the function's keys winning (FunctionUrlConfig with the
+		// AuthType in Globals and Cors on the function).
+		return k, mergeMappings(gv, v)
+	}
+	return k, v
+}
+
+// mergeMappings is base with over's keys put over it, recursively for
+// keys that are mappings on both sides, as SAM merges Globals.
+func mergeMappings(base, over *yaml.Node) *yaml.Node {
+	out := &yaml.Node{Kind: yaml.MappingNode, Tag: over.Tag, Line: over.Line, Column: over.Column}
+	oks, ovs := mapping(over)
+	bks, bvs := mapping(base)
+	for i, bk := range bks {
+		_, ov := child(over, bk.Value)
+		switch {
+		case ov == nil:
+			out.Content = append(out.Content, bk, bvs[i])
+		case ov.Kind == yaml.MappingNode && bvs[i].Kind == yaml.MappingNode:
+			ok, _ := child(over, bk.Value)
+			out.Content = append(out.Content, ok, mergeMappings(bvs[i], ov))
+		}
+	}
+	for i, ok := range oks {
+		if _, bv := child(base, ok.Value); bv != nil && bv.Kind == yaml.MappingNode && ovs[i].Kind == yaml.MappingNode {
+			continue
+		}
+		out.Content = append(out.Content, ok, ovs[i])
+	}
+	return out
 }
 
 // get reads a property as a string; "" when absent. An unresolved value
@@ -212,7 +350,14 @@ func (t *template) present(n *yaml.Node) bool {
 func (t *template) declare(est *estate.Estate, key, n *yaml.Node, globalFn *yaml.Node) {
 	id := key.Value
 	_, tn := child(n, "Type")
-	if tn == nil || !t.present(n) {
+	if tn == nil {
+		// CloudFormation refuses such a template; what it was meant to
+		// declare cannot be told.
+		est.Broken = append(est.Broken, estate.Broken{Loc: estate.Loc{File: t.file, Line: key.Line, Address: id},
+			Reason: "the resource " + id + " has no Type"})
+		return
+	}
+	if !t.present(n) {
 		return
 	}
 	_, pn := child(n, "Properties")
@@ -254,7 +399,7 @@ func (t *template) declare(est *estate.Estate, key, n *yaml.Node, globalFn *yaml
 	case "AWS::Lambda::LayerVersion", "AWS::Serverless::LayerVersion":
 		name := p.get("LayerName")
 		if name == "" && len(p.why) == 0 {
-			name = id
+			name = t.generatedName(id)
 		}
 		l := estate.Layer{Loc: loc, Name: name, Version: estate.Published}
 		l.Unknown = p.reason()
@@ -373,7 +518,9 @@ func (p *props) cors(n *yaml.Node) *inventory.CORS {
 }
 
 func (t *template) function(p *props, loc estate.Loc, id string) estate.Function {
-	fn := estate.Function{Loc: loc, Name: p.get("FunctionName"), ConfigKnown: true}
+	// The template's account (a CDK stack may deploy to another account
+	// than --account).
+	fn := estate.Function{Loc: loc, Name: p.get("FunctionName"), ConfigKnown: true, Account: t.opt.Owner}
 	if fn.Name == "" && len(p.why) > 0 {
 		// The name is given at deployment; the template refers to the
 		// function by its logical id, which is what Ref and GetAtt on
@@ -383,7 +530,7 @@ func (t *template) function(p *props, loc estate.Loc, id string) estate.Function
 	}
 	if fn.Name == "" {
 		// CloudFormation names it from the stack and logical id.
-		fn.Name = id
+		fn.Name = t.generatedName(id)
 	}
 	fn.Runtime, fn.Role = p.get("Runtime"), p.get("Role")
 	if k, vpc := p.lookup("VpcConfig"); k != nil {

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/lambdawarden/lambdawarden/internal/inventory"
+	"github.com/lambdawarden/lambdawarden/internal/policy"
+	"github.com/lambdawarden/lambdawarden/internal/rules"
 )
 
 // stmt is one statement with where it was declared.
@@ -281,8 +283,14 @@ func Build(e *Estate, opt Options) []*inventory.Resource {
 		out = append(out, b.resource(b.nodes[k]))
 	}
 	for _, br := range e.Broken {
+		id := br.File
+		if br.Address != "" {
+			// A part of a file (a nested stack that cannot be followed):
+			// one entry each.
+			id += "#" + br.Address
+		}
 		out = append(out, &inventory.Resource{
-			ARN: br.File, Kind: "file", Account: opt.Owner, Name: br.File,
+			ARN: id, Kind: "file", Account: opt.Owner, Name: id,
 			Unknown: br.Where() + ": " + br.Reason, Source: br.Loc.Source(),
 		})
 	}
@@ -338,6 +346,9 @@ func (b *builder) resource(n *node) *inventory.Resource {
 		r.URLChecked = true
 	}
 	if len(n.unknown) > 0 {
+		if pub := b.certainlyPublic(n, r); pub != nil {
+			return pub
+		}
 		r.Unknown = strings.Join(n.unknown, "; ")
 		// Point at what could not be read: that is what to change.
 		r.Source = n.failedAt.Source()
@@ -345,6 +356,31 @@ func (b *builder) resource(n *node) *inventory.Resource {
 	}
 	b.attachPolicy(n, r)
 	return r
+}
+
+// certainlyPublic returns the resource judged on the statements that were
+// read when they already make it public: what could not be read adds
+// only Allow statements (permissions, a URL, an alias), and public is the
+// worst class, so the deployed policy is public whatever they say, as a
+// live scan would find it. A full resource policy that could not be read
+// may hold a Deny: then nil, and the resource stays unknown.
+func (b *builder) certainlyPublic(n *node, r *inventory.Resource) *inventory.Resource {
+	if len(n.fullUnknown) > 0 {
+		return nil
+	}
+	known := *r
+	b.attachPolicy(n, &known)
+	if known.Policy == nil {
+		return nil
+	}
+	// Inherited statements are Allows only: one that could not be read
+	// does not lower the class either.
+	known.FunctionPolicyUnknown = ""
+	subj, err := rules.NewSubject(&known, rules.Trust{})
+	if err != nil || subj.Result.Exposure != policy.Public {
+		return nil
+	}
+	return &known
 }
 
 // function is the unqualified node of a function name, if any.
