@@ -95,7 +95,7 @@ written in the code counts as foreign (the deploying account shows as OWNER).`,
 				Accounts: []string{owner}, Regions: regionsOf(resources), Complete: true,
 			}
 			d.Summarize()
-			d.Scan.Complete = d.Summary.Unknown == 0
+			d.Scan.Complete = d.Summary.Unknown == 0 && d.Summary.Unchecked == 0
 			_ = stats
 			e.suppress(st, d)
 			if err := e.write(targets, d, st.writer); err != nil {

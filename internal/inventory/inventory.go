@@ -171,6 +171,11 @@ type Resource struct {
 	// Unknown is set when the resource as a whole could not be assessed
 	// (for example its account could not be entered).
 	Unknown string `json:"unknown,omitempty"`
+	// Unresolved names what of the resource could not be read when what
+	// was read already decides its verdict (infrastructure as code: grants
+	// that are public whatever the unresolved ones add). It is judged, and
+	// reported as partly checked.
+	Unresolved string `json:"unresolved,omitempty"`
 	Source  Source `json:"source"`
 }
 

@@ -76,6 +76,10 @@ func Assess(res *inventory.Resource, opt Options) report.Resource {
 			out.Unchecked = append(out.Unchecked, "access paths through roles: "+g.Reason)
 		}
 	}
+	if res.Unresolved != "" {
+		out.Notes = append(out.Notes, "Parts of its configuration could not be resolved ("+res.Unresolved+"); the statements that could be read already make it public, and what could not be read can only add grants.")
+		out.Unchecked = append(out.Unchecked, "unresolved configuration: "+res.Unresolved)
+	}
 	if res.URLUnknown != "" {
 		out.Notes = append(out.Notes, "The function URL configuration could not be read ("+res.URLUnknown+"); URL rules were not applied.")
 		out.Unchecked = append(out.Unchecked, "function URL rules: the URL configuration could not be read: "+res.URLUnknown)

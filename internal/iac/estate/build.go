@@ -347,6 +347,7 @@ func (b *builder) resource(n *node) *inventory.Resource {
 	}
 	if len(n.unknown) > 0 {
 		if pub := b.certainlyPublic(n, r); pub != nil {
+			pub.Unresolved = strings.Join(n.unknown, "; ")
 			return pub
 		}
 		r.Unknown = strings.Join(n.unknown, "; ")
