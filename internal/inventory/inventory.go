@@ -176,7 +176,7 @@ type Resource struct {
 	// that are public whatever the unresolved ones add). It is judged, and
 	// reported as partly checked.
 	Unresolved string `json:"unresolved,omitempty"`
-	Source  Source `json:"source"`
+	Source     Source `json:"source"`
 }
 
 // UnknownReason returns why the resource cannot be judged, or "" when its
