@@ -34,6 +34,9 @@ type Files struct {
 	Logf func(format string, args ...any)
 	// Now is the clock (tests).
 	Now func() time.Time
+	// Dir is the folder as a file system (tests, for failures root
+	// never meets); default os.DirFS(Path). Files are read by path.
+	Dir fs.FS
 
 	seen    map[string]bool
 	retries map[string]int
@@ -100,10 +103,15 @@ func (f *Files) Run(ctx context.Context, emit Emit) error {
 func (f *Files) scan(ctx context.Context, emit Emit) error {
 	var paths []string
 	var batch trail.Result
-	err := filepath.WalkDir(f.Path, func(p string, d fs.DirEntry, err error) error {
+	dir := f.Dir
+	if dir == nil {
+		dir = os.DirFS(f.Path)
+	}
+	err := fs.WalkDir(dir, ".", func(rel string, d fs.DirEntry, err error) error {
+		p := filepath.Join(f.Path, filepath.FromSlash(rel))
 		if err != nil {
-			if p == f.Path {
-				return err
+			if rel == "." {
+				return fmt.Errorf("%s: %w", f.Path, err)
 			}
 			// A folder that cannot be listed is input not read: a
 			// problem (exit 3), not only a line on stderr; once, not
