@@ -24,6 +24,9 @@ const getPolicyHint = "pass the policy JSON, e.g. aws lambda get-policy --functi
 // like, so the user knows what to change ("this looks like YAML").
 func notJSON(data []byte) string {
 	data = bytes.TrimSpace(data)
+	if len(data) == 0 {
+		return "the input is empty or only white space; " + getPolicyHint
+	}
 	if !utf8.Valid(data) {
 		return "this is not text (binary data?); " + getPolicyHint
 	}

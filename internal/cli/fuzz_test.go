@@ -11,7 +11,7 @@ import (
 func FuzzAnalyzeInput(f *testing.F) {
 	for _, s := range []string{
 		`{"Policy": "{\"Version\":\"2012-10-17\"}", "RevisionId": "1"}`,
-		"Version: 2012-10-17\n", "{\"a\":1}\tREV\n", "-----\n| x |\n", "{\"a\": [1 2]}", "[1", "\xff", "text",
+		"Version: 2012-10-17\n", "{\"a\":1}\tREV\n", "-----\n| x |\n", "{\"a\": [1 2]}", "[1", "\xff", "text", " \n\t",
 	} {
 		f.Add([]byte(s))
 	}
