@@ -30,8 +30,9 @@ credentials (or --endpoint-url) reach, and prints what it did as JSON: the
 evaluations it put with PutEvaluations (in batches of at most 100), or the
 alerts it raised. A resultToken of "" or "TESTMODE" puts them in test mode.
 
-Exit codes: 0 all COMPLIANT or NOT_APPLICABLE; 1 some NON_COMPLIANT; 2 the event
-file is missing or malformed; 3 the evaluation was incomplete.`,
+Exit codes: 0 all COMPLIANT or NOT_APPLICABLE; 1 some NON_COMPLIANT (or an alert
+with a finding); 2 the event file is missing or malformed; 3 the evaluation was
+incomplete (or every alert was on a change that could not be judged).`,
 		Example: `  lambdawarden config-rule --event scheduled.json --region us-east-1
   lambdawarden config-rule --event change.json --endpoint-url http://127.0.0.1:4566`,
 		Args: exactArgs(0, "no arguments"),
@@ -79,15 +80,19 @@ file is missing or malformed; 3 the evaluation was incomplete.`,
 					return usagef("--event %s: %s", displayName(eventFile), runErr)
 				}
 				fmt.Fprintf(e.stderr, "lambdawarden config-rule: %s\n", printable(runErr.Error()))
-				return exitCode(exitIncomplete)
 			}
 			for _, ev := range res.Evaluations {
 				if ev.Compliance == configrule.NonCompliant {
 					return exitCode(exitFindings)
 				}
 			}
-			if res.Alerts > 0 {
+			// An alert on a change that could not be judged is not a
+			// finding: alone, it makes the run incomplete.
+			if res.Alerts > res.UnknownAlerts {
 				return exitCode(exitFindings)
+			}
+			if runErr != nil || res.UnknownAlerts > 0 || len(res.Errors) > 0 {
+				return exitCode(exitIncomplete)
 			}
 			return nil
 		},

@@ -1,11 +1,17 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/lambdawarden/lambdawarden/internal/configrule"
+	"github.com/lambdawarden/lambdawarden/internal/demo"
+	"github.com/lambdawarden/lambdawarden/internal/emulator"
+	"github.com/lambdawarden/lambdawarden/internal/emulator/emulatortest"
 )
 
 // TestConfigRuleScheduledOnTheDemoEstate: `config-rule --event` with a
@@ -49,6 +55,51 @@ func TestConfigRuleUsageErrors(t *testing.T) {
 		code, _, errOut := runCLI(t, "", c.args...)
 		if code != exitUsage || !strings.Contains(errOut, c.want) {
 			t.Errorf("%v: exit %d, stderr %q", c.args, code, errOut)
+		}
+	}
+}
+
+// TestConfigRuleRealTimeExitCodes: an EventBridge event of a backdoor
+// AddPermission is a finding (exit 1) when the function can be read again,
+// and incomplete (exit 3, an unknown alert printed) when it cannot: an
+// alert that judged nothing is not a finding, and never silence.
+func TestConfigRuleRealTimeExitCodes(t *testing.T) {
+	for _, c := range []struct {
+		faults string
+		code   int
+		status string
+	}{
+		{"", exitFindings, `"status":"fail"`},
+		{"GetPolicy:denied=1,GetResourcePolicy:denied=1", exitIncomplete, `"status":"unknown"`},
+	} {
+		seed, err := demo.Seed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		faults, err := emulator.ParseFaults(c.faults)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv, url := emulatortest.Serve(t, seed, emulator.Options{Faults: faults, FaultSeed: 1}, "111122223333")
+		backdoor(t, url, "lab-results")
+		recs := srv.TrailRecords("111122223333", "us-east-1")
+		envelope, _ := json.Marshal(map[string]any{"version": "0", "id": "eb-1", "detail-type": "AWS API Call via CloudTrail", "source": "aws.lambda",
+			"account": "111122223333", "region": "us-east-1", "time": "2026-12-01T06:00:00Z", "resources": []string{}, "detail": json.RawMessage(recs[len(recs)-1])})
+		file := filepath.Join(t.TempDir(), "event.json")
+		if err := os.WriteFile(file, envelope, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, out, errOut := runCLI(t, "", "config-rule", "--event", file, "--endpoint-url", url, "--pace", "none", "--region", "us-east-1")
+		var res configrule.Result
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatalf("faults %q: stdout is not the result: %v\n%s\n%s", c.faults, err, out, errOut)
+		}
+		var alert bytes.Buffer
+		if len(res.Raised) == 1 {
+			_ = json.Compact(&alert, res.Raised[0])
+		}
+		if code != c.code || res.Alerts != 1 || !strings.Contains(alert.String(), c.status) {
+			t.Errorf("faults %q: exit %d (want %d), %d alert(s), stdout %s, stderr %s", c.faults, code, c.code, res.Alerts, out, errOut)
 		}
 	}
 }

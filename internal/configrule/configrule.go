@@ -115,6 +115,9 @@ type Result struct {
 	// alert documents of `lambdawarden watch`).
 	Alerts int               `json:"alerts,omitempty"`
 	Raised []json.RawMessage `json:"raised,omitempty"`
+	// UnknownAlerts counts the alerts on changes that could not be judged
+	// (the resource could not be read again): the run is incomplete.
+	UnknownAlerts int `json:"unknown_alerts,omitempty"`
 	// Errors lists what could not be read beyond single functions.
 	Errors []string `json:"errors,omitempty"`
 }
@@ -334,7 +337,7 @@ func (h *Handler) realTime(ctx context.Context, raw json.RawMessage) (*Result, e
 	}
 	w.Handle(ctx, parsed)
 	st := w.Stats()
-	res := &Result{MessageType: "AWS API Call via CloudTrail", Evaluations: []Evaluation{}, Alerts: len(count.raised), Raised: count.raised}
+	res := &Result{MessageType: "AWS API Call via CloudTrail", Evaluations: []Evaluation{}, Alerts: len(count.raised), Raised: count.raised, UnknownAlerts: st.Unknown}
 	if st.SinkErrors > 0 {
 		return res, fmt.Errorf("%d alert(s) could not be published", st.SinkErrors)
 	}

@@ -231,15 +231,7 @@ func TestTestModeWithoutAToken(t *testing.T) {
 // judged live and alerted on SNS.
 func TestRealTimePath(t *testing.T) {
 	srv, url := startDemo(t)
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIA"+mgmt, "x", ""), Retryer: func() aws.Retryer { return aws.NopRetryer{} }}
-	lc := lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.BaseEndpoint = aws.String(url) })
-	if _, err := lc.AddPermission(context.Background(), &lambda.AddPermissionInput{FunctionName: aws.String("lab-results"), StatementId: aws.String("backdoor"),
-		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("*")}); err != nil {
-		t.Fatal(err)
-	}
-	recs := srv.TrailRecords(mgmt, "us-east-1")
-	envelope, _ := json.Marshal(map[string]any{"version": "0", "id": "eb-1", "detail-type": "AWS API Call via CloudTrail", "source": "aws.lambda",
-		"account": mgmt, "region": "us-east-1", "time": "2026-12-01T06:00:00Z", "resources": []string{}, "detail": json.RawMessage(recs[len(recs)-1])})
+	envelope := backdoorEvent(t, srv, url, "lab-results")
 	topic := "arn:aws:sns:us-east-1:" + mgmt + ":alerts"
 	res, err := handler(t, url, topic).Handle(context.Background(), envelope)
 	if err != nil {
@@ -322,4 +314,52 @@ func TestUnlistableAliasesAreNonCompliant(t *testing.T) {
 	if len(evs) != 1 || evs[0].ComplianceType != "NON_COMPLIANT" || !strings.HasPrefix(evs[0].Annotation, "could not be assessed (its aliases): ") {
 		t.Errorf("Config received %+v", evs)
 	}
+}
+
+// TestRealTimeUnreadableIsAnUnknownAlert: when the changed function cannot
+// be read again, the real-time path raises an unknown alert (never
+// silence) and counts it apart, so the caller can call the run incomplete
+// rather than a finding.
+func TestRealTimeUnreadableIsAnUnknownAlert(t *testing.T) {
+	seed, err := demo.Seed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	faults, err := emulator.ParseFaults("GetPolicy:denied=1,GetResourcePolicy:denied=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := emulator.New(seed, emulator.Options{Faults: faults, FaultSeed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	envelope := backdoorEvent(t, srv, url, "lab-results")
+	res, err := handler(t, url, "").Handle(context.Background(), envelope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Alerts != 1 || res.UnknownAlerts != 1 || len(res.Raised) != 1 || !strings.Contains(string(res.Raised[0]), `"status":"unknown"`) {
+		t.Fatalf("%d alert(s), %d unknown: %s", res.Alerts, res.UnknownAlerts, res.Raised)
+	}
+}
+
+// backdoorEvent adds a Principal "*" permission to function and returns
+// the EventBridge event of its CloudTrail record.
+func backdoorEvent(t *testing.T, srv *emulator.Server, url, function string) []byte {
+	t.Helper()
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIA"+mgmt, "x", ""), Retryer: func() aws.Retryer { return aws.NopRetryer{} }}
+	lc := lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.BaseEndpoint = aws.String(url) })
+	if _, err := lc.AddPermission(context.Background(), &lambda.AddPermissionInput{FunctionName: aws.String(function), StatementId: aws.String("backdoor"),
+		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("*")}); err != nil {
+		t.Fatal(err)
+	}
+	recs := srv.TrailRecords(mgmt, "us-east-1")
+	envelope, _ := json.Marshal(map[string]any{"version": "0", "id": "eb-1", "detail-type": "AWS API Call via CloudTrail", "source": "aws.lambda",
+		"account": mgmt, "region": "us-east-1", "time": "2026-12-01T06:00:00Z", "resources": []string{}, "detail": json.RawMessage(recs[len(recs)-1])})
+	return envelope
 }
