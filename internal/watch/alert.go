@@ -174,13 +174,15 @@ func resourceOf(r *report.Resource) AlertResource {
 }
 
 // dedupeKey names "the same finding": the resource, the rule, the
-// statement and the class; or, for an unknown, the resource and why. A
-// statement is named by its Sid, and by its position only when it has
-// none: removing another statement moves it up the list, and it is still
-// the same finding.
+// statement and the class. A statement is named by its Sid, and by its
+// position only when it has none: removing another statement moves it up
+// the list, and it is still the same finding. An unknown is its event's:
+// each change that could not be judged is alerted, since holding one back
+// could hide a second change (and AWS error texts carry request ids, so
+// "the same reason" is no identity either).
 func (a *Alert) dedupeKey() string {
 	if a.Status == StatusUnknown {
-		return a.Resource.ARN + "\x00unknown\x00" + a.Reason
+		return a.Resource.ARN + "\x00unknown\x00" + a.Event.ID + "\x00" + a.Event.Name
 	}
 	key := a.Resource.ARN + "\x00" + a.RuleID + "\x00" + a.Basis
 	if f := a.Finding; f != nil {

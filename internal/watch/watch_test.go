@@ -211,6 +211,19 @@ func TestDeniedReReadIsAnUnknownAlert(t *testing.T) {
 	if st := w.Stats(); st.Unknown != 1 {
 		t.Errorf("stats %+v", st)
 	}
+	// Another change to the same unreadable function is alerted too, even
+	// within the dedupe window: it may be a second backdoor. The same
+	// event delivered again is not.
+	w.Handle(context.Background(), backdoorFixture(t))
+	second := backdoorFixture(t)
+	second.Events[0].ID = "a-second-change"
+	w.Handle(context.Background(), second)
+	if alerts := got.all(); len(alerts) != 2 || alerts[1].Status != watch.StatusUnknown || alerts[1].Event.ID != "a-second-change" {
+		t.Errorf("want the second change alerted as unknown: %+v", alerts)
+	}
+	if st := w.Stats(); st.Unknown != 2 || st.Repeats != 1 || st.Deduped != 0 {
+		t.Errorf("stats %+v", st)
+	}
 }
 
 // TestOfflineJudgesTheStatementAlone: no AWS call; the verdict says it is
