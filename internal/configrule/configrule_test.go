@@ -318,8 +318,7 @@ func TestUnlistableAliasesAreNonCompliant(t *testing.T) {
 
 // TestRealTimeUnreadableIsAnUnknownAlert: when the changed function cannot
 // be read again, the real-time path raises an unknown alert (never
-// silence) and counts it apart, so the caller can call the run incomplete
-// rather than a finding.
+// silence), counted apart, and judges the statement the event added.
 func TestRealTimeUnreadableIsAnUnknownAlert(t *testing.T) {
 	seed, err := demo.Seed()
 	if err != nil {
@@ -343,7 +342,8 @@ func TestRealTimeUnreadableIsAnUnknownAlert(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Alerts != 1 || res.UnknownAlerts != 1 || len(res.Raised) != 1 || !strings.Contains(string(res.Raised[0]), `"status":"unknown"`) {
+	if res.Alerts != 2 || res.UnknownAlerts != 1 || len(res.Raised) != 2 || !strings.Contains(string(res.Raised[0]), `"status":"unknown"`) ||
+		!strings.Contains(string(res.Raised[1]), `"basis":"statement"`) {
 		t.Fatalf("%d alert(s), %d unknown: %s", res.Alerts, res.UnknownAlerts, res.Raised)
 	}
 }

@@ -187,7 +187,8 @@ func (w *Watcher) judgeLive(ctx context.Context, arn string, evs []*trail.Event)
 	read, err := w.opt.Reader.Read(ctx, arn)
 	w.count(func(s *Stats) { s.Reads++ })
 	if err != nil {
-		return []Alert{w.unknownAlert(latest, resourceFromTarget(targetOf(latest, arn)), "the resource could not be read: "+err.Error(), BasisResource, "")}
+		alerts := []Alert{w.unknownAlert(latest, resourceFromTarget(targetOf(latest, arn)), "the resource could not be read: "+err.Error(), BasisResource, "")}
+		return append(alerts, w.statementsOfUnread(arn, evs)...)
 	}
 	if read.Gone {
 		w.count(func(s *Stats) { s.Gone++ })
@@ -196,10 +197,36 @@ func (w *Watcher) judgeLive(ctx context.Context, arn string, evs []*trail.Event)
 	}
 	judged := scan.Assess(read.Resource, scan.Options{Trust: w.opt.Trust, OmitPolicyText: true})
 	alerts := w.alertsFor(&judged, evs, BasisResource, "")
-	if judged.Status != "unknown" {
-		alerts = append(alerts, w.removedGrants(arn, evs, read.Resource.Policy, judged.Findings)...)
+	if judged.Status == "unknown" {
+		return append(alerts, w.statementsOfUnread(arn, evs)...)
 	}
-	return alerts
+	return append(alerts, w.removedGrants(arn, evs, read.Resource.Policy, judged.Findings)...)
+}
+
+// unreadNote explains an alert judged on an event's statement because the
+// resource itself could not be read again.
+const unreadNote = "the resource could not be read again (see the unknown alert of the same event): the verdict is the statement's this event added, " +
+	"not the resource's; other statements may widen it."
+
+// statementsOfUnread judges, as --offline does, what the events on a
+// resource that cannot be read again carry: a backdoor statement is a
+// finding with its severity, not only an unknown — a receiver routing on
+// severity must see it.
+func (w *Watcher) statementsOfUnread(arn string, evs []*trail.Event) []Alert {
+	var out []Alert
+	for _, ev := range evs {
+		view := offline(ev, targetOf(ev, arn))
+		if view.res == nil {
+			continue
+		}
+		judged := scan.Assess(view.res, scan.Options{Trust: w.opt.Trust, OmitPolicyText: true})
+		for _, a := range w.alertsFor(&judged, []*trail.Event{ev}, BasisStatement, unreadNote) {
+			if a.Status == StatusFail {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
 }
 
 // removedNote explains an alert on a grant that was gone by the re-read.

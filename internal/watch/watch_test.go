@@ -204,24 +204,29 @@ func TestDeniedReReadIsAnUnknownAlert(t *testing.T) {
 	w, got, _ := newWatcher(t, watch.Options{Reader: reader(t, url)})
 	w.Handle(context.Background(), backdoorFixture(t))
 	alerts := got.all()
-	if len(alerts) != 1 || alerts[0].Status != watch.StatusUnknown || !strings.Contains(alerts[0].Reason, "AccessDeniedException") ||
+	if len(alerts) != 2 || alerts[0].Status != watch.StatusUnknown || !strings.Contains(alerts[0].Reason, "AccessDeniedException") ||
 		alerts[0].Actor.SessionIssuer != "arn:aws:iam::"+acct+":role/DevOps" {
-		t.Fatalf("want one unknown alert naming the denial and the actor: %+v", alerts)
+		t.Fatalf("want an unknown alert naming the denial and the actor: %+v", alerts)
 	}
-	if st := w.Stats(); st.Unknown != 1 {
+	// What the event itself added is judged too: a receiver routing on
+	// severity sees the backdoor as critical, said to be the statement's.
+	if a := alerts[1]; a.Status != watch.StatusFail || a.Severity != "critical" || a.Basis != watch.BasisStatement || !strings.Contains(a.BasisNote, "could not be read again") {
+		t.Errorf("want the added statement judged critical: %+v", a)
+	}
+	if st := w.Stats(); st.Unknown != 1 || st.Alerts != 2 {
 		t.Errorf("stats %+v", st)
 	}
 	// Another change to the same unreadable function is alerted too, even
 	// within the dedupe window: it may be a second backdoor. The same
-	// event delivered again is not.
+	// event delivered again is not; nor is the same statement's finding.
 	w.Handle(context.Background(), backdoorFixture(t))
 	second := backdoorFixture(t)
 	second.Events[0].ID = "a-second-change"
 	w.Handle(context.Background(), second)
-	if alerts := got.all(); len(alerts) != 2 || alerts[1].Status != watch.StatusUnknown || alerts[1].Event.ID != "a-second-change" {
+	if alerts := got.all(); len(alerts) != 3 || alerts[2].Status != watch.StatusUnknown || alerts[2].Event.ID != "a-second-change" {
 		t.Errorf("want the second change alerted as unknown: %+v", alerts)
 	}
-	if st := w.Stats(); st.Unknown != 2 || st.Repeats != 1 || st.Deduped != 0 {
+	if st := w.Stats(); st.Unknown != 2 || st.Repeats != 1 || st.Deduped != 1 {
 		t.Errorf("stats %+v", st)
 	}
 }
