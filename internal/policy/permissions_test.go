@@ -128,8 +128,10 @@ func (c *permCase) set(t testing.TB) *PermissionSet {
 	return ps
 }
 
-func TestPermissionTable(t *testing.T) {
-	for _, c := range permCases {
+func TestPermissionTable(t *testing.T) { runPermCases(t, permCases) }
+
+func runPermCases(t *testing.T, cases []permCase) {
+	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ps := c.set(t)
 			e := ps.Evaluate(c.resource)

@@ -212,7 +212,7 @@ func (a *analyzer) claimPin(s *Statement, key string) *Condition {
 		}
 		fixed := true
 		for _, v := range c.Values {
-			if !fixedSubject(v) {
+			if !fixedClaim(key, v) {
 				fixed = false
 			}
 		}
@@ -221,6 +221,35 @@ func (a *analyzer) claimPin(s *Statement, key string) *Condition {
 		}
 	}
 	return nil
+}
+
+// fixedClaim reports whether a value of claim key names fixed subjects.
+// Where a provider's subjects are namespaced by something anyone can
+// create, a wildcard inside that part names nobody in particular: a
+// GitHub sub "repo:acme*" also matches the organization "acme-evil", which
+// anyone can register, so the owner must be complete ("repo:acme/*"); a
+// Cognito identity pool id is opaque, so any wildcard in it matches other
+// accounts' pools (our rule).
+func fixedClaim(key, v string) bool {
+	wild := strings.ContainsAny(v, "*?") || strings.Contains(v, "${")
+	switch {
+	case !wild:
+	case key == "cognito-identity.amazonaws.com:aud":
+		return false
+	case strings.HasPrefix(key, "token.actions.githubusercontent.com") && strings.HasSuffix(key, ":sub"):
+		prefix := v[:strings.IndexAny(v+"*", "*?")]
+		if i := strings.Index(prefix, "${"); i >= 0 {
+			prefix = prefix[:i]
+		}
+		if rest, ok := strings.CutPrefix(prefix, "repo:"); ok {
+			if i := strings.IndexByte(rest, '/'); i <= 0 {
+				return false // the owner (organization or user) is not complete
+			}
+		} else if !strings.HasSuffix(prefix, ":") && !strings.HasSuffix(prefix, "/") {
+			return false // a customized sub: the wildcard cuts a value short
+		}
+	}
+	return fixedSubject(v)
 }
 
 // fixedSubject reports whether a subject claim value names somebody: the
