@@ -113,7 +113,12 @@ func judgeAccount(a *inventory.AccountIAM, trust Trust) *accountRoles {
 			out.unknown = append(out.unknown, msg)
 		}
 		if r.TrustPolicy == "" {
-			continue // no trust policy read: nobody named to assume it
+			if r.Unknown != "" {
+				// The trust policy could not be read: who may assume the
+				// role is unknown, not nobody.
+				unknown(r.Unknown)
+			}
+			continue // no trust policy: nobody named to assume it
 		}
 		td, err := policy.Parse([]byte(r.TrustPolicy))
 		if err != nil {
