@@ -182,9 +182,10 @@ func TestPathsOutsideBadSCPStopsBeforeWork(t *testing.T) {
 	srv, args := outsideEstate(t, "")
 	dir := t.TempDir()
 	for name, body := range map[string]string{
-		"lower-case-effect.json": `{"Version":"2012-10-17","Statement":[{"Effect":"deny","Action":"*","Resource":"*"}]}`,
-		"not-json.json":          `Version: 2012-10-17`,
-		"wrapped-bad.json":       `{"Policy":{"Content":"{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\"}],\"Bogus\":1}"}}`,
+		"lower-case-effect.json":     `{"Version":"2012-10-17","Statement":[{"Effect":"deny","Action":"*","Resource":"*"}]}`,
+		"not-json.json":              `Version: 2012-10-17`,
+		"deny-without-resource.json": `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"lambda:*"}]}`,
+		"wrapped-bad.json":           `{"Policy":{"Content":"{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\"}],\"Bogus\":1}"}}`,
 	} {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {

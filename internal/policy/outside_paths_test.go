@@ -204,3 +204,20 @@ var outsidePermCases = []permCase{
 }
 
 func TestOutsidePermissions(t *testing.T) { runPermCases(t, outsidePermCases) }
+
+// IAM and Organizations reject an identity or SCP statement without
+// Resource; read as "every resource", a Deny in a mistyped --scp file
+// would remove paths.
+func TestOutsideIdentityStatementNeedsResource(t *testing.T) {
+	for _, d := range []string{
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"lambda:*"}]}`,
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*"}]}`,
+	} {
+		if _, err := ParseIdentity([]byte(d)); err == nil || !strings.Contains(err.Error(), "missing Resource") {
+			t.Errorf("%s: err %v, want missing Resource", d, err)
+		}
+	}
+	if _, err := ParseIdentity([]byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"lambda:*","NotResource":"FN"}]}`)); err != nil {
+		t.Errorf("NotResource is a Resource: %v", err)
+	}
+}

@@ -290,6 +290,10 @@ func parseStatement(st *Statement, i int, n val, identity bool) error {
 	switch {
 	case r.t != nil && nr.t != nil:
 		return fail("has both Resource and NotResource; use one")
+	case identity && r.t == nil && nr.t == nil:
+		// IAM and Organizations reject it; reading it as "every resource"
+		// would let a Deny in a mistyped SCP file remove paths.
+		return fail("missing Resource: an identity-based policy or SCP statement must name its Resource or NotResource")
 	case r.t != nil:
 		list, err := stringList(r)
 		if err != nil {
