@@ -227,7 +227,8 @@ func (a *analyzer) claimPin(s *Statement, key string) *Condition {
 // Where a provider's subjects are namespaced by something anyone can
 // create, a wildcard inside that part names nobody in particular: a
 // GitHub sub "repo:acme*" also matches the organization "acme-evil", which
-// anyone can register, so the owner must be complete ("repo:acme/*"); a
+// anyone can register, so the owner must be complete ("repo:acme/*"; on
+// gitlab.com "project_path:acme/*"); a
 // Cognito identity pool id is opaque, so any wildcard in it matches other
 // accounts' pools (our rule).
 func fixedClaim(key, v string) bool {
@@ -236,14 +237,19 @@ func fixedClaim(key, v string) bool {
 	case !wild:
 	case key == "cognito-identity.amazonaws.com:aud":
 		return false
-	case strings.HasPrefix(key, "token.actions.githubusercontent.com") && strings.HasSuffix(key, ":sub"):
+	case strings.HasPrefix(key, "token.actions.githubusercontent.com") && strings.HasSuffix(key, ":sub"),
+		key == "gitlab.com:sub":
 		prefix := v[:strings.IndexAny(v+"*", "*?")]
 		if i := strings.Index(prefix, "${"); i >= 0 {
 			prefix = prefix[:i]
 		}
-		if rest, ok := strings.CutPrefix(prefix, "repo:"); ok {
-			if i := strings.IndexByte(rest, '/'); i <= 0 {
-				return false // the owner (organization or user) is not complete
+		owner, ok := strings.CutPrefix(prefix, "repo:")
+		if !ok {
+			owner, ok = strings.CutPrefix(prefix, "project_path:") // GitLab: project_path:GROUP/PROJECT:...
+		}
+		if ok {
+			if i := strings.IndexByte(owner, '/'); i <= 0 {
+				return false // the owner (organization, user or group) is not complete
 			}
 		} else if !strings.HasSuffix(prefix, ":") && !strings.HasSuffix(prefix, "/") {
 			return false // a customized sub: the wildcard cuts a value short
