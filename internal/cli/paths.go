@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -256,11 +257,12 @@ func buildPathsView(d *report.Document, role, from string) (*pathsView, error) {
 }
 
 // principalsOf keeps the principals an outside account is among: named,
-// or let in by "*".
+// or let in by "*" (unless a condition or Deny confines "*" to other
+// named accounts).
 func principalsOf(all []finding.PathPrincipal, account string) []finding.PathPrincipal {
 	var out []finding.PathPrincipal
 	for _, p := range all {
-		if p.Account == account || p.Kind == string(policy.AssumerEveryone) {
+		if p.Account == account || p.Kind == string(policy.AssumerEveryone) && (p.Accounts == nil || slices.Contains(p.Accounts, account)) {
 			out = append(out, p)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -52,6 +53,7 @@ func outsideEstate(t *testing.T, faults string) (*emulator.Server, []string) {
 				InlinePolicies: grant("lambda:UpdateFunctionCode", outsideFn("billing"))},
 			{Name: "other-org", AssumeRolePolicy: trust(`"*"`, `{"StringEquals":{"aws:PrincipalOrgID":"o-zzzzzzzzzz"}}`), InlinePolicies: grant("lambda:GetFunction", outsideFn("claims"))},
 			{Name: "vendor", AssumeRolePolicy: trust(`{"AWS":"777788889999"}`, `{"StringEquals":{"sts:ExternalId":"v-1"}}`), InlinePolicies: grant("lambda:InvokeFunction", outsideFn("intake")+":*")},
+			{Name: "pinned", AssumeRolePolicy: trust(`"*"`, `{"StringEquals":{"aws:PrincipalAccount":"888877776666"}}`), InlinePolicies: grant("lambda:InvokeFunction", outsideFn("billing"))},
 			{Name: "inside", AssumeRolePolicy: trust(`{"AWS":"arn:aws:iam::`+outsideAcct+`:root"}`, ""), InlinePolicies: grant("lambda:*", "*")},
 		},
 	}}}
@@ -101,7 +103,7 @@ func scanReach(t *testing.T, args []string, from string) reach {
 			}
 			keep := from == ""
 			for _, p := range f.Path.From {
-				keep = keep || p.Account == from || p.Kind == "everyone"
+				keep = keep || p.Account == from || p.Kind == "everyone" && (p.Accounts == nil || slices.Contains(p.Accounts, from))
 			}
 			if keep {
 				got[f.Path.ViaRole] = append(got[f.Path.ViaRole], strings.TrimPrefix(r.ARN, "arn:aws:lambda:us-east-1:"+outsideAcct+":function:"))
@@ -137,7 +139,7 @@ func pathsReach(t *testing.T, args []string, wantCode int, filter ...string) (re
 func TestPathsOutsideReverseViewAgreesWithTheScan(t *testing.T) {
 	_, args := outsideEstate(t, "")
 	scan := scanReach(t, args, "")
-	want := "ci=billing other-org=claims partner=billing,claims,intake,intake:prod vendor=intake:prod "
+	want := "ci=billing other-org=claims partner=billing,claims,intake,intake:prod pinned=billing vendor=intake:prod "
 	if scan.String() != want {
 		t.Fatalf("scan reaches %q, want %q", scan, want)
 	}
@@ -154,10 +156,16 @@ func TestPathsOutsideReverseViewAgreesWithTheScan(t *testing.T) {
 			t.Errorf("--role %s: %q, scan says %v", role, one, resources)
 		}
 	}
-	for _, acct := range []string{"444455556666", "777788889999"} {
+	for acct, want := range map[string]string{
+		// "*" pinned to another organization may include them; "*"
+		// pinned to 888877776666 does not.
+		"444455556666": "other-org=claims partner=billing,claims,intake,intake:prod ",
+		"777788889999": "other-org=claims vendor=intake:prod ",
+		"888877776666": "other-org=claims pinned=billing ",
+	} {
 		from, _ := pathsReach(t, args, exitFindings, "--from", acct)
-		if s := scanReach(t, args, acct); from.String() != s.String() {
-			t.Errorf("--from %s: %q, scan says %q", acct, from, s)
+		if s := scanReach(t, args, acct); from.String() != s.String() || from.String() != want {
+			t.Errorf("--from %s: %q, scan says %q, want %q", acct, from, s, want)
 		}
 	}
 	if none, _ := pathsReach(t, args, exitOK, "--role", outsideRole("inside")); len(none) != 0 {

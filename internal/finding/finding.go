@@ -203,6 +203,9 @@ type PathPrincipal struct {
 	Kind string `json:"kind"`
 	// Account is the foreign account, for kind account.
 	Account string `json:"account,omitempty"`
+	// Accounts, for kind everyone, are the accounts a condition or a Deny
+	// confines "*" to, when it names them.
+	Accounts []string `json:"accounts,omitempty"`
 	// Exposure is public or cross-account.
 	Exposure       string       `json:"exposure"`
 	TrustStatement StatementRef `json:"trust_statement"`

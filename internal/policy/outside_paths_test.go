@@ -225,3 +225,33 @@ func TestOutsideIdentityStatementNeedsResource(t *testing.T) {
 		t.Errorf("NotResource is a Resource: %v", err)
 	}
 }
+
+// A "*" confined to named accounts says which, so "--from ACCOUNT" can
+// leave out roles that account may not assume.
+func TestOutsideTrustConfinedAccounts(t *testing.T) {
+	for _, c := range []struct {
+		name, policy string
+		want         string // comma-joined; "" for nil
+	}{
+		{"PrincipalAccount pin", trustDoc(trustStmt(star, assume, cond("StringEquals", "aws:PrincipalAccount", `["`+foreign+`","777766665555"]`))), foreign + ",777766665555"},
+		{"PrincipalArn pin", trustDoc(trustStmt(star, assume, cond("ArnLike", "aws:PrincipalArn", "arn:aws:iam::"+foreign+":role/*"))), foreign},
+		{"Deny NotPrincipal a foreign role", trustDoc(trustStmt(star, assume, ""), `{"Effect":"Deny","NotPrincipal":{"AWS":"`+foreignRole+`"},"Action":"sts:AssumeRole"}`), foreign},
+		{"Deny outside a foreign PrincipalAccount", trustDoc(trustStmt(star, assume, ""), `{"Effect":"Deny","Principal":"*","Action":"sts:AssumeRole","Condition":{"StringNotEquals":{"aws:PrincipalAccount":"`+foreign+`"}}}`), foreign},
+		{"another org", trustDoc(trustStmt(star, assume, cond("StringEquals", "aws:PrincipalOrgID", otherOrg))), ""},
+		{"unpinned", trustDoc(trustStmt(star, assume, "")), ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d, err := Parse([]byte(c.policy))
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := JudgeTrust(d, roleARN, Context{Trusted: []string{trusted}, OrgID: myOrg})
+			if len(v.Assumers) != 1 || v.Assumers[0].Kind != AssumerEveryone {
+				t.Fatalf("assumers %+v", v.Assumers)
+			}
+			if got := strings.Join(v.Assumers[0].Accounts, ","); got != c.want || c.want == "" && v.Assumers[0].Accounts != nil {
+				t.Errorf("accounts %q, want %q", got, c.want)
+			}
+		})
+	}
+}

@@ -27,6 +27,10 @@ type Assumer struct {
 	Who     string
 	Kind    AssumerKind
 	Account string // AssumerAccount: the foreign account
+	// Accounts, for AssumerEveryone, are the accounts a condition or a
+	// Deny confines "*" to, when it names them (nil: not confined to
+	// named accounts, e.g. unpinned or pinned to an organization).
+	Accounts []string
 	// Class is Public (anyone: "*" unpinned, a web identity provider with
 	// no subject pin) or CrossAccount (named outsiders, a pinned or SAML
 	// federation).
@@ -114,8 +118,11 @@ func JudgeTrust(d *Document, roleARN string, ctx Context) *TrustVerdict {
 					tr.class = CrossAccount
 				}
 				as.Kind, as.Account = assumerKind(t), t.account
-				if t.kind == pkEveryone && as.Principal == "" {
-					as.Principal = "*"
+				if t.kind == pkEveryone {
+					if as.Principal == "" {
+						as.Principal = "*"
+					}
+					as.Accounts = confinedAccounts(&tr)
 				}
 			}
 			for _, sg := range tr.segments {
@@ -138,6 +145,59 @@ func JudgeTrust(d *Document, roleARN string, ctx Context) *TrustVerdict {
 	}
 	v.Notes = a.notes
 	return v
+}
+
+// confinedAccounts lists the accounts that the pin or the Deny deciding
+// a "*" principal's class names, or nil when they are not all accounts.
+func confinedAccounts(tr *termResult) []string {
+	var out []string
+	if tr.narrowedBy != nil {
+		if tr.narrowEx.services {
+			return nil
+		}
+		for _, x := range tr.narrowEx.listed {
+			if x.kind != pkAccount {
+				return nil
+			}
+			out = append(out, x.account)
+		}
+		for _, aud := range tr.narrowEx.auds {
+			accts := audienceAccounts(aud)
+			if accts == nil {
+				return nil
+			}
+			out = append(out, accts...)
+		}
+		return out
+	}
+	if !tr.hasPin {
+		return nil
+	}
+	return audienceAccounts(tr.pin)
+}
+
+// audienceAccounts lists the accounts a fixed account or ARN pin names.
+func audienceAccounts(aud audience) []string {
+	c := aud.cond
+	if c == nil || aud.unfixed {
+		return nil
+	}
+	out := make([]string, 0, len(c.Values))
+	for _, v := range c.Values {
+		switch c.pin {
+		case pinAccount:
+			out = append(out, v)
+		case pinARN:
+			acct, ok := arnAccount(c, v)
+			if !ok || acct == "" {
+				return nil
+			}
+			out = append(out, acct)
+		default:
+			return nil
+		}
+	}
+	return out
 }
 
 func assumerKind(t term) AssumerKind {

@@ -273,7 +273,7 @@ func pathRecord(p *RolePath) *finding.Path {
 	rec := &finding.Path{ViaRole: p.RoleARN, Actions: p.Effective.Actions(), ConditionalActions: p.Effective.Conditional()}
 	for _, a := range as {
 		rec.From = append(rec.From, finding.PathPrincipal{
-			Principal: a.Principal, Kind: string(a.Kind), Account: a.Account, Exposure: a.Class.String(),
+			Principal: a.Principal, Kind: string(a.Kind), Account: a.Account, Accounts: a.Accounts, Exposure: a.Class.String(),
 			TrustStatement: finding.StatementRef{Sid: a.Statement.Sid, Index: a.Statement.Index}, Narrowed: a.Narrowed,
 		})
 	}
