@@ -128,8 +128,13 @@ func (r *authReader) read(ctx context.Context) *inventory.AccountIAM {
 				}
 			}
 		}
-		if !page.IsTruncated || aws.ToString(page.Marker) == "" {
+		if !page.IsTruncated {
 			break
+		}
+		if aws.ToString(page.Marker) == "" {
+			// The rest was never read: a broken answer, not a complete one.
+			out.Unknown = "iam:GetAccountAuthorizationDetails: the answer says it is truncated but gives no Marker to read on"
+			return out
 		}
 		marker = page.Marker
 	}

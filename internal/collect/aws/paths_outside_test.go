@@ -1,7 +1,15 @@
 package awscollect_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	neturl "net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -90,5 +98,55 @@ func TestPathOutsideUnparsablePoliciesAreUnknown(t *testing.T) {
 				t.Errorf("the resource must say its paths are unknown: %s", n)
 			}
 		})
+	}
+}
+
+// A GetAccountAuthorizationDetails page that says it is truncated but
+// gives no Marker is a broken answer: the roles after it were never read,
+// so the account's paths are unknown, not complete. The emulator's answer
+// is passed through a proxy that drops the Marker.
+func TestPathOutsideTruncatedWithoutMarkerIsUnknown(t *testing.T) {
+	var roles []emulator.SeedRole
+	for i := range 1001 {
+		roles = append(roles, emulator.SeedRole{Name: "r" + strconv.Itoa(i), AssumeRolePolicy: trustedBy(`{"Service":"ec2.amazonaws.com"}`, "")})
+	}
+	roles = append(roles, partnerRole("zz-partner", invokeOn("*")))
+	_, url := startEmulator(t, pathEstate(roles), emulator.Options{})
+	target, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	marker := regexp.MustCompile(`<Marker>[^<]*</Marker>`)
+	proxy.ModifyResponse = func(r *http.Response) error {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return err
+		}
+		r.Body.Close()
+		if bytes.Contains(body, []byte("GetAccountAuthorizationDetailsResult")) {
+			body = marker.ReplaceAll(body, nil)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		r.Header.Set("Content-Length", strconv.Itoa(len(body)))
+		return nil
+	}
+	front := httptest.NewServer(proxy)
+	t.Cleanup(front.Close)
+	opt := options(front.URL, mgmt, "us-east-1")
+	opt.Paths, opt.SkipRoles = true, false
+	got, sum := collect(t, opt, rules.Trust{})
+	r := got[fnARN(mgmt, "us-east-1", "claims")]
+	for _, f := range r.Findings {
+		if f.RuleID == "lambda-external-path-via-role" {
+			t.Fatalf("a path from a broken answer: %+v", f)
+		}
+	}
+	if !strings.Contains(strings.Join(sum.Errors, "\n"), "access paths through assumable roles are unknown") {
+		t.Fatalf("a truncated answer without a Marker must make the scan incomplete: %v", sum.Errors)
+	}
+	if !strings.Contains(strings.Join(r.Notes, " "), "Access paths through assumable roles are unknown") {
+		t.Errorf("notes %v", r.Notes)
 	}
 }
