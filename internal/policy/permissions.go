@@ -175,6 +175,10 @@ func (ps *PermissionSet) read(e *Effective, pol IdentityPolicy, arn string, mask
 		st.mayAllow = st.mayAllow.or(acts)
 		if state == triTrue {
 			st.allow = st.allow.or(acts)
+		} else if !grants && len(unknown) > 0 {
+			// A boundary or SCP Allow that may not hold: what passes only
+			// through it is conditional, and the reader must learn why.
+			e.noteOnce("The Allow in " + pol.Name + " " + lowerFirst(stmtLabel(s)) + " lets " + actionsPhrase(s, acts) + " through only under " + conditionsPhrase(unknown) + ", which is not known at scan time; it is counted as if it holds.")
 		}
 		if grants {
 			e.Grants = append(e.Grants, PermissionGrant{Policy: pol.Name, PolicyID: pol.ID, Statement: s, Conditional: unknown, actions: acts})
