@@ -348,7 +348,12 @@ func pathExplanation(res *inventory.Resource, p *RolePath) string {
 		b.WriteString(" lambda:GetFunction hands out a download link to the code and the environment variables.")
 	}
 	if c := p.Effective.Conditional(); len(c) > 0 {
-		b.WriteString(" Some of this rests on conditions not known at scan time (" + strings.Join(p.Effective.Notes, " ") + "); they are counted as if they hold.")
+		why := strings.Join(p.Effective.Notes, " ")
+		if why == "" {
+			// The grants above name their conditions.
+			why = "those of the grants above, for " + strings.Join(c, ", ")
+		}
+		b.WriteString(" Some of this rests on conditions not known at scan time (" + why + "); they are counted as if they hold.")
 	} else if len(p.Effective.Notes) > 0 {
 		b.WriteString(" " + strings.Join(p.Effective.Notes, " "))
 	}

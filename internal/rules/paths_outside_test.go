@@ -30,3 +30,21 @@ func TestPathUndecodableTrustPolicyIsUnknown(t *testing.T) {
 		t.Errorf("the path rule must be unknown: %+v", s.Gaps)
 	}
 }
+
+// A path that rests on a condition of the grant itself says which
+// actions do, never "()".
+func TestPathConditionalGrantSaysWhatRestsOnIt(t *testing.T) {
+	e := withPath("x", true, trustAWS("444455556666"), `{"Effect":"Allow","Action":"lambda:InvokeFunction","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}`, "")
+	fs, _ := pathFindings(t, e.Resource, Trust{})
+	if len(fs) != 1 {
+		t.Fatalf("findings %+v", fs)
+	}
+	x := fs[0].Explanation
+	if strings.Contains(x, "()") || !strings.Contains(x, "not known at scan time (those of the grants above, for lambda:InvokeFunction)") ||
+		!strings.Contains(x, `Bool aws:MultiFactorAuthPresent "true"`) {
+		t.Errorf("explanation: %s", x)
+	}
+	if strings.Join(fs[0].Path.ConditionalActions, ",") != "lambda:InvokeFunction" {
+		t.Errorf("conditional actions %v", fs[0].Path.ConditionalActions)
+	}
+}
