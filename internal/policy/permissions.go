@@ -197,19 +197,25 @@ func (ps *PermissionSet) Evaluate(arn string) *Effective {
 			ps.read(e, p, arn, mask, &id, true)
 		}
 	}
-	ps.readResourcePolicies(e, arn, mask, &id, &deny)
+	var sess stage // resource-policy grants to a session of the role
+	ps.readResourcePolicies(e, arn, mask, &id, &sess, &deny)
 	may, certain := id.mayAllow, id.allow
 	deny.deny, deny.mayDeny = deny.deny.or(id.deny), deny.mayDeny.or(id.mayDeny)
 
 	if b := ps.Boundary; b != nil && b.Doc != nil {
 		var st stage
 		ps.read(e, *b, arn, mask, &st, false)
-		if cut := may.minus(st.mayAllow); !cut.empty() {
+		if cut := may.minus(st.mayAllow).minus(sess.mayAllow); !cut.empty() {
 			e.Blocks = append(e.Blocks, Block{By: "the permission boundary " + b.Name + ", which does not allow them", actions: cut})
 		}
 		may, certain = may.and(st.mayAllow), certain.and(st.allow)
 		deny.deny, deny.mayDeny = deny.deny.or(st.deny), deny.mayDeny.or(st.mayDeny)
 	}
+	// A resource policy's grant to a role session is not limited by the
+	// role's permission boundary (IAM policy evaluation logic); SCPs and
+	// Denies still apply.
+	may, certain = may.or(sess.mayAllow), certain.or(sess.allow)
+	id.mayAllow = id.mayAllow.or(sess.mayAllow)
 	for _, scp := range ps.SCPs {
 		if scp.Doc == nil {
 			continue
@@ -239,7 +245,7 @@ func (ps *PermissionSet) Evaluate(arn string) *Effective {
 
 // readResourcePolicies adds the resource policy statements that name the
 // caller (Allow) or cover it (Deny).
-func (ps *PermissionSet) readResourcePolicies(e *Effective, arn string, mask actionSet, allow, deny *stage) {
+func (ps *PermissionSet) readResourcePolicies(e *Effective, arn string, mask actionSet, allow, session, deny *stage) {
 	read := func(d *Document, name, id string, inherited bool) {
 		for _, s := range d.Statements {
 			acts := s.actions.and(mask)
@@ -264,9 +270,13 @@ func (ps *PermissionSet) readResourcePolicies(e *Effective, arn string, mask act
 				deny.mayDeny = deny.mayDeny.or(acts)
 				e.noteOnce("The Deny in " + name + " " + lowerFirst(stmtLabel(s)) + " would remove " + actionsPhrase(s, acts) + " under " + conditionsPhrase(unknown) + ", which is not known at scan time; it is not counted.")
 			default:
-				allow.mayAllow = allow.mayAllow.or(acts)
+				to := allow
+				if s.namesSession(&ps.Caller) {
+					to = session
+				}
+				to.mayAllow = to.mayAllow.or(acts)
 				if state == triTrue {
-					allow.allow = allow.allow.or(acts)
+					to.allow = to.allow.or(acts)
 				}
 				e.Grants = append(e.Grants, PermissionGrant{Policy: name, PolicyID: id, Statement: s, Conditional: unknown, actions: acts})
 			}
@@ -283,7 +293,9 @@ func (ps *PermissionSet) readResourcePolicies(e *Effective, arn string, mask act
 }
 
 // namesCaller reports whether an Allow statement's Principal names the
-// caller's own ARN: a grant to "*" or to the account is not counted as a
+// caller's own ARN, or a session of the caller's role (the assumer picks
+// the session name, so a grant to one session is a grant to whoever may
+// assume the role): a grant to "*" or to the account is not counted as a
 // path through the role (the first is a finding of its own, the second
 // delegates to the identity policies read anyway).
 func (s *Statement) namesCaller(c *Caller) bool {
@@ -291,11 +303,45 @@ func (s *Statement) namesCaller(c *Caller) bool {
 		return false
 	}
 	for _, v := range s.Principal.AWS {
-		if v == c.ARN {
+		if v == c.ARN || isSessionOf(v, c.ARN) {
 			return true
 		}
 	}
 	return false
+}
+
+// namesSession reports whether an Allow statement names a session of
+// the caller's role (and not the role itself).
+func (s *Statement) namesSession(c *Caller) bool {
+	if s.Principal == nil {
+		return false
+	}
+	role := false
+	for _, v := range s.Principal.AWS {
+		role = role || v == c.ARN
+	}
+	if role {
+		return false // the role's own grant is limited by the boundary
+	}
+	for _, v := range s.Principal.AWS {
+		if isSessionOf(v, c.ARN) {
+			return true
+		}
+	}
+	return false
+}
+
+// isSessionOf reports whether principal is an assumed-role session ARN
+// of the role roleARN (a session ARN carries the role's name, not its
+// path).
+func isSessionOf(principal, roleARN string) bool {
+	r, err := parseARNParts(roleARN)
+	if err != nil || r[2] != "iam" || !strings.HasPrefix(r[5], "role/") {
+		return false
+	}
+	name := r[5][strings.LastIndexByte(r[5], '/')+1:]
+	rest, ok := strings.CutPrefix(principal, "arn:"+r[1]+":sts::"+r[4]+":assumed-role/"+name+"/")
+	return ok && rest != ""
 }
 
 func variableNote(policy string, s *Statement) string {
@@ -350,7 +396,7 @@ func (ps *PermissionSet) Decide(r Request) Decision {
 	if i, ok := actionIndex[strings.ToLower(r.Action)]; ok && !maskFor(r.Resource).has(i) {
 		return ImplicitDeny // a function action cannot apply to a layer, nor the reverse
 	}
-	allowed := false
+	allowed, bySession := false, false
 	var checks []func() bool // every one must allow
 	for _, p := range ps.Identity {
 		if p.Doc == nil {
@@ -379,6 +425,8 @@ func (ps *PermissionSet) Decide(r Request) Decision {
 			switch {
 			case s.Effect == Deny && s.principalMatches(&r.Caller):
 				return ExplicitDeny
+			case s.Effect == Allow && s.namesSession(&r.Caller):
+				bySession = true
 			case s.Effect == Allow && s.namesCaller(&r.Caller):
 				allowed = true
 			}
@@ -389,7 +437,10 @@ func (ps *PermissionSet) Decide(r Request) Decision {
 		if d {
 			return ExplicitDeny
 		}
-		checks = append(checks, func() bool { return a })
+		// A grant to the role session is not limited by the boundary.
+		allowed = allowed && a || bySession
+	} else {
+		allowed = allowed || bySession
 	}
 	for _, scp := range ps.SCPs {
 		if scp.Doc == nil {
