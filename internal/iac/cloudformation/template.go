@@ -532,7 +532,12 @@ func (t *template) function(p *props, loc estate.Loc, id string) estate.Function
 		// CloudFormation names it from the stack and logical id.
 		fn.Name = t.generatedName(id)
 	}
+	// The runtime and the execution role are reported, not judged: who
+	// can reach the function does not depend on them, so a role given as
+	// a parameter or imported (Fn::ImportValue) leaves it judged.
+	before := len(p.why)
 	fn.Runtime, fn.Role = p.get("Runtime"), p.get("Role")
+	p.why = p.why[:before]
 	if k, vpc := p.lookup("VpcConfig"); k != nil {
 		before := len(p.why)
 		subnets, _ := p.list(vpc, "SubnetIds")

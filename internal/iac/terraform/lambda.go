@@ -296,13 +296,17 @@ func (m *module) declare(r *resource, in *instance) {
 			fn.Name, fn.NameUnresolved = in.addr, f.reason()
 			f.why = nil
 		}
-		fn.Runtime = f.get("runtime")
-		fn.Role = f.get("role")
 		if fn.Name == "" && len(f.why) == 0 {
 			f.why = append(f.why, "function_name is not set")
 		}
-		// The configuration is known when the VPC attachment is.
+		// The runtime and the execution role are reported, not judged:
+		// who can reach the function does not depend on them, so a
+		// role passed in as a variable (or read by a data source) does
+		// not make the function unknown.
 		extra := &field{m: m, in: in}
+		fn.Runtime = extra.get("runtime")
+		fn.Role = extra.get("role")
+		// The configuration is known when the VPC attachment is.
 		fn.ConfigKnown = true
 		if vpcs := in.body.blocks["vpc_config"]; len(vpcs) > 0 {
 			subnets, ok1 := extra.list(vpcs[0], "subnet_ids")

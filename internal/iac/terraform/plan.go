@@ -501,7 +501,12 @@ func (pr *planReader) declare(it *planned) {
 	est := pr.est
 	switch it.typ {
 	case "aws_lambda_function":
-		fn := estate.Function{Loc: loc, Name: target("function_name"), Runtime: g("runtime"), Role: g("role"), ConfigKnown: true}
+		fn := estate.Function{Loc: loc, Name: target("function_name"), ConfigKnown: true}
+		// The runtime and the execution role are reported, not judged:
+		// a role the same plan creates (after_unknown) does not make
+		// the function unknown.
+		var extra []string
+		fn.Runtime, fn.Role = pr.get(it, "runtime", &extra), pr.get(it, "role", &extra)
 		if vpcs, ok := it.values["vpc_config"].([]any); ok && len(vpcs) > 0 {
 			if v, ok := vpcs[0].(map[string]any); ok {
 				fn.VPC = &inventory.VPCConfig{SubnetIDs: stringList(v["subnet_ids"]), SecurityGroupIDs: stringList(v["security_group_ids"])}

@@ -1,0 +1,94 @@
+package iac_test
+
+import (
+	"testing"
+	"testing/fstest"
+
+	"github.com/lambdawarden/lambdawarden/internal/rules"
+)
+
+// The third round of outside testing: cases written the way the
+// provider docs, the CloudFormation/SAM docs and CDK's synthesis write
+// them.
+
+// TestExecutionRoleNotJudged: the execution role (and the runtime) do
+// not decide who can reach a function, so a role passed in as a
+// variable without default, read by a data source, imported, or created
+// by the same plan (after_unknown) leaves the function judged by its
+// grants, not unknown.
+func TestExecutionRoleNotJudged(t *testing.T) {
+	fsys := fstest.MapFS{
+		"tf/main.tf": {Data: []byte(`variable "role_arn" {}
+variable "runtime" {}
+data "aws_iam_role" "shared" { name = "shared" }
+resource "aws_lambda_function" "var_role" {
+  function_name = "var-role"
+  role          = var.role_arn
+  runtime       = var.runtime
+  handler       = "index.handler"
+  filename      = "x.zip"
+}
+resource "aws_lambda_function" "data_role" {
+  function_name = "data-role"
+  role          = data.aws_iam_role.shared.arn
+  handler       = "index.handler"
+  runtime       = "nodejs20.x"
+  filename      = "x.zip"
+}
+resource "aws_lambda_permission" "open" {
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.data_role.function_name
+  principal     = "*"
+}
+`)},
+		"cfn/template.yaml": {Data: []byte(`AWSTemplateFormatVersion: '2010-09-09'
+Parameters:
+  RoleArn:
+    Type: String
+Resources:
+  ParamRole:
+    Type: AWS::Lambda::Function
+    Properties:
+      FunctionName: param-role
+      Role: !Ref RoleArn
+      Runtime: python3.12
+      Handler: index.handler
+      Code: {ZipFile: x}
+  ImportedRole:
+    Type: AWS::Lambda::Function
+    Properties:
+      FunctionName: imported-role
+      Role: !ImportValue SharedLambdaRole
+      Runtime: python3.12
+      Handler: index.handler
+      Code: {ZipFile: x}
+  Partner:
+    Type: AWS::Lambda::Permission
+    Properties:
+      FunctionName: !Ref ImportedRole
+      Action: lambda:InvokeFunction
+      Principal: '444455556666'
+`)},
+		"plan/plan.json": {Data: []byte(`{
+  "format_version": "1.2",
+  "resource_changes": [
+    {"address": "aws_iam_role.lambda", "mode": "managed", "type": "aws_iam_role", "name": "lambda",
+      "change": {"actions": ["create"], "after": {"name": "lambda"}, "after_unknown": {"arn": true}}},
+    {"address": "aws_lambda_function.api", "mode": "managed", "type": "aws_lambda_function", "name": "api",
+      "change": {"actions": ["create"], "after": {"function_name": "plan-new-role", "runtime": "python3.12"},
+        "after_unknown": {"arn": true, "role": true, "version": true}}}
+  ],
+  "configuration": {"root_module": {"resources": [
+    {"address": "aws_lambda_function.api", "expressions": {"role": {"references": ["aws_iam_role.lambda.arn", "aws_iam_role.lambda"]}}}
+  ]}}
+}`)},
+	}
+	got := judge(t, fsys, ".", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:var-role":      {"private", 4, ""},
+		"function:data-role":     {"public", 11, "lambda-public-access"},
+		"function:param-role":    {"private", 6, ""},
+		"function:imported-role": {"cross-account", 14, "lambda-cross-account-access"},
+		"function:plan-new-role": {"private", 0, ""},
+	})
+}
