@@ -92,3 +92,23 @@ Resources:
 		"function:plan-new-role": {"private", 0, ""},
 	})
 }
+
+// TestPlanForgetStaysDeployed: a removed block with lifecycle { destroy =
+// false } plans the action "forget": Terraform drops the permission from
+// its state but leaves it in AWS, so the grant it made is still judged
+// (from its before values); a plain delete is not.
+func TestPlanForgetStaysDeployed(t *testing.T) {
+	fsys := fstest.MapFS{"plan.json": {Data: []byte(`{
+  "format_version": "1.2",
+  "resource_changes": [
+    {"address": "aws_lambda_permission.forgotten", "mode": "managed", "type": "aws_lambda_permission", "name": "forgotten",
+      "change": {"actions": ["forget"], "before": {"statement_id": "Open", "action": "lambda:InvokeFunction", "principal": "*", "function_name": "forgotten-fn"}, "after": null}},
+    {"address": "aws_lambda_permission.deleted", "mode": "managed", "type": "aws_lambda_permission", "name": "deleted",
+      "change": {"actions": ["delete"], "before": {"statement_id": "Open", "action": "lambda:InvokeFunction", "principal": "*", "function_name": "deleted-fn"}, "after": null}}
+  ]
+}`)}}
+	got := judge(t, fsys, "plan.json", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:forgotten-fn": {"public", 0, "lambda-public-access"},
+	})
+}

@@ -50,6 +50,7 @@ type planChange struct {
 	Name    string `json:"name"`
 	Change  struct {
 		Actions      []string       `json:"actions"`
+		Before       map[string]any `json:"before"`
 		After        map[string]any `json:"after"`
 		AfterUnknown map[string]any `json:"after_unknown"`
 	} `json:"change"`
@@ -168,6 +169,13 @@ func ReadPlan(data []byte, file string, opt Options) *estate.Estate {
 			if c.Mode != "managed" || isDeleteOnly(c.Change.Actions) {
 				continue
 			}
+			if isForget(c.Change.Actions) {
+				// A removed block with destroy = false: Terraform stops
+				// managing the object but leaves it in AWS, where a
+				// live scan still finds it as it was.
+				add(&planned{address: c.Address, typ: c.Type, values: c.Change.Before})
+				continue
+			}
 			add(&planned{address: c.Address, typ: c.Type, values: c.Change.After, unknown: c.Change.AfterUnknown})
 		}
 	} else if p.PlannedValues != nil {
@@ -203,7 +211,14 @@ func asSyntax(err error, target **json.SyntaxError) bool {
 }
 
 func isDeleteOnly(actions []string) bool {
-	return len(actions) == 1 && (actions[0] == "delete" || actions[0] == "forget")
+	return len(actions) == 1 && actions[0] == "delete"
+}
+
+// isForget is a change that removes the object from the state only
+// ("forget": a removed block with lifecycle { destroy = false }); the
+// object itself stays deployed.
+func isForget(actions []string) bool {
+	return len(actions) == 1 && actions[0] == "forget"
 }
 
 // configAddress drops instance keys: module.a["x"].aws_lambda_permission.p[0]
