@@ -112,3 +112,65 @@ func TestPlanForgetStaysDeployed(t *testing.T) {
 		"function:forgotten-fn": {"public", 0, "lambda-public-access"},
 	})
 }
+
+// TestStatementIDNotJudged: a statement id built from a variable
+// ("AllowExecutionFromCloudWatch-${var.env}", the provider docs' example
+// with an environment suffix) or computed at apply (statement_id_prefix
+// in a plan) names the grant without changing who it reaches: the
+// function is judged by the grant.
+func TestStatementIDNotJudged(t *testing.T) {
+	fsys := fstest.MapFS{
+		"tf/main.tf": {Data: []byte(`variable "env" {}
+resource "aws_lambda_function" "a" {
+  function_name = "sid-fn"
+  role          = "arn:aws:iam::111122223333:role/x"
+  handler       = "index.handler"
+  runtime       = "nodejs20.x"
+  filename      = "x.zip"
+}
+resource "aws_lambda_permission" "events" {
+  statement_id  = "AllowExecutionFromCloudWatch-${var.env}"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.a.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.r.arn
+}
+resource "aws_cloudwatch_event_rule" "r" {
+  name                = "every-5"
+  schedule_expression = "rate(5 minutes)"
+}
+resource "aws_lambda_layer_version" "l" {
+  layer_name = "sid-layer"
+  filename   = "l.zip"
+}
+resource "aws_lambda_layer_version_permission" "l" {
+  layer_name     = aws_lambda_layer_version.l.layer_arn
+  version_number = aws_lambda_layer_version.l.version
+  principal      = "444455556666"
+  action         = "lambda:GetLayerVersion"
+  statement_id   = "share-${var.env}"
+}
+`)},
+		"plan/plan.json": {Data: []byte(`{
+  "format_version": "1.2",
+  "resource_changes": [
+    {"address": "aws_lambda_permission.p", "mode": "managed", "type": "aws_lambda_permission", "name": "p",
+      "change": {"actions": ["create"], "after": {"statement_id_prefix": "AllowPublic-", "action": "lambda:InvokeFunction", "principal": "*", "function_name": "prefix-fn"},
+        "after_unknown": {"statement_id": true, "id": true}}},
+    {"address": "aws_lambda_permission.q", "mode": "managed", "type": "aws_lambda_permission", "name": "q",
+      "change": {"actions": ["create"], "after": {"statement_id_prefix": "AllowS3-", "action": "lambda:InvokeFunction", "principal": "s3.amazonaws.com", "source_account": "111122223333", "function_name": "prefix-private"},
+        "after_unknown": {"statement_id": true, "id": true}}}
+  ]
+}`)},
+	}
+	got := judge(t, fsys, ".", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:sid-fn":            {"private", 2, ""},
+		"layer:sid-layer:$PUBLISHED": {"cross-account", 20, "lambda-cross-account-access"},
+		"function:prefix-fn":         {"public", 0, "lambda-public-access"},
+		"function:prefix-private":    {"private", 0, ""},
+	})
+	if r := got["function:prefix-fn"]; len(r.Unchecked) > 0 {
+		t.Errorf("prefix-fn partly checked: %v", r.Unchecked)
+	}
+}

@@ -322,9 +322,13 @@ func (m *module) declare(r *resource, in *instance) {
 	case "aws_lambda_permission":
 		p := estate.Permission{Loc: loc, Function: target("function_name")}
 		p.Qualifier = f.get("qualifier")
-		p.StatementID = f.get("statement_id")
+		// The statement id names the grant; it does not change who it
+		// reaches, so one built from a variable is not a reason for
+		// unknown.
+		sid := &field{m: m, in: in}
+		p.StatementID = sid.get("statement_id")
 		if p.StatementID == "" {
-			p.StatementID = f.get("statement_id_prefix")
+			p.StatementID = sid.get("statement_id_prefix")
 		}
 		if p.StatementID == "" {
 			// Terraform generates one at apply time.
@@ -381,7 +385,10 @@ func (m *module) declare(r *resource, in *instance) {
 		lp.Principal = f.get("principal")
 		lp.OrganizationID = f.get("organization_id")
 		lp.Action = f.get("action")
-		lp.StatementID = f.get("statement_id")
+		lp.StatementID = (&field{m: m, in: in}).get("statement_id")
+		if lp.StatementID == "" {
+			lp.StatementID = "terraform-" + r.name
+		}
 		if lp.Principal == "" && len(f.why) == 0 {
 			f.why = append(f.why, "principal is not set")
 		}

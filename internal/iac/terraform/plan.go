@@ -531,11 +531,16 @@ func (pr *planReader) declare(it *planned) {
 		est.Functions = append(est.Functions, fn)
 	case "aws_lambda_permission":
 		p := estate.Permission{Loc: loc, Function: target("function_name"), Qualifier: g("qualifier"),
-			StatementID: g("statement_id"), Action: g("action"), Principal: g("principal"),
+			Action: g("action"), Principal: g("principal"),
 			SourceArn: g("source_arn"), SourceAccount: g("source_account"), PrincipalOrgID: g("principal_org_id"),
 			EventSourceToken: g("event_source_token"), FunctionURLAuthType: g("function_url_auth_type")}
+		// The statement id names the grant, it does not change who it
+		// reaches: one computed at apply (statement_id_prefix) is not a
+		// reason for unknown.
+		var sidWhy []string
+		p.StatementID = pr.get(it, "statement_id", &sidWhy)
 		if p.StatementID == "" {
-			p.StatementID = g("statement_id_prefix")
+			p.StatementID = pr.get(it, "statement_id_prefix", &sidWhy)
 		}
 		if p.StatementID == "" {
 			p.StatementID = "terraform-" + it.address
@@ -571,7 +576,9 @@ func (pr *planReader) declare(it *planned) {
 		est.Layers = append(est.Layers, l)
 	case "aws_lambda_layer_version_permission":
 		lp := estate.LayerPermission{Loc: loc, Layer: target("layer_name"), Version: g("version_number"),
-			Principal: g("principal"), OrganizationID: g("organization_id"), Action: g("action"), StatementID: g("statement_id")}
+			Principal: g("principal"), OrganizationID: g("organization_id"), Action: g("action")}
+		var sidWhy []string
+		lp.StatementID = pr.get(it, "statement_id", &sidWhy)
 		lp.Unknown = strings.Join(why, "; ")
 		est.LayerPermissions = append(est.LayerPermissions, lp)
 	case "aws_lambda_resource_policy":
