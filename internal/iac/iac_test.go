@@ -403,6 +403,8 @@ func TestTerraformModuleOutputs(t *testing.T) {
 		"function:mo-worker-0":                    {"private", 5, ""},
 		"function:mo-worker-1":                    {"cross-account", 5, "lambda-cross-account-access"},
 		"function:aws_lambda_permission.registry": {"unknown", 31, ""},
+		// The module itself is not read: what it declares is unknown.
+		"modout/main.tf#module.registry": {"unknown", 14, ""},
 	})
 	if r := got["function:aws_lambda_permission.registry"]; !strings.Contains(r.UnknownReason, "not in the tree") {
 		t.Errorf("unknown reason should say the module is not read: %s", r.UnknownReason)
@@ -482,6 +484,9 @@ func TestTerraformInstalledModules(t *testing.T) {
 		"function:reg-fn":                       {"public", 10, "lambda-public-function-url"},
 		"function:reg-fn:live":                  {"cross-account", 5, "lambda-cross-account-access"},
 		"function:aws_lambda_permission.absent": {"unknown", 14, ""},
+		// A module terraform init did not install is not read: what it
+		// declares is unknown.
+		"registry/main.tf#module.absent": {"unknown", 10, ""},
 	})
 	if r := got["function:aws_lambda_permission.absent"]; !strings.Contains(r.UnknownReason, "terraform init") {
 		t.Errorf("unknown reason should say the module is not installed: %s", r.UnknownReason)

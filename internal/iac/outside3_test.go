@@ -1,6 +1,7 @@
 package iac_test
 
 import (
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -172,5 +173,44 @@ resource "aws_lambda_layer_version_permission" "l" {
 	})
 	if r := got["function:prefix-fn"]; len(r.Unchecked) > 0 {
 		t.Errorf("prefix-fn partly checked: %v", r.Unchecked)
+	}
+}
+
+// TestUninstalledModuleUnknown: the registry module the Terraform docs
+// use for Lambda (terraform-aws-modules/lambda/aws), called with a public
+// function URL, in a tree terraform init has not run in: its function,
+// URL and permissions cannot be read, so the call is listed as unknown at
+// its line instead of the tree passing with nothing in it. A module
+// called by a module the tree does read is listed once per written call.
+func TestUninstalledModuleUnknown(t *testing.T) {
+	fsys := fstest.MapFS{
+		"main.tf": {Data: []byte(`module "lambda_function" {
+  source  = "terraform-aws-modules/lambda/aws"
+  version = "~> 7.0"
+
+  function_name              = "my-lambda1"
+  handler                    = "index.lambda_handler"
+  runtime                    = "python3.12"
+  create_lambda_function_url = true
+  authorization_type         = "NONE"
+}
+
+module "svc" {
+  count  = 2
+  source = "./svc"
+}
+`)},
+		"svc/main.tf": {Data: []byte(`module "inner" {
+  source = "git::https://example.com/lambda.git?ref=v1"
+}
+`)},
+	}
+	got := judge(t, fsys, ".", rules.Trust{})
+	check(t, got, map[string]want{
+		"main.tf#module.lambda_function":         {"unknown", 1, ""},
+		"svc/main.tf#module.svc[0].module.inner": {"unknown", 1, ""},
+	})
+	if r := got["main.tf#module.lambda_function"]; !strings.Contains(r.UnknownReason, "terraform init") {
+		t.Errorf("unknown reason should say to run terraform init: %s", r.UnknownReason)
 	}
 }

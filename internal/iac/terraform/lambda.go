@@ -411,6 +411,15 @@ func (m *module) declare(r *resource, in *instance) {
 	}
 }
 
+// unread lists a module call that cannot be read as unknown at its line:
+// the Lambda resources it declares (a registry module such as
+// terraform-aws-modules/lambda/aws creates the function, its URL and its
+// permissions) cannot be judged, and leaving them out would pass them.
+func (m *module) unread(name string, b *hclsyntax.Block, why string) {
+	m.tree.brokenPart(b.DefRange().Filename, m.tree.line(b.DefRange()), m.addr+"module."+name,
+		"module "+name+": "+why+"; the Lambda resources it declares cannot be judged")
+}
+
 // call reads a local module with the inputs the call passes, once per
 // count/for_each instance, and returns its outputs (unknown for a module
 // that is not in the tree).
@@ -428,9 +437,11 @@ func (m *module) call(name string, b *hclsyntax.Block) cty.Value {
 			break
 		}
 		m.outputWhy[name+".*"] = "the module is not in the tree (source " + src + "; run terraform init to have it read from .terraform/modules)"
+		m.unread(name, b, m.outputWhy[name+".*"])
 		return cty.DynamicVal
 	default:
 		m.outputWhy[name+".*"] = "the module's source is not a literal"
+		m.unread(name, b, m.outputWhy[name+".*"])
 		return cty.DynamicVal
 	}
 	if m.depth+1 > maxModuleDepth {

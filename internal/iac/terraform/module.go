@@ -484,6 +484,18 @@ func (t *tree) broken(file string, line int, why string) {
 	t.est.Broken = append(t.est.Broken, estate.Broken{Loc: estate.Loc{File: t.display(file), Line: line}, Reason: why})
 }
 
+// brokenPart lists a part of a file that cannot be read (a module call
+// whose module is not in the tree) as unknown under its address, once
+// per written call.
+func (t *tree) brokenPart(file string, line int, address, why string) {
+	for _, b := range t.est.Broken {
+		if b.File == t.display(file) && b.Line == line {
+			return
+		}
+	}
+	t.est.Broken = append(t.est.Broken, estate.Broken{Loc: estate.Loc{File: t.display(file), Line: line, Address: address}, Reason: why})
+}
+
 func (m *module) index(body *hclsyntax.Body, file string) {
 	for _, b := range body.Blocks {
 		switch {
