@@ -214,3 +214,73 @@ module "svc" {
 		t.Errorf("unknown reason should say to run terraform init: %s", r.UnknownReason)
 	}
 }
+
+// TestGrantOnUnresolvedFunction: a permission on a function the code
+// looks up (data "aws_lambda_function", !Ref of a parameter without
+// default, a plan's after_unknown function_name) is listed under its
+// address. Principal "*" with no condition is public wherever it lands,
+// so it is public, partly checked, naming what was not resolved; any
+// other grant (a named account, a service pinned to the owner) depends
+// on the function and stays unknown.
+func TestGrantOnUnresolvedFunction(t *testing.T) {
+	fsys := fstest.MapFS{
+		"tf/main.tf": {Data: []byte(`data "aws_lambda_function" "existing" {
+  function_name = "legacy"
+}
+resource "aws_lambda_permission" "public" {
+  action        = "lambda:InvokeFunction"
+  function_name = data.aws_lambda_function.existing.function_name
+  principal     = "*"
+}
+resource "aws_lambda_permission" "s3" {
+  action         = "lambda:InvokeFunction"
+  function_name  = data.aws_lambda_function.existing.arn
+  principal      = "s3.amazonaws.com"
+  source_account = "111122223333"
+}
+variable "who" {}
+resource "aws_lambda_permission" "both" {
+  action        = "lambda:InvokeFunction"
+  function_name = data.aws_lambda_function.existing.arn
+  principal     = var.who
+}
+`)},
+		"cfn/template.yaml": {Data: []byte(`AWSTemplateFormatVersion: '2010-09-09'
+Parameters:
+  FunctionName:
+    Type: String
+Resources:
+  PublicInvoke:
+    Type: AWS::Lambda::Permission
+    Properties:
+      FunctionName: !Ref FunctionName
+      Action: lambda:InvokeFunction
+      Principal: '*'
+  PartnerInvoke:
+    Type: AWS::Lambda::Permission
+    Properties:
+      FunctionName: !ImportValue SharedFn
+      Action: lambda:InvokeFunction
+      Principal: '444455556666'
+`)},
+		"plan/plan.json": {Data: []byte(`{"format_version": "1.2", "resource_changes": [
+  {"address": "aws_lambda_permission.p", "mode": "managed", "type": "aws_lambda_permission", "name": "p",
+    "change": {"actions": ["create"], "after": {"statement_id": "Pub", "action": "lambda:InvokeFunction", "principal": "*"}, "after_unknown": {"function_name": true}}}
+]}`)},
+	}
+	got := judge(t, fsys, ".", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:aws_lambda_permission.public": {"public", 4, "lambda-public-access"},
+		"function:aws_lambda_permission.s3":     {"unknown", 9, ""},
+		"function:aws_lambda_permission.both":   {"unknown", 16, ""},
+		"function:PublicInvoke":                 {"public", 6, "lambda-public-access"},
+		"function:PartnerInvoke":                {"unknown", 12, ""},
+		"function:aws_lambda_permission.p":      {"public", 2, "lambda-public-access"},
+	})
+	if r := got["function:aws_lambda_permission.public"]; !strings.Contains(strings.Join(r.Unchecked, " "), "data.aws_lambda_function.existing") {
+		t.Errorf("the unchecked note should name the unresolved function: %v", r.Unchecked)
+	}
+	if r := got["function:aws_lambda_permission.both"]; !strings.Contains(r.UnknownReason, "var.who") || !strings.Contains(r.UnknownReason, "data.aws_lambda_function") {
+		t.Errorf("the unknown reason should name both unresolved values: %s", r.UnknownReason)
+	}
+}

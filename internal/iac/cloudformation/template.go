@@ -370,8 +370,16 @@ func (t *template) declare(est *estate.Estate, key, n *yaml.Node, globalFn *yaml
 		p.extra = globalFn
 		t.serverless(est, p, loc, id)
 	case "AWS::Lambda::Permission":
+		before := len(p.why)
 		fn := p.target("FunctionName")
-		perm := estate.Permission{Loc: loc, Function: fn, StatementID: id, Action: p.get("Action"), Principal: p.get("Principal"),
+		fnWhy := ""
+		if k, _ := p.lookup("FunctionName"); k != nil && fn == "" && len(p.why) > before {
+			// Judged on its own when the rest of the grant reads
+			// (estate.Permission.FunctionUnknown).
+			fnWhy = strings.Join(p.why[before:], "; ")
+			p.why = p.why[:before]
+		}
+		perm := estate.Permission{Loc: loc, Function: fn, FunctionUnknown: fnWhy, StatementID: id, Action: p.get("Action"), Principal: p.get("Principal"),
 			SourceArn: p.get("SourceArn"), SourceAccount: p.get("SourceAccount"), PrincipalOrgID: p.get("PrincipalOrgID"),
 			EventSourceToken: p.get("EventSourceToken"), FunctionURLAuthType: p.get("FunctionUrlAuthType")}
 		if p.get("InvokedViaFunctionUrl") == "true" {

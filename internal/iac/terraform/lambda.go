@@ -320,7 +320,14 @@ func (m *module) declare(r *resource, in *instance) {
 		fn.Unknown = f.reason()
 		est.Functions = append(est.Functions, fn)
 	case "aws_lambda_permission":
+		before := len(f.why)
 		p := estate.Permission{Loc: loc, Function: target("function_name")}
+		if p.Function == "" && len(f.why) > before {
+			// Judged on its own when the rest of the grant reads
+			// (estate.Permission.FunctionUnknown).
+			p.FunctionUnknown = strings.Join(f.why[before:], "; ")
+			f.why = f.why[:before]
+		}
 		p.Qualifier = f.get("qualifier")
 		// The statement id names the grant; it does not change who it
 		// reaches, so one built from a variable is not a reason for

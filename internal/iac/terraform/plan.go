@@ -530,7 +530,9 @@ func (pr *planReader) declare(it *planned) {
 		fn.Unknown = strings.Join(why, "; ")
 		est.Functions = append(est.Functions, fn)
 	case "aws_lambda_permission":
-		p := estate.Permission{Loc: loc, Function: target("function_name"), Qualifier: g("qualifier"),
+		var fnWhy []string
+		fn := pr.get(it, "function_name", &fnWhy)
+		p := estate.Permission{Loc: loc, Function: fn, FunctionUnknown: strings.Join(fnWhy, "; "), Qualifier: g("qualifier"),
 			Action: g("action"), Principal: g("principal"),
 			SourceArn: g("source_arn"), SourceAccount: g("source_account"), PrincipalOrgID: g("principal_org_id"),
 			EventSourceToken: g("event_source_token"), FunctionURLAuthType: g("function_url_auth_type")}
