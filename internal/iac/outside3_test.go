@@ -284,3 +284,50 @@ Resources:
 		t.Errorf("the unknown reason should name both unresolved values: %s", r.UnknownReason)
 	}
 }
+
+// TestLayerGrantOnUnresolvedLayer: the same for a layer permission on a
+// layer the template takes as a parameter or imports: Principal "*"
+// without an organization shares it with every account whichever layer
+// it is; an organization grant depends on the layer and stays unknown.
+func TestLayerGrantOnUnresolvedLayer(t *testing.T) {
+	fsys := fstest.MapFS{
+		"template.yaml": {Data: []byte(`AWSTemplateFormatVersion: '2010-09-09'
+Parameters:
+  LayerArn:
+    Type: String
+Resources:
+  Pub:
+    Type: AWS::Lambda::LayerVersionPermission
+    Properties:
+      Action: lambda:GetLayerVersion
+      LayerVersionArn: !Ref LayerArn
+      Principal: '*'
+  Org:
+    Type: AWS::Lambda::LayerVersionPermission
+    Properties:
+      Action: lambda:GetLayerVersion
+      LayerVersionArn: !ImportValue SharedLayer
+      Principal: '*'
+      OrganizationId: o-abc123def4
+`)},
+		"tf/main.tf": {Data: []byte(`data "aws_lambda_layer_version" "shared" {
+  layer_name = "shared"
+}
+resource "aws_lambda_layer_version_permission" "all" {
+  layer_name     = data.aws_lambda_layer_version.shared.layer_arn
+  version_number = data.aws_lambda_layer_version.shared.version
+  principal      = "*"
+  action         = "lambda:GetLayerVersion"
+  statement_id   = "all"
+}
+`)},
+	}
+	got := judge(t, fsys, ".", rules.Trust{OrgID: "o-abc123def4"})
+	check(t, got, map[string]want{
+		"layer:Pub:$PUBLISHED": {"public", 6, "lambda-layer-public"},
+		"layer:Org:$PUBLISHED": {"unknown", 12, ""},
+		// The version is unresolved with the layer: it names which
+		// version, not who can read it.
+		"layer:aws_lambda_layer_version_permission.all:$PUBLISHED": {"public", 4, "lambda-layer-public"},
+	})
+}

@@ -413,7 +413,14 @@ func (t *template) declare(est *estate.Estate, key, n *yaml.Node, globalFn *yaml
 		l.Unknown = p.reason()
 		est.Layers = append(est.Layers, l)
 	case "AWS::Lambda::LayerVersionPermission":
-		lp := estate.LayerPermission{Loc: loc, Layer: p.target("LayerVersionArn"), StatementID: id,
+		before := len(p.why)
+		layer := p.target("LayerVersionArn")
+		layerWhy := ""
+		if k, _ := p.lookup("LayerVersionArn"); k != nil && layer == "" && len(p.why) > before {
+			layerWhy = strings.Join(p.why[before:], "; ")
+			p.why = p.why[:before]
+		}
+		lp := estate.LayerPermission{Loc: loc, Layer: layer, LayerUnknown: layerWhy, StatementID: id,
 			Action: p.get("Action"), Principal: p.get("Principal"), OrganizationID: p.get("OrganizationId")}
 		p.required(lp.Principal, "Principal")
 		lp.Unknown = p.reason()

@@ -282,6 +282,21 @@ func Build(e *Estate, opt Options) []*inventory.Resource {
 	}
 	for i := range e.LayerPermissions {
 		lp := &e.LayerPermissions[i]
+		if strings.TrimSpace(lp.Layer) == "" && lp.LayerUnknown != "" && lp.Unknown == "" {
+			// The grant is read but not the layer it shares: listed
+			// under its address, public when the grant alone is.
+			n := b.get(true, ref{name: unattachedName(lp.Loc), qualifier: Published})
+			if n.decl == nil {
+				n.decl = &lp.Loc
+			}
+			n.fail(lp.Loc, lp.LayerUnknown)
+			arn := opt.LayerARN(n.region, n.account, n.name, n.qualifier)
+			n.perms = append(n.perms, stmt{LayerStatement(*lp, arn, opt.Partition), lp.Loc.Source()})
+			continue
+		}
+		if lp.LayerUnknown != "" {
+			lp.Unknown = strings.Join(nonEmpty(lp.LayerUnknown, lp.Unknown), "; ")
+		}
 		if strings.TrimSpace(lp.Layer) == "" {
 			b.unknownResource(lp.Loc, orDefault(lp.Unknown, "the layer it shares cannot be resolved"))
 			continue

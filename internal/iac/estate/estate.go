@@ -154,6 +154,9 @@ type LayerPermission struct {
 	Principal      string
 	OrganizationID string
 	Unknown        string
+	// LayerUnknown says why the layer cannot be resolved, when Layer is
+	// "" (see Permission.FunctionUnknown).
+	LayerUnknown string
 }
 
 // Estate is what one tree of code declares.

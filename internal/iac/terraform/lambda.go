@@ -387,8 +387,15 @@ func (m *module) declare(r *resource, in *instance) {
 		l.Unknown = f.reason()
 		est.Layers = append(est.Layers, l)
 	case "aws_lambda_layer_version_permission":
+		before := len(f.why)
 		lp := estate.LayerPermission{Loc: loc, Layer: target("layer_name")}
 		lp.Version = f.get("version_number")
+		if lp.Layer == "" && len(f.why) > before {
+			// Which layer and which of its versions: both unresolved
+			// together (data "aws_lambda_layer_version").
+			lp.LayerUnknown = strings.Join(f.why[before:], "; ")
+			f.why = f.why[:before]
+		}
 		lp.Principal = f.get("principal")
 		lp.OrganizationID = f.get("organization_id")
 		lp.Action = f.get("action")

@@ -577,7 +577,14 @@ func (pr *planReader) declare(it *planned) {
 		why = nil // the version is unknown until apply: Published stands for it
 		est.Layers = append(est.Layers, l)
 	case "aws_lambda_layer_version_permission":
-		lp := estate.LayerPermission{Loc: loc, Layer: target("layer_name"), Version: g("version_number"),
+		var layerWhy []string
+		layer := pr.get(it, "layer_name", &layerWhy)
+		version := pr.get(it, "version_number", &layerWhy)
+		if layer != "" && len(layerWhy) > 0 {
+			why = append(why, layerWhy...)
+			layerWhy = nil
+		}
+		lp := estate.LayerPermission{Loc: loc, Layer: layer, LayerUnknown: strings.Join(layerWhy, "; "), Version: version,
 			Principal: g("principal"), OrganizationID: g("organization_id"), Action: g("action")}
 		var sidWhy []string
 		lp.StatementID = pr.get(it, "statement_id", &sidWhy)
