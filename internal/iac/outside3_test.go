@@ -331,3 +331,50 @@ resource "aws_lambda_layer_version_permission" "all" {
 		"layer:aws_lambda_layer_version_permission.all:$PUBLISHED": {"public", 4, "lambda-layer-public"},
 	})
 }
+
+// TestTerraformCoalesceAndReplace: Terraform's coalesce skips empty
+// strings (coalesce("", "b") is "b", the language docs' example), so a
+// principal defaulted through it is read, not lost; Terraform's replace
+// takes a /regular expression/, so a name built with it is the name
+// Terraform builds.
+func TestTerraformCoalesceAndReplace(t *testing.T) {
+	fsys := fstest.MapFS{"main.tf": {Data: []byte(`variable "principal" { default = "" }
+variable "source_account" { default = "" }
+variable "raw_name" { default = "Orders API" }
+data "aws_caller_identity" "current" {}
+locals {
+  name = lower(replace(var.raw_name, "/[^a-zA-Z0-9]+/", "-"))
+}
+resource "aws_lambda_function" "f" {
+  function_name = local.name
+  role          = "arn:aws:iam::111122223333:role/x"
+  handler       = "index.handler"
+  runtime       = "nodejs20.x"
+  filename      = "x.zip"
+}
+resource "aws_lambda_permission" "default_public" {
+  action        = "lambda:InvokeFunction"
+  function_name = "orders-api"
+  principal     = coalesce(var.principal, "*")
+}
+resource "aws_lambda_function" "g" {
+  function_name = "s3-target"
+  role          = "arn:aws:iam::111122223333:role/x"
+  handler       = "index.handler"
+  runtime       = "nodejs20.x"
+  filename      = "x.zip"
+}
+resource "aws_lambda_permission" "s3" {
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.g.function_name
+  principal      = "s3.amazonaws.com"
+  source_arn     = "arn:aws:s3:::uploads"
+  source_account = coalesce(var.source_account, data.aws_caller_identity.current.account_id)
+}
+`)}}
+	got := judge(t, fsys, ".", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:orders-api": {"public", 8, "lambda-public-access"},
+		"function:s3-target":  {"private", 20, ""},
+	})
+}
