@@ -378,3 +378,58 @@ resource "aws_lambda_permission" "s3" {
 		"function:s3-target":  {"private", 20, ""},
 	})
 }
+
+// TestCallerIdentityOfAnotherProvider: data "aws_caller_identity" read
+// through a provider that assumes a role (a tooling or pipeline account)
+// is that account's identity, not the deploying one's: a grant to its
+// account_id is not known to be private. The default provider's is the
+// deploying account.
+func TestCallerIdentityOfAnotherProvider(t *testing.T) {
+	fsys := fstest.MapFS{"main.tf": {Data: []byte(`provider "aws" {
+  region = "us-east-1"
+}
+provider "aws" {
+  alias  = "tooling"
+  region = "us-west-2"
+  assume_role {
+    role_arn = "arn:aws:iam::999988887777:role/Terraform"
+  }
+}
+data "aws_caller_identity" "current" {}
+data "aws_caller_identity" "tooling" {
+  provider = aws.tooling
+}
+resource "aws_lambda_function" "own" {
+  function_name = "own-fn"
+  role          = "arn:aws:iam::111122223333:role/x"
+  handler       = "index.handler"
+  runtime       = "nodejs20.x"
+  filename      = "x.zip"
+}
+resource "aws_lambda_permission" "own" {
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.own.function_name
+  principal     = data.aws_caller_identity.current.account_id
+}
+resource "aws_lambda_function" "tooling" {
+  function_name = "tooling-fn"
+  role          = "arn:aws:iam::111122223333:role/x"
+  handler       = "index.handler"
+  runtime       = "nodejs20.x"
+  filename      = "x.zip"
+}
+resource "aws_lambda_permission" "tooling" {
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.tooling.function_name
+  principal     = data.aws_caller_identity.tooling.account_id
+}
+`)}}
+	got := judge(t, fsys, ".", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:own-fn":     {"private", 15, ""},
+		"function:tooling-fn": {"unknown", 34, ""},
+	})
+	if r := got["function:tooling-fn"]; !strings.Contains(r.UnknownReason, "assumes a role") {
+		t.Errorf("the unknown reason should say the provider assumes a role: %s", r.UnknownReason)
+	}
+}

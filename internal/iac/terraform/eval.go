@@ -128,6 +128,9 @@ func (m *module) explain(expr hclsyntax.Expression, ctx *hcl.EvalContext) string
 					return name + ": " + w
 				}
 			}
+			if attrName(t, 1) == "aws_caller_identity" {
+				return name + " is the identity of the account the data source's provider assumes a role into (not known from the code)"
+			}
 			return name + " is read from AWS at plan time"
 		case "module":
 			call := attrName(t, 1)
@@ -385,10 +388,32 @@ func (m *module) dataValue(typ, name string) cty.Value {
 	unknownStr := cty.UnknownVal(cty.String)
 	switch typ {
 	case "aws_caller_identity":
+		if r, ok := m.data[typ+"."+name]; ok && m.assumesRole(r) {
+			// provider = aws.ALIAS assuming a role: the identity of
+			// whatever account that role is in.
+			return cty.DynamicVal
+		}
 		owner := cty.StringVal(m.tree.opt.Owner)
 		return cty.ObjectVal(map[string]cty.Value{"account_id": owner, "id": owner, "arn": unknownStr, "user_id": unknownStr})
 	case "aws_region":
-		reg := cty.StringVal(regionOrPlaceholder(m.region))
+		region := m.region
+		if r, ok := m.data[typ+"."+name]; ok {
+			if alias := m.providerAlias(r); alias != "" {
+				region = m.providerRegion(alias)
+			}
+			for _, arg := range []string{"region", "name"} {
+				// A lookup of a named Region returns that Region.
+				if a := r.block.Body.Attributes[arg]; a != nil {
+					v, why := m.eval(a.Expr, nil)
+					s, ok := asString(v)
+					if why != "" || !ok {
+						return cty.DynamicVal
+					}
+					region = s
+				}
+			}
+		}
+		reg := cty.StringVal(regionOrPlaceholder(region))
 		return cty.ObjectVal(map[string]cty.Value{"name": reg, "region": reg, "id": reg, "description": unknownStr, "endpoint": unknownStr})
 	case "aws_partition":
 		p := cty.StringVal(m.tree.opt.Partition)
