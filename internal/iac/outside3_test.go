@@ -433,3 +433,85 @@ resource "aws_lambda_permission" "tooling" {
 		t.Errorf("the unknown reason should say the provider assumes a role: %s", r.UnknownReason)
 	}
 }
+
+// TestProviderOfOtherProfile: an aliased provider signing in with another
+// profile than the default one (or with static keys) may be another
+// account, as one assuming a role may: its caller identity and the ARNs
+// of its resources are not the deploying account's. An alias that only
+// changes the Region (the us-east-1 provider of Lambda@Edge and ACM,
+// with the same profile) is the same account.
+func TestProviderOfOtherProfile(t *testing.T) {
+	fsys := fstest.MapFS{"main.tf": {Data: []byte(`variable "profile" { default = "dev" }
+provider "aws" {
+  region  = "eu-west-1"
+  profile = var.profile
+}
+provider "aws" {
+  alias   = "us_east_1"
+  region  = "us-east-1"
+  profile = var.profile
+}
+provider "aws" {
+  alias   = "shared"
+  region  = "eu-west-1"
+  profile = "shared-services"
+}
+data "aws_caller_identity" "shared" {
+  provider = aws.shared
+}
+resource "aws_sns_topic" "edge" {
+  provider = aws.us_east_1
+  name     = "edge"
+}
+resource "aws_sns_topic" "shared" {
+  provider = aws.shared
+  name     = "shared"
+}
+resource "aws_lambda_function" "edge" {
+  provider      = aws.us_east_1
+  function_name = "edge-fn"
+  role          = "arn:aws:iam::111122223333:role/x"
+  handler       = "index.handler"
+  runtime       = "nodejs20.x"
+  filename      = "x.zip"
+}
+resource "aws_lambda_permission" "edge" {
+  provider      = aws.us_east_1
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.edge.function_name
+  principal     = "sns.amazonaws.com"
+  source_arn    = aws_sns_topic.edge.arn
+}
+resource "aws_lambda_function" "f" {
+  function_name = "shared-fn"
+  role          = "arn:aws:iam::111122223333:role/x"
+  handler       = "index.handler"
+  runtime       = "nodejs20.x"
+  filename      = "x.zip"
+}
+resource "aws_lambda_permission" "topic" {
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.f.function_name
+  principal     = "sns.amazonaws.com"
+  source_arn    = aws_sns_topic.shared.arn
+}
+resource "aws_lambda_function" "g" {
+  function_name = "shared-caller"
+  role          = "arn:aws:iam::111122223333:role/x"
+  handler       = "index.handler"
+  runtime       = "nodejs20.x"
+  filename      = "x.zip"
+}
+resource "aws_lambda_permission" "caller" {
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.g.function_name
+  principal     = data.aws_caller_identity.shared.account_id
+}
+`)}}
+	got := judge(t, fsys, ".", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:edge-fn":       {"private", 27, ""},
+		"function:shared-fn":     {"unknown", 0, ""},
+		"function:shared-caller": {"unknown", 0, ""},
+	})
+}

@@ -163,7 +163,7 @@ func ReadDir(fsys fs.FS, dir string, opt Options) *estate.Estate {
 	m.region = t.region
 	t.assumes = map[string]bool{}
 	for alias, b := range m.providers {
-		t.assumes[alias] = providerAssumes(b)
+		t.assumes[alias] = providerAssumes(b) || m.otherCredentials(alias, b, m.providers[""])
 	}
 	m.extract()
 	return t.est
