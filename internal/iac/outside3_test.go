@@ -515,3 +515,67 @@ resource "aws_lambda_permission" "caller" {
 		"function:shared-caller": {"unknown", 0, ""},
 	})
 }
+
+// TestTerraformVariableTypes: a variable's value takes its type
+// constraint as Terraform applies it: optional() attributes an object
+// leaves out (or sets to null) take their default, so a map of triggers
+// with optional(string, OWNER) source_account reads each grant as
+// Terraform will create it; lookup takes an object and a null default.
+func TestTerraformVariableTypes(t *testing.T) {
+	fsys := fstest.MapFS{"main.tf": {Data: []byte(`variable "triggers" {
+  type = map(object({
+    principal      = string
+    source_arn     = optional(string)
+    source_account = optional(string, "111122223333")
+  }))
+  default = {
+    s3  = { principal = "s3.amazonaws.com", source_arn = "arn:aws:s3:::bkt" }
+    any = { principal = "*", source_account = null }
+  }
+}
+variable "open" {
+  type = map(object({
+    principal = string
+    org       = optional(string)
+  }))
+  default = {
+    pub = { principal = "*" }
+  }
+}
+resource "aws_lambda_function" "f" {
+  function_name = "typed-fn"
+  role          = "arn:aws:iam::111122223333:role/x"
+  handler       = "index.handler"
+  runtime       = "nodejs20.x"
+  filename      = "x.zip"
+}
+resource "aws_lambda_permission" "t" {
+  for_each       = var.triggers
+  statement_id   = "Allow-${each.key}"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.f.function_name
+  principal      = each.value.principal
+  source_arn     = each.value.source_arn
+  source_account = each.value.source_account
+}
+resource "aws_lambda_function" "g" {
+  function_name = "typed-open"
+  role          = "arn:aws:iam::111122223333:role/x"
+  handler       = "index.handler"
+  runtime       = "nodejs20.x"
+  filename      = "x.zip"
+}
+resource "aws_lambda_permission" "g" {
+  for_each         = var.open
+  action           = "lambda:InvokeFunction"
+  function_name    = aws_lambda_function.g.function_name
+  principal        = each.value.principal
+  principal_org_id = lookup(each.value, "org", null)
+}
+`)}}
+	got := judge(t, fsys, ".", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:typed-fn":   {"private", 21, ""},
+		"function:typed-open": {"public", 37, "lambda-public-access"},
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
@@ -337,18 +338,18 @@ func (m *module) varObject() cty.Value {
 	}
 	for name, b := range m.vars {
 		if v, ok := m.inputs[name]; ok {
-			vals[name] = v
+			vals[name] = typed(b, v)
 			continue
 		}
 		if v, ok := tfvars[name]; ok {
-			vals[name] = v
+			vals[name] = typed(b, v)
 			continue
 		}
 		if a := b.Body.Attributes["default"]; a != nil {
 			v, diags := a.Expr.Value(&hcl.EvalContext{Functions: m.functionTable()})
 			if !diags.HasErrors() {
 				v, _ = v.UnmarkDeep()
-				vals[name] = v
+				vals[name] = typed(b, v)
 				continue
 			}
 		}
@@ -356,6 +357,30 @@ func (m *module) varObject() cty.Value {
 	}
 	m.varVal = cty.ObjectVal(vals)
 	return m.varVal
+}
+
+// typed converts a variable's value to its type constraint as Terraform
+// does, filling the optional() attributes an object leaves out with
+// their defaults (or null), so each.value.source_account reads as
+// Terraform reads it. A value that does not convert is unknown (Terraform
+// refuses it); a type the reader cannot parse leaves the value as it is.
+func typed(b *hclsyntax.Block, v cty.Value) cty.Value {
+	a := b.Body.Attributes["type"]
+	if a == nil || v == cty.NilVal {
+		return v
+	}
+	ty, defaults, diags := typeexpr.TypeConstraintWithDefaults(a.Expr)
+	if diags.HasErrors() {
+		return v
+	}
+	if defaults != nil && v.IsWhollyKnown() {
+		v = defaults.Apply(v)
+	}
+	out, err := convert.Convert(v, ty)
+	if err != nil {
+		return cty.DynamicVal
+	}
+	return out
 }
 
 func (m *module) local(name string) cty.Value {

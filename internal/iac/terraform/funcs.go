@@ -39,7 +39,7 @@ func (m *module) functions() map[string]function.Function {
 		"compact": stdlib.CompactFunc, "concat": stdlib.ConcatFunc, "contains": stdlib.ContainsFunc,
 		"distinct": stdlib.DistinctFunc, "element": stdlib.ElementFunc, "flatten": stdlib.FlattenFunc,
 		"index": stdlib.IndexFunc, "keys": stdlib.KeysFunc, "length": stdlib.LengthFunc,
-		"lookup": stdlib.LookupFunc, "merge": stdlib.MergeFunc, "range": stdlib.RangeFunc,
+		"lookup": lookupFunc, "merge": stdlib.MergeFunc, "range": stdlib.RangeFunc,
 		"reverse": stdlib.ReverseListFunc, "setintersection": stdlib.SetIntersectionFunc,
 		"setproduct": stdlib.SetProductFunc, "setsubtract": stdlib.SetSubtractFunc,
 		"setunion": stdlib.SetUnionFunc, "slice": stdlib.SliceFunc, "sort": stdlib.SortFunc,
@@ -182,6 +182,59 @@ var replaceFunc = function.New(&function.Spec{
 			return cty.StringVal(re.ReplaceAllString(str, repl)), nil
 		}
 		return cty.StringVal(strings.ReplaceAll(str, substr, repl)), nil
+	},
+})
+
+// lookupFunc is Terraform's lookup: a map or an object, and a default
+// that may be null (lookup(each.value, "source_arn", null)), which cty's
+// refuses.
+var lookupFunc = function.New(&function.Spec{
+	Params:   []function.Parameter{{Name: "inputMap", Type: cty.DynamicPseudoType}, {Name: "key", Type: cty.String}},
+	VarParam: &function.Parameter{Name: "default", Type: cty.DynamicPseudoType, AllowUnknown: true, AllowDynamicType: true, AllowNull: true},
+	Type: func(args []cty.Value) (cty.Type, error) {
+		if len(args) > 3 {
+			return cty.NilType, fmt.Errorf("lookup takes at most three arguments")
+		}
+		ty := args[0].Type()
+		if ty == cty.DynamicPseudoType || !args[1].IsKnown() {
+			return cty.DynamicPseudoType, nil
+		}
+		switch {
+		case ty.IsObjectType():
+			key := args[1].AsString()
+			if ty.HasAttribute(key) {
+				return ty.AttributeType(key), nil
+			}
+			if len(args) == 3 {
+				return args[2].Type(), nil
+			}
+			return cty.NilType, fmt.Errorf("the object has no attribute %q", key)
+		case ty.IsMapType():
+			if len(args) == 3 {
+				if _, err := convert.Convert(args[2], ty.ElementType()); err != nil {
+					return cty.NilType, fmt.Errorf("the default must have the type of the map's elements")
+				}
+			}
+			return ty.ElementType(), nil
+		}
+		return cty.NilType, fmt.Errorf("lookup() requires a map as the first argument")
+	},
+	Impl: func(args []cty.Value, t cty.Type) (cty.Value, error) {
+		m, key := args[0], args[1].AsString()
+		if !m.IsWhollyKnown() {
+			return cty.UnknownVal(t), nil
+		}
+		if m.Type().IsObjectType() {
+			if m.Type().HasAttribute(key) {
+				return m.GetAttr(key), nil
+			}
+		} else if m.HasIndex(cty.StringVal(key)) == cty.True {
+			return m.Index(cty.StringVal(key)), nil
+		}
+		if len(args) == 3 {
+			return convert.Convert(args[2], t)
+		}
+		return cty.NilVal, fmt.Errorf("lookup failed to find key %q", key)
 	},
 })
 
