@@ -579,3 +579,95 @@ resource "aws_lambda_permission" "g" {
 		"function:typed-open": {"public", 37, "lambda-public-access"},
 	})
 }
+
+// TestCloudFormationSourceArnKnownPrefix: a SourceArn whose account is
+// fixed but whose end only a deployment knows (an API id passed as a
+// parameter, an imported API id inside CDK's Fn::Join, a topic name
+// parameter in a SAM SNS event) is read as its known part followed by *,
+// as the Terraform reader reads an execution_arn prefix: the account is
+// what it pins. An unknown before the account (the Region from a
+// parameter) leaves it unknown.
+func TestCloudFormationSourceArnKnownPrefix(t *testing.T) {
+	fsys := fstest.MapFS{"template.yaml": {Data: []byte(`AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  ApiId:
+    Type: String
+  Region:
+    Type: String
+  TopicName:
+    Type: String
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      FunctionName: sub-own
+      Runtime: python3.12
+      Handler: index.handler
+      Role: arn:aws:iam::111122223333:role/x
+      Code: {ZipFile: x}
+  ApiPerm:
+    Type: AWS::Lambda::Permission
+    Properties:
+      FunctionName: !Ref Fn
+      Action: lambda:InvokeFunction
+      Principal: apigateway.amazonaws.com
+      SourceArn: !Sub "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${ApiId}/*/GET/hello"
+  JoinPerm:
+    Type: AWS::Lambda::Permission
+    Properties:
+      FunctionName: !Ref Fn
+      Action: lambda:InvokeFunction
+      Principal: apigateway.amazonaws.com
+      SourceArn: {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":execute-api:", {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"}, ":", {"Fn::ImportValue": "ApiId"}, "/prod/*/*"]]}
+  Foreign:
+    Type: AWS::Lambda::Function
+    Properties:
+      FunctionName: sub-foreign
+      Runtime: python3.12
+      Handler: index.handler
+      Role: arn:aws:iam::111122223333:role/x
+      Code: {ZipFile: x}
+  ForeignPerm:
+    Type: AWS::Lambda::Permission
+    Properties:
+      FunctionName: !Ref Foreign
+      Action: lambda:InvokeFunction
+      Principal: sns.amazonaws.com
+      SourceArn: !Sub "arn:aws:sns:us-east-1:444455556666:${TopicName}"
+  Early:
+    Type: AWS::Lambda::Function
+    Properties:
+      FunctionName: sub-early
+      Runtime: python3.12
+      Handler: index.handler
+      Role: arn:aws:iam::111122223333:role/x
+      Code: {ZipFile: x}
+  EarlyPerm:
+    Type: AWS::Lambda::Permission
+    Properties:
+      FunctionName: !Ref Early
+      Action: lambda:InvokeFunction
+      Principal: events.amazonaws.com
+      SourceArn: !Sub "arn:aws:events:${Region}:${AWS::AccountId}:rule/x"
+  Subscriber:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: sub-sam
+      Runtime: python3.12
+      Handler: index.handler
+      CodeUri: src/
+      Events:
+        Topic:
+          Type: SNS
+          Properties:
+            Topic: !Sub "arn:aws:sns:${AWS::Region}:${AWS::AccountId}:${TopicName}"
+`)}}
+	got := judge(t, fsys, "template.yaml", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:sub-own":     {"private", 11, ""},
+		"function:sub-foreign": {"cross-account", 33, "lambda-cross-account-access"},
+		"function:sub-early":   {"unknown", 0, ""},
+		"function:sub-sam":     {"private", 0, ""},
+	})
+}

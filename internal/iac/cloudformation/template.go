@@ -287,6 +287,26 @@ func (p *props) get(name string) string {
 	return p.stringOf(name, k, v)
 }
 
+// arnPrefix reads an ARN property like get, but an ARN whose end only a
+// deployment fixes (!Sub "arn:aws:execute-api:${AWS::Region}:${AWS::AccountId}:${ApiId}/*",
+// ApiId a parameter without default) is read as its known part followed
+// by *, when that part fixes every field through the account: the
+// account is what a source ARN pins (SEMANTICS.md section 4), and the
+// wildcard only widens the match. What comes after the account's colon
+// cannot move the fields before it.
+func (p *props) arnPrefix(name string) string {
+	k, v := p.lookup(name)
+	if k == nil {
+		return ""
+	}
+	if u, ok := p.t.eval(v).(unknown); ok {
+		if f := strings.SplitN(u.prefix, ":", 6); len(f) == 6 && f[0] == "arn" && !strings.ContainsAny(strings.Join(f[:5], ":"), "*?") {
+			return u.prefix + "*"
+		}
+	}
+	return p.stringOf(name, k, v)
+}
+
 func (p *props) stringOf(name string, k, v *yaml.Node) string {
 	val := p.t.eval(v)
 	if w, bad := firstUnknown(val); bad {
@@ -380,7 +400,7 @@ func (t *template) declare(est *estate.Estate, key, n *yaml.Node, globalFn *yaml
 			p.why = p.why[:before]
 		}
 		perm := estate.Permission{Loc: loc, Function: fn, FunctionUnknown: fnWhy, StatementID: id, Action: p.get("Action"), Principal: p.get("Principal"),
-			SourceArn: p.get("SourceArn"), SourceAccount: p.get("SourceAccount"), PrincipalOrgID: p.get("PrincipalOrgID"),
+			SourceArn: p.arnPrefix("SourceArn"), SourceAccount: p.get("SourceAccount"), PrincipalOrgID: p.get("PrincipalOrgID"),
 			EventSourceToken: p.get("EventSourceToken"), FunctionURLAuthType: p.get("FunctionUrlAuthType")}
 		if p.get("InvokedViaFunctionUrl") == "true" {
 			perm.InvokedViaFunctionURL = true
