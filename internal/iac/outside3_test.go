@@ -671,3 +671,59 @@ Resources:
 		"function:sub-sam":     {"private", 0, ""},
 	})
 }
+
+// TestTerraformFormatKnownPrefix: format() with an argument only known
+// later keeps the text before that argument's verb, as a "${...}"
+// template does, so a source ARN built with it still pins the account it
+// fixes; an unknown before the account leaves it unknown.
+func TestTerraformFormatKnownPrefix(t *testing.T) {
+	fsys := fstest.MapFS{"main.tf": {Data: []byte(`variable "topic" {}
+variable "region" {}
+data "aws_caller_identity" "current" {}
+resource "aws_lambda_function" "f" {
+  function_name = "fmt-fn"
+  role          = "arn:aws:iam::111122223333:role/x"
+  handler       = "index.handler"
+  runtime       = "nodejs20.x"
+  filename      = "x.zip"
+}
+resource "aws_lambda_permission" "sns" {
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.f.function_name
+  principal     = "sns.amazonaws.com"
+  source_arn    = format("arn:aws:sns:us-east-1:%s:%s", data.aws_caller_identity.current.account_id, var.topic)
+}
+resource "aws_lambda_function" "g" {
+  function_name = "fmt-foreign"
+  role          = "arn:aws:iam::111122223333:role/x"
+  handler       = "index.handler"
+  runtime       = "nodejs20.x"
+  filename      = "x.zip"
+}
+resource "aws_lambda_permission" "g" {
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.g.function_name
+  principal     = "sns.amazonaws.com"
+  source_arn    = format("arn:aws:sns:%s:%s:%s", "us-east-1", "444455556666", var.topic)
+}
+resource "aws_lambda_function" "h" {
+  function_name = "fmt-early"
+  role          = "arn:aws:iam::111122223333:role/x"
+  handler       = "index.handler"
+  runtime       = "nodejs20.x"
+  filename      = "x.zip"
+}
+resource "aws_lambda_permission" "h" {
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.h.function_name
+  principal     = "sns.amazonaws.com"
+  source_arn    = format("arn:aws:sns:%s:%s:topic", var.region, data.aws_caller_identity.current.account_id)
+}
+`)}}
+	got := judge(t, fsys, ".", rules.Trust{})
+	check(t, got, map[string]want{
+		"function:fmt-fn":      {"private", 4, ""},
+		"function:fmt-foreign": {"cross-account", 17, "lambda-cross-account-access"},
+		"function:fmt-early":   {"unknown", 0, ""},
+	})
+}

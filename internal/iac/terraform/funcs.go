@@ -28,7 +28,7 @@ func (m *module) functions() map[string]function.Function {
 	fns := map[string]function.Function{
 		"abs": stdlib.AbsoluteFunc, "ceil": stdlib.CeilFunc, "floor": stdlib.FloorFunc,
 		"max": stdlib.MaxFunc, "min": stdlib.MinFunc, "parseint": stdlib.ParseIntFunc,
-		"chomp": stdlib.ChompFunc, "format": stdlib.FormatFunc, "formatlist": stdlib.FormatListFunc,
+		"chomp": stdlib.ChompFunc, "format": formatFunc, "formatlist": stdlib.FormatListFunc,
 		"indent": stdlib.IndentFunc, "join": stdlib.JoinFunc, "lower": stdlib.LowerFunc,
 		"upper": stdlib.UpperFunc, "regex": stdlib.RegexFunc, "regexall": stdlib.RegexAllFunc,
 		"replace": replaceFunc, "split": stdlib.SplitFunc, "strrev": stdlib.ReverseFunc,
@@ -235,6 +235,60 @@ var lookupFunc = function.New(&function.Spec{
 			return convert.Convert(args[2], t)
 		}
 		return cty.NilVal, fmt.Errorf("lookup failed to find key %q", key)
+	},
+})
+
+// formatFunc is format, with what an unknown argument leaves known: the
+// text before the first verb whose argument is not known becomes the
+// unknown result's known prefix, as a "${...}" template's does, so
+// format("arn:aws:sns:us-east-1:%s:%s", account, var.topic) keeps the
+// account it fixes.
+var formatFunc = function.New(&function.Spec{
+	Params:   []function.Parameter{{Name: "format", Type: cty.String}},
+	VarParam: &function.Parameter{Name: "args", Type: cty.DynamicPseudoType, AllowNull: true, AllowUnknown: true, AllowDynamicType: true},
+	Type:     function.StaticReturnType(cty.String),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		rest := args[1:]
+		first := -1
+		for i, a := range rest {
+			if !a.IsWhollyKnown() {
+				first = i
+				break
+			}
+		}
+		if first < 0 {
+			return stdlib.Format(args[0], rest...)
+		}
+		f := args[0].AsString()
+		// Find the verb that takes argument first; explicit argument
+		// indexes and * widths keep no prefix.
+		n := 0
+		for i := 0; i < len(f); i++ {
+			if f[i] != '%' {
+				continue
+			}
+			j := i + 1
+			if j < len(f) && f[j] == '%' {
+				i = j
+				continue
+			}
+			for j < len(f) && strings.IndexByte("+-# 0123456789.", f[j]) >= 0 {
+				j++
+			}
+			if j >= len(f) || f[j] == '[' || f[j] == '*' {
+				return cty.UnknownVal(cty.String), nil
+			}
+			if n == first {
+				prefix, err := stdlib.Format(cty.StringVal(f[:i]), rest[:first]...)
+				if err != nil || !prefix.IsKnown() {
+					return cty.UnknownVal(cty.String), nil
+				}
+				return cty.UnknownVal(cty.String).Refine().NotNull().StringPrefix(prefix.AsString()).NewValue(), nil
+			}
+			n++
+			i = j
+		}
+		return cty.UnknownVal(cty.String), nil
 	},
 })
 
