@@ -380,7 +380,8 @@ func TestIaCOnlyAnUnreadModule(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &d); err != nil {
 		t.Fatal(err)
 	}
-	if len(d.Resources) != 1 || d.Resources[0].Exposure != "unknown" || d.Resources[0].Source == nil || d.Resources[0].Source.Line != 1 {
+	if len(d.Resources) != 1 || d.Resources[0].Exposure != "unknown" || d.Resources[0].Source == nil || d.Resources[0].Source.Line != 1 ||
+		d.Resources[0].Source.File != "infra/main.tf" || d.Resources[0].ARN != "infra/main.tf#module.fn" {
 		t.Errorf("resources = %+v", d.Resources)
 	}
 }

@@ -487,13 +487,15 @@ func (t *tree) broken(file string, line int, why string) {
 // brokenPart lists a part of a file that cannot be read (a module call
 // whose module is not in the tree) as unknown under its address, once
 // per written call.
+// file is a block's file name as HCL ranges carry it (already the name
+// shown, as declarations' locations are).
 func (t *tree) brokenPart(file string, line int, address, why string) {
 	for _, b := range t.est.Broken {
-		if b.File == t.display(file) && b.Line == line {
+		if b.File == file && b.Line == line {
 			return
 		}
 	}
-	t.est.Broken = append(t.est.Broken, estate.Broken{Loc: estate.Loc{File: t.display(file), Line: line, Address: address}, Reason: why})
+	t.est.Broken = append(t.est.Broken, estate.Broken{Loc: estate.Loc{File: file, Line: line, Address: address}, Reason: why})
 }
 
 func (m *module) index(body *hclsyntax.Body, file string) {
