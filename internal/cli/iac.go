@@ -147,11 +147,20 @@ func loadIaC(args []string, account string) (*estate.Estate, iac.Stats, error) {
 	if total.Inputs() == 0 {
 		return nil, total, usagef("found no Terraform (*.tf, *.tf.json), terraform show -json plan or CloudFormation/SAM template under %s", strings.Join(args, ", "))
 	}
-	if len(all.Broken) > 0 && declarations(all) == 0 {
-		b := all.Broken[0]
+	// A part of a readable file that cannot be followed (a nested stack
+	// or module that is not in the tree) is judged unknown, not an
+	// input error.
+	var unreadable []estate.Broken
+	for _, b := range all.Broken {
+		if b.Address == "" {
+			unreadable = append(unreadable, b)
+		}
+	}
+	if len(unreadable) > 0 && len(unreadable) == len(all.Broken) && declarations(all) == 0 {
+		b := unreadable[0]
 		msg := b.Where() + ": " + b.Reason
-		if len(all.Broken) > 1 {
-			msg += fmt.Sprintf(" (and %d more unreadable files)", len(all.Broken)-1)
+		if len(unreadable) > 1 {
+			msg += fmt.Sprintf(" (and %d more unreadable files)", len(unreadable)-1)
 		}
 		return nil, total, usagef("%s; fix the file, or pass it with others to list it as unknown", msg)
 	}

@@ -361,3 +361,27 @@ func TestIaCSameVerdictThreeWays(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestIaCOnlyAnUnreadModule: a tree whose only Lambda code is a call to
+// a registry module terraform init has not installed is not an input
+// error (the file reads); the call is listed as unknown and the run is
+// incomplete, never a pass.
+func TestIaCOnlyAnUnreadModule(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	writeFiles(t, dir, map[string]string{
+		"infra/main.tf": "module \"fn\" {\n  source = \"terraform-aws-modules/lambda/aws\"\n  create_lambda_function_url = true\n  authorization_type = \"NONE\"\n}\n",
+	})
+	code, out, errOut := runCLI(t, "", "iac", "infra", "--account", "111122223333", "-o", "json")
+	if code != exitIncomplete {
+		t.Fatalf("exit %d, want 3: %s", code, errOut)
+	}
+	var d report.Document
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Resources) != 1 || d.Resources[0].Exposure != "unknown" || d.Resources[0].Source == nil || d.Resources[0].Source.Line != 1 ||
+		d.Resources[0].Source.File != "infra/main.tf" || d.Resources[0].ARN != "infra/main.tf#module.fn" {
+		t.Errorf("resources = %+v", d.Resources)
+	}
+}

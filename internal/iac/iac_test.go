@@ -380,9 +380,10 @@ func TestUnresolvedFunctionName(t *testing.T) {
 	})
 	got = judge(t, os.DirFS("terraform/testdata"), "noname-loose", rules.Trust{})
 	check(t, got, map[string]want{
-		"function:aws_lambda_function.open":    {"public", 7, "lambda-public-access"},
-		"function:aws_lambda_function.quiet":   {"unknown", 19, ""},
-		"function:aws_lambda_permission.loose": {"unknown", 27, ""},
+		"function:aws_lambda_function.open":  {"public", 7, "lambda-public-access"},
+		"function:aws_lambda_function.quiet": {"unknown", 19, ""},
+		// Public whatever function it lands on: judged so, partly checked.
+		"function:aws_lambda_permission.loose": {"public", 27, "lambda-public-access"},
 	})
 	got = judge(t, os.DirFS("cloudformation/testdata"), "noname.yaml", rules.Trust{})
 	check(t, got, map[string]want{
@@ -394,18 +395,22 @@ func TestUnresolvedFunctionName(t *testing.T) {
 // TestTerraformModuleOutputs: a grant in the root on a function a local
 // module creates, named through the module's outputs (module.api.function_name,
 // module.workers[1].arn), lands on that function; an output of a module
-// that is not in the tree (a registry module) leaves the grant unknown,
-// saying so.
+// that is not in the tree (a registry module) leaves the grant's function
+// unresolved, saying so (the grant, public, is judged under its address).
 func TestTerraformModuleOutputs(t *testing.T) {
 	got := judge(t, os.DirFS("terraform/testdata"), "modout", rules.Trust{})
 	check(t, got, map[string]want{
-		"function:mo-api":                         {"public", 5, "lambda-public-access"},
-		"function:mo-worker-0":                    {"private", 5, ""},
-		"function:mo-worker-1":                    {"cross-account", 5, "lambda-cross-account-access"},
-		"function:aws_lambda_permission.registry": {"unknown", 31, ""},
+		"function:mo-api":      {"public", 5, "lambda-public-access"},
+		"function:mo-worker-0": {"private", 5, ""},
+		"function:mo-worker-1": {"cross-account", 5, "lambda-cross-account-access"},
+		// A public grant on a function the reader cannot name is public
+		// (partly checked, naming what could not be resolved).
+		"function:aws_lambda_permission.registry": {"public", 31, "lambda-public-access"},
+		// The module itself is not read: what it declares is unknown.
+		"modout/main.tf#module.registry": {"unknown", 14, ""},
 	})
-	if r := got["function:aws_lambda_permission.registry"]; !strings.Contains(r.UnknownReason, "not in the tree") {
-		t.Errorf("unknown reason should say the module is not read: %s", r.UnknownReason)
+	if r := got["function:aws_lambda_permission.registry"]; !strings.Contains(strings.Join(r.Unchecked, " "), "not in the tree") {
+		t.Errorf("the unchecked note should say the module is not read: %v", r.Unchecked)
 	}
 	for _, f := range got["function:mo-api"].Findings {
 		if f.RuleID == "lambda-public-access" && (f.Source.File != "modout/main.tf" || f.Source.Line != 19) {
@@ -425,14 +430,15 @@ func TestCloudFormationInlinePolicy(t *testing.T) {
 }
 
 // TestCloudFormationGetAttLambda: !GetAtt Alias.AliasArn names the
-// alias; a Lambda attribute the reader does not derive leaves the grant
-// unknown instead of landing on a function named after the token.
+// alias; a Lambda attribute the reader does not derive does not land the
+// grant on a function named after the token: it is listed under its
+// logical id (public here, as its Principal "*" is wherever it lands).
 func TestCloudFormationGetAttLambda(t *testing.T) {
 	got := judge(t, os.DirFS("cloudformation/testdata"), "getatt.yaml", rules.Trust{})
 	check(t, got, map[string]want{
 		"function:ga-fn":      {"private", 5, ""},
 		"function:ga-fn:live": {"public", 8, "lambda-public-access"},
-		"function:P2":         {"unknown", 14, ""},
+		"function:P2":         {"public", 14, "lambda-public-access"},
 	})
 }
 
@@ -481,10 +487,13 @@ func TestTerraformInstalledModules(t *testing.T) {
 	check(t, got, map[string]want{
 		"function:reg-fn":                       {"public", 10, "lambda-public-function-url"},
 		"function:reg-fn:live":                  {"cross-account", 5, "lambda-cross-account-access"},
-		"function:aws_lambda_permission.absent": {"unknown", 14, ""},
+		"function:aws_lambda_permission.absent": {"public", 14, "lambda-public-access"},
+		// A module terraform init did not install is not read: what it
+		// declares is unknown.
+		"registry/main.tf#module.absent": {"unknown", 10, ""},
 	})
-	if r := got["function:aws_lambda_permission.absent"]; !strings.Contains(r.UnknownReason, "terraform init") {
-		t.Errorf("unknown reason should say the module is not installed: %s", r.UnknownReason)
+	if r := got["function:aws_lambda_permission.absent"]; !strings.Contains(strings.Join(r.Unchecked, " "), "terraform init") {
+		t.Errorf("the unchecked note should say the module is not installed: %v", r.Unchecked)
 	}
 }
 

@@ -40,7 +40,7 @@ const maxDepth = 64
 
 // eval resolves a node: intrinsics are applied, pseudo parameters and
 // parameters with defaults substituted; what only a deployment knows
-// becomes unknown{why}.
+// becomes unknown{why: why}.
 func (t *template) eval(n *yaml.Node) any {
 	n = resolve(n)
 	if n == nil {
@@ -51,7 +51,7 @@ func (t *template) eval(n *yaml.Node) any {
 	t.depth++
 	defer func() { t.depth-- }()
 	if t.depth > maxDepth {
-		return unknown{fmt.Sprintf("line %d: the value nests too deeply or refers to itself", n.Line)}
+		return unknown{why: fmt.Sprintf("line %d: the value nests too deeply or refers to itself", n.Line)}
 	}
 	if long, ok := shortTags[n.Tag]; ok {
 		if n.Kind == yaml.ScalarNode && long == "Fn::GetAtt" {
@@ -93,7 +93,7 @@ func (t *template) eval(n *yaml.Node) any {
 		}
 		return out
 	}
-	return unknown{"unsupported YAML node"}
+	return unknown{why: "unsupported YAML node"}
 }
 
 func isCondRef(t *template, n *yaml.Node) bool { _, ok := t.conditions[n.Value]; return ok }
@@ -109,7 +109,7 @@ func resolve(n *yaml.Node) *yaml.Node {
 // messages), arg the argument node.
 func (t *template) intrinsic(name string, node *yaml.Node, _ any, arg *yaml.Node) any {
 	where := fmt.Sprintf("%s (line %d)", describe(node), node.Line)
-	fail := func(why string) any { return unknown{where + ": " + why} }
+	fail := func(why string) any { return unknown{why: where + ": " + why} }
 	arg = resolve(arg)
 	switch name {
 	case "Ref":
@@ -156,7 +156,7 @@ func (t *template) intrinsic(name string, node *yaml.Node, _ any, arg *yaml.Node
 		v := t.eval(arg)
 		list, ok := v.([]any)
 		if w, bad := firstUnknown(v); bad {
-			return unknown{w}
+			return unknown{why: w, prefix: joinPrefix(list)}
 		}
 		if !ok || len(list) != 2 {
 			return fail("Fn::Join takes [delimiter, [values]]")
@@ -201,7 +201,7 @@ func (t *template) intrinsic(name string, node *yaml.Node, _ any, arg *yaml.Node
 	case "Fn::Select":
 		v := t.eval(arg)
 		if w, bad := firstUnknown(v); bad {
-			return unknown{w}
+			return unknown{why: w}
 		}
 		list, ok := v.([]any)
 		if !ok || len(list) != 2 {
@@ -217,7 +217,7 @@ func (t *template) intrinsic(name string, node *yaml.Node, _ any, arg *yaml.Node
 	case "Fn::Split":
 		v := t.eval(arg)
 		if w, bad := firstUnknown(v); bad {
-			return unknown{w}
+			return unknown{why: w}
 		}
 		list, ok := v.([]any)
 		if !ok || len(list) != 2 {
@@ -233,7 +233,7 @@ func (t *template) intrinsic(name string, node *yaml.Node, _ any, arg *yaml.Node
 	case "Fn::FindInMap":
 		v := t.eval(arg)
 		if w, bad := firstUnknown(v); bad {
-			return unknown{w}
+			return unknown{why: w}
 		}
 		list, ok := v.([]any)
 		if !ok || len(list) < 3 {
@@ -259,7 +259,7 @@ func (t *template) intrinsic(name string, node *yaml.Node, _ any, arg *yaml.Node
 	case "Fn::Length":
 		v := t.eval(arg)
 		if w, bad := firstUnknown(v); bad {
-			return unknown{w}
+			return unknown{why: w}
 		}
 		list, ok := v.([]any)
 		if !ok {
@@ -269,7 +269,7 @@ func (t *template) intrinsic(name string, node *yaml.Node, _ any, arg *yaml.Node
 	case "Fn::ToJsonString":
 		v := t.eval(arg)
 		if w, bad := firstUnknown(v); bad {
-			return unknown{w}
+			return unknown{why: w}
 		}
 		b, err := toJSON(v)
 		if err != nil {
@@ -323,7 +323,7 @@ func (t *template) ref(name, where string) any {
 	case "AWS::NoValue":
 		return noValue{}
 	case "AWS::StackId", "AWS::NotificationARNs":
-		return unknown{where + ": " + name + " is known only at deployment"}
+		return unknown{why: where + ": " + name + " is known only at deployment"}
 	}
 	if p, ok := t.params[name]; ok {
 		_, typ := child(p, "Type")
@@ -336,18 +336,18 @@ func (t *template) ref(name, where string) any {
 		case given:
 			// The value the parent stack passes in its Parameters.
 		case overridden && o.Unknown != "":
-			return unknown{where + ": " + o.Unknown}
+			return unknown{why: where + ": " + o.Unknown}
 		case overridden:
 			// sam deploy passes it over the Default.
 			v = o.Value
 		case typ != nil && strings.HasPrefix(typ.Value, "AWS::SSM::Parameter::"):
 			// The Default names a Parameter Store entry; its value is read
 			// at deployment.
-			return unknown{where + ": the Parameter " + name + " is read from SSM Parameter Store at deployment"}
+			return unknown{why: where + ": the Parameter " + name + " is read from SSM Parameter Store at deployment"}
 		default:
 			_, d := child(p, "Default")
 			if d == nil {
-				return unknown{where + ": the Parameter " + name + " has no Default (its value is given at deployment)"}
+				return unknown{why: where + ": the Parameter " + name + " has no Default (its value is given at deployment)"}
 			}
 			v = t.eval(d)
 		}
@@ -370,7 +370,7 @@ func (t *template) ref(name, where string) any {
 	if v, ok := t.samRef(name); ok {
 		return v
 	}
-	return unknown{where + ": " + name + " is neither a parameter nor a resource of the template"}
+	return unknown{why: where + ": " + name + " is neither a parameter nor a resource of the template"}
 }
 
 var subVar = regexp.MustCompile(`\$\{([^}]*)\}`)
@@ -378,10 +378,22 @@ var subVar = regexp.MustCompile(`\$\{([^}]*)\}`)
 // sub applies Fn::Sub: ${Param}, ${Resource}, ${Resource.Attr},
 // ${AWS::...}, and ${!Literal} for a literal ${Literal}.
 func (t *template) sub(tmpl string, vars map[string]any, where string) any {
-	var bad string
+	var bad, prefix string
+	var done strings.Builder
+	last := 0
 	out := subVar.ReplaceAllStringFunc(tmpl, func(m string) string {
+		// The text known so far: what precedes the first unresolved
+		// variable is the value's known prefix.
+		if bad == "" {
+			i := strings.Index(tmpl[last:], m) + last
+			done.WriteString(tmpl[last:i])
+			last = i + len(m)
+		}
 		name := m[2 : len(m)-1]
 		if strings.HasPrefix(name, "!") {
+			if bad == "" {
+				done.WriteString("${" + name[1:] + "}")
+			}
 			return "${" + name[1:] + "}"
 		}
 		var v any
@@ -397,6 +409,10 @@ func (t *template) sub(tmpl string, vars map[string]any, where string) any {
 		if w, isUnknown := firstUnknown(v); isUnknown {
 			if bad == "" {
 				bad = w
+				prefix = done.String()
+				if u, ok := v.(unknown); ok {
+					prefix += u.prefix
+				}
 			}
 			return ""
 		}
@@ -404,15 +420,52 @@ func (t *template) sub(tmpl string, vars map[string]any, where string) any {
 		if !ok {
 			if bad == "" {
 				bad = where + ": ${" + name + "} is not a string"
+				prefix = done.String()
 			}
 			return ""
+		}
+		if bad == "" {
+			done.WriteString(s)
 		}
 		return s
 	})
 	if bad != "" {
-		return unknown{bad}
+		return unknown{why: bad, prefix: prefix}
 	}
 	return out
+}
+
+// joinPrefix is the known start of a Fn::Join whose values are not all
+// resolved: the values before the first unresolved one, joined, and that
+// one's own known prefix.
+func joinPrefix(list []any) string {
+	if len(list) != 2 {
+		return ""
+	}
+	delim, ok := str(list[0])
+	items, ok2 := list[1].([]any)
+	if !ok || !ok2 {
+		return ""
+	}
+	var b strings.Builder
+	for i, it := range items {
+		if i > 0 {
+			b.WriteString(delim)
+		}
+		if u, bad := it.(unknown); bad {
+			b.WriteString(u.prefix)
+			return b.String()
+		}
+		if _, bad := firstUnknown(it); bad {
+			return b.String()
+		}
+		s, ok := str(it)
+		if !ok {
+			return b.String()
+		}
+		b.WriteString(s)
+	}
+	return b.String()
 }
 
 // condition evaluates a named condition; ok is false when it depends on

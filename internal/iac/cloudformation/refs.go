@@ -169,12 +169,12 @@ func (t *template) arnFor(id, typ string) string {
 func (t *template) getAtt(node *yaml.Node, parts []string) any {
 	where := fmt.Sprintf("%s (line %d)", describe(node), node.Line)
 	if len(parts) != 2 {
-		return unknown{where + ": Fn::GetAtt takes LogicalId.Attribute"}
+		return unknown{why: where + ": Fn::GetAtt takes LogicalId.Attribute"}
 	}
 	id, attr := parts[0], parts[1]
 	typ, ok := t.resourceType(id)
 	if !ok {
-		return unknown{where + ": " + id + " is not a resource of the template"}
+		return unknown{why: where + ": " + id + " is not a resource of the template"}
 	}
 	switch {
 	case attr == "Arn":
@@ -196,7 +196,7 @@ func (t *template) getAtt(node *yaml.Node, parts []string) any {
 	case strings.HasPrefix(typ, "AWS::Lambda::") || typ == "AWS::Serverless::Function":
 		// A Lambda attribute the reader does not derive would become a
 		// token naming a function that does not exist.
-		return unknown{where + ": the attribute " + attr + " of " + typ + " is not resolved statically"}
+		return unknown{why: where + ": the attribute " + attr + " of " + typ + " is not resolved statically"}
 	}
 	// An attribute of a resource of this stack: a token that keeps the
 	// owner's account wherever it is used.

@@ -95,7 +95,7 @@ func (t *template) eventPermission(est *estate.Estate, fn, qualifier, id, event 
 			return
 		}
 		perm.Principal = "sns.amazonaws.com"
-		perm.SourceArn = ep.get("Topic")
+		perm.SourceArn = ep.arnPrefix("Topic")
 	case "Schedule", "CloudWatchEvent", "EventBridgeRule":
 		perm.Principal = "events.amazonaws.com"
 		perm.SourceArn = "arn:" + part + ":events:" + region + ":" + owner + ":rule/*"

@@ -287,6 +287,26 @@ func (p *props) get(name string) string {
 	return p.stringOf(name, k, v)
 }
 
+// arnPrefix reads an ARN property like get, but an ARN whose end only a
+// deployment fixes (!Sub "arn:aws:execute-api:${AWS::Region}:${AWS::AccountId}:${ApiId}/*",
+// ApiId a parameter without default) is read as its known part followed
+// by *, when that part fixes every field through the account: the
+// account is what a source ARN pins (SEMANTICS.md section 4), and the
+// wildcard only widens the match. What comes after the account's colon
+// cannot move the fields before it.
+func (p *props) arnPrefix(name string) string {
+	k, v := p.lookup(name)
+	if k == nil {
+		return ""
+	}
+	if u, ok := p.t.eval(v).(unknown); ok {
+		if f := strings.SplitN(u.prefix, ":", 6); len(f) == 6 && f[0] == "arn" && !strings.ContainsAny(strings.Join(f[:5], ":"), "*?") {
+			return u.prefix + "*"
+		}
+	}
+	return p.stringOf(name, k, v)
+}
+
 func (p *props) stringOf(name string, k, v *yaml.Node) string {
 	val := p.t.eval(v)
 	if w, bad := firstUnknown(val); bad {
@@ -370,9 +390,17 @@ func (t *template) declare(est *estate.Estate, key, n *yaml.Node, globalFn *yaml
 		p.extra = globalFn
 		t.serverless(est, p, loc, id)
 	case "AWS::Lambda::Permission":
+		before := len(p.why)
 		fn := p.target("FunctionName")
-		perm := estate.Permission{Loc: loc, Function: fn, StatementID: id, Action: p.get("Action"), Principal: p.get("Principal"),
-			SourceArn: p.get("SourceArn"), SourceAccount: p.get("SourceAccount"), PrincipalOrgID: p.get("PrincipalOrgID"),
+		fnWhy := ""
+		if k, _ := p.lookup("FunctionName"); k != nil && fn == "" && len(p.why) > before {
+			// Judged on its own when the rest of the grant reads
+			// (estate.Permission.FunctionUnknown).
+			fnWhy = strings.Join(p.why[before:], "; ")
+			p.why = p.why[:before]
+		}
+		perm := estate.Permission{Loc: loc, Function: fn, FunctionUnknown: fnWhy, StatementID: id, Action: p.get("Action"), Principal: p.get("Principal"),
+			SourceArn: p.arnPrefix("SourceArn"), SourceAccount: p.get("SourceAccount"), PrincipalOrgID: p.get("PrincipalOrgID"),
 			EventSourceToken: p.get("EventSourceToken"), FunctionURLAuthType: p.get("FunctionUrlAuthType")}
 		if p.get("InvokedViaFunctionUrl") == "true" {
 			perm.InvokedViaFunctionURL = true
@@ -405,7 +433,14 @@ func (t *template) declare(est *estate.Estate, key, n *yaml.Node, globalFn *yaml
 		l.Unknown = p.reason()
 		est.Layers = append(est.Layers, l)
 	case "AWS::Lambda::LayerVersionPermission":
-		lp := estate.LayerPermission{Loc: loc, Layer: p.target("LayerVersionArn"), StatementID: id,
+		before := len(p.why)
+		layer := p.target("LayerVersionArn")
+		layerWhy := ""
+		if k, _ := p.lookup("LayerVersionArn"); k != nil && layer == "" && len(p.why) > before {
+			layerWhy = strings.Join(p.why[before:], "; ")
+			p.why = p.why[:before]
+		}
+		lp := estate.LayerPermission{Loc: loc, Layer: layer, LayerUnknown: layerWhy, StatementID: id,
 			Action: p.get("Action"), Principal: p.get("Principal"), OrganizationID: p.get("OrganizationId")}
 		p.required(lp.Principal, "Principal")
 		lp.Unknown = p.reason()
@@ -532,7 +567,12 @@ func (t *template) function(p *props, loc estate.Loc, id string) estate.Function
 		// CloudFormation names it from the stack and logical id.
 		fn.Name = t.generatedName(id)
 	}
+	// The runtime and the execution role are reported, not judged: who
+	// can reach the function does not depend on them, so a role given as
+	// a parameter or imported (Fn::ImportValue) leaves it judged.
+	before := len(p.why)
 	fn.Runtime, fn.Role = p.get("Runtime"), p.get("Role")
+	p.why = p.why[:before]
 	if k, vpc := p.lookup("VpcConfig"); k != nil {
 		before := len(p.why)
 		subnets, _ := p.list(vpc, "SubnetIds")

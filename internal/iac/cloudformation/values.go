@@ -13,7 +13,12 @@ import (
 )
 
 // unknown is a value the template does not fix before deployment.
-type unknown struct{ why string }
+// prefix is the text a string value is known to start with (Fn::Sub and
+// Fn::Join written before the first part only a deployment fixes).
+type unknown struct {
+	why    string
+	prefix string
+}
 
 // omap is a mapping that keeps the template's key order (policy
 // documents are rendered back to JSON in it).

@@ -57,6 +57,9 @@ type builder struct {
 	nodes map[string]*node
 	order []string
 	extra []*inventory.Resource
+	// unattached is set when some grant was read without the function
+	// it lands on (a function whose name is unresolved may be it).
+	unattached bool
 }
 
 func key(layer bool, name, qualifier string) string {
@@ -123,13 +126,29 @@ func (b *builder) target(function, qualifier string, l Loc, why string) *node {
 	return b.get(false, r)
 }
 
+// unattachedName is the name a declaration attaching to an unresolved
+// function is listed under: its address, else its file and line.
+func unattachedName(l Loc) string {
+	if l.Address != "" {
+		return l.Address
+	}
+	return l.File + ":" + strconv.Itoa(l.Line)
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // unknownResource is a declaration that attaches to nothing the reader
 // could resolve: it is listed on its own, unknown, at its line.
 func (b *builder) unknownResource(l Loc, why string) {
-	name := l.Address
-	if name == "" {
-		name = l.File + ":" + strconv.Itoa(l.Line)
-	}
+	name := unattachedName(l)
 	b.extra = append(b.extra, &inventory.Resource{
 		ARN: b.opt.FunctionARN("", "", name, ""), Kind: inventory.KindFunction, Account: b.opt.Owner, Region: b.opt.Region, Name: name,
 		Unknown: l.Where() + ": " + why, Source: l.Source(),
@@ -200,6 +219,24 @@ func Build(e *Estate, opt Options) []*inventory.Resource {
 	}
 	for i := range e.Permissions {
 		p := &e.Permissions[i]
+		if strings.TrimSpace(p.Function) == "" && p.FunctionUnknown != "" && p.Unknown == "" {
+			// The grant is read but not the function it lands on: it is
+			// listed on its own, under its address, and judged by the
+			// grant when that alone is public (resource: a public grant
+			// makes any function public); otherwise it is unknown.
+			b.unattached = true
+			n := b.get(false, ref{name: unattachedName(p.Loc)})
+			if n.decl == nil {
+				n.decl = &p.Loc
+			}
+			n.fail(p.Loc, p.FunctionUnknown)
+			arn := opt.FunctionARN(n.region, n.account, n.name, "")
+			n.perms = append(n.perms, stmt{PermissionStatement(*p, arn, opt.Partition), p.Loc.Source()})
+			continue
+		}
+		if p.FunctionUnknown != "" {
+			p.Unknown = strings.Join(nonEmpty(p.FunctionUnknown, p.Unknown), "; ")
+		}
 		n := b.target(p.Function, p.Qualifier, p.Loc, orDefault(p.Unknown, "the function it grants on cannot be resolved"))
 		if n == nil {
 			continue
@@ -245,6 +282,21 @@ func Build(e *Estate, opt Options) []*inventory.Resource {
 	}
 	for i := range e.LayerPermissions {
 		lp := &e.LayerPermissions[i]
+		if strings.TrimSpace(lp.Layer) == "" && lp.LayerUnknown != "" && lp.Unknown == "" {
+			// The grant is read but not the layer it shares: listed
+			// under its address, public when the grant alone is.
+			n := b.get(true, ref{name: unattachedName(lp.Loc), qualifier: Published})
+			if n.decl == nil {
+				n.decl = &lp.Loc
+			}
+			n.fail(lp.Loc, lp.LayerUnknown)
+			arn := opt.LayerARN(n.region, n.account, n.name, n.qualifier)
+			n.perms = append(n.perms, stmt{LayerStatement(*lp, arn, opt.Partition), lp.Loc.Source()})
+			continue
+		}
+		if lp.LayerUnknown != "" {
+			lp.Unknown = strings.Join(nonEmpty(lp.LayerUnknown, lp.Unknown), "; ")
+		}
 		if strings.TrimSpace(lp.Layer) == "" {
 			b.unknownResource(lp.Loc, orDefault(lp.Unknown, "the layer it shares cannot be resolved"))
 			continue
@@ -267,7 +319,7 @@ func Build(e *Estate, opt Options) []*inventory.Resource {
 		arn := opt.LayerARN(n.region, n.account, n.name, n.qualifier)
 		n.perms = append(n.perms, stmt{LayerStatement(*lp, arn, opt.Partition), lp.Loc.Source()})
 	}
-	if len(b.extra) > 0 {
+	if len(b.extra) > 0 || b.unattached {
 		for i := range e.Functions {
 			f := &e.Functions[i]
 			if f.Name == "" || f.NameUnresolved == "" {

@@ -119,6 +119,11 @@ type Permission struct {
 	FunctionURLAuthType   string
 	InvokedViaFunctionURL bool
 	Unknown               string
+	// FunctionUnknown says why the function the permission grants on
+	// cannot be resolved (a data source, an import, a parameter without
+	// default), when Function is "". The grant itself may still be read:
+	// a public one makes whatever function it lands on public.
+	FunctionUnknown string
 }
 
 // ResourcePolicy is a full JSON policy put on a function, alias or
@@ -149,6 +154,9 @@ type LayerPermission struct {
 	Principal      string
 	OrganizationID string
 	Unknown        string
+	// LayerUnknown says why the layer cannot be resolved, when Layer is
+	// "" (see Permission.FunctionUnknown).
+	LayerUnknown string
 }
 
 // Estate is what one tree of code declares.

@@ -124,7 +124,41 @@ func (m *module) assumesRole(r *resource) bool {
 		// A module without its own provider block uses the root's.
 		return m.tree.assumes[alias]
 	}
-	return providerAssumes(b)
+	return providerAssumes(b) || m.otherCredentials(alias, b, m.providers[""])
+}
+
+// otherCredentials reports whether an aliased provider signs in with
+// credentials of its own (another profile than the default provider's,
+// static keys): it may be another account, as an assumed role may. The
+// default provider is the deploying account's by definition.
+func (m *module) otherCredentials(alias string, b, def *hclsyntax.Block) bool {
+	if alias == "" {
+		return false
+	}
+	for _, k := range []string{"access_key", "shared_credentials_files", "shared_credentials_file"} {
+		if b.Body.Attributes[k] != nil {
+			return true
+		}
+	}
+	p := b.Body.Attributes["profile"]
+	if p == nil {
+		return false
+	}
+	var dp *hclsyntax.Attribute
+	if def != nil {
+		dp = def.Body.Attributes["profile"]
+	}
+	if dp == nil {
+		return true
+	}
+	// The same profile as the default provider's, written alike
+	// ("prod", or var.profile in both): the same account.
+	mine, ok1 := literalString(p)
+	theirs, ok2 := literalString(dp)
+	if ok1 && ok2 {
+		return mine != theirs
+	}
+	return m.exprText(p) != m.exprText(dp)
 }
 
 func providerAssumes(b *hclsyntax.Block) bool {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
@@ -127,6 +128,9 @@ func (m *module) explain(expr hclsyntax.Expression, ctx *hcl.EvalContext) string
 				if w := m.dataWhy[attrName(t, 1)+"."+attrName(t, 2)]; w != "" {
 					return name + ": " + w
 				}
+			}
+			if attrName(t, 1) == "aws_caller_identity" {
+				return name + " is the identity of the account the data source's provider assumes a role into (not known from the code)"
 			}
 			return name + " is read from AWS at plan time"
 		case "module":
@@ -334,18 +338,18 @@ func (m *module) varObject() cty.Value {
 	}
 	for name, b := range m.vars {
 		if v, ok := m.inputs[name]; ok {
-			vals[name] = v
+			vals[name] = typed(b, v)
 			continue
 		}
 		if v, ok := tfvars[name]; ok {
-			vals[name] = v
+			vals[name] = typed(b, v)
 			continue
 		}
 		if a := b.Body.Attributes["default"]; a != nil {
 			v, diags := a.Expr.Value(&hcl.EvalContext{Functions: m.functionTable()})
 			if !diags.HasErrors() {
 				v, _ = v.UnmarkDeep()
-				vals[name] = v
+				vals[name] = typed(b, v)
 				continue
 			}
 		}
@@ -353,6 +357,30 @@ func (m *module) varObject() cty.Value {
 	}
 	m.varVal = cty.ObjectVal(vals)
 	return m.varVal
+}
+
+// typed converts a variable's value to its type constraint as Terraform
+// does, filling the optional() attributes an object leaves out with
+// their defaults (or null), so each.value.source_account reads as
+// Terraform reads it. A value that does not convert is unknown (Terraform
+// refuses it); a type the reader cannot parse leaves the value as it is.
+func typed(b *hclsyntax.Block, v cty.Value) cty.Value {
+	a := b.Body.Attributes["type"]
+	if a == nil || v == cty.NilVal {
+		return v
+	}
+	ty, defaults, diags := typeexpr.TypeConstraintWithDefaults(a.Expr)
+	if diags.HasErrors() {
+		return v
+	}
+	if defaults != nil && v.IsWhollyKnown() {
+		v = defaults.Apply(v)
+	}
+	out, err := convert.Convert(v, ty)
+	if err != nil {
+		return cty.DynamicVal
+	}
+	return out
 }
 
 func (m *module) local(name string) cty.Value {
@@ -385,10 +413,32 @@ func (m *module) dataValue(typ, name string) cty.Value {
 	unknownStr := cty.UnknownVal(cty.String)
 	switch typ {
 	case "aws_caller_identity":
+		if r, ok := m.data[typ+"."+name]; ok && m.assumesRole(r) {
+			// provider = aws.ALIAS assuming a role: the identity of
+			// whatever account that role is in.
+			return cty.DynamicVal
+		}
 		owner := cty.StringVal(m.tree.opt.Owner)
 		return cty.ObjectVal(map[string]cty.Value{"account_id": owner, "id": owner, "arn": unknownStr, "user_id": unknownStr})
 	case "aws_region":
-		reg := cty.StringVal(regionOrPlaceholder(m.region))
+		region := m.region
+		if r, ok := m.data[typ+"."+name]; ok {
+			if alias := m.providerAlias(r); alias != "" {
+				region = m.providerRegion(alias)
+			}
+			for _, arg := range []string{"region", "name"} {
+				// A lookup of a named Region returns that Region.
+				if a := r.block.Body.Attributes[arg]; a != nil {
+					v, why := m.eval(a.Expr, nil)
+					s, ok := asString(v)
+					if why != "" || !ok {
+						return cty.DynamicVal
+					}
+					region = s
+				}
+			}
+		}
+		reg := cty.StringVal(regionOrPlaceholder(region))
 		return cty.ObjectVal(map[string]cty.Value{"name": reg, "region": reg, "id": reg, "description": unknownStr, "endpoint": unknownStr})
 	case "aws_partition":
 		p := cty.StringVal(m.tree.opt.Partition)

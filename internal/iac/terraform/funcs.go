@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"regexp"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -27,18 +28,18 @@ func (m *module) functions() map[string]function.Function {
 	fns := map[string]function.Function{
 		"abs": stdlib.AbsoluteFunc, "ceil": stdlib.CeilFunc, "floor": stdlib.FloorFunc,
 		"max": stdlib.MaxFunc, "min": stdlib.MinFunc, "parseint": stdlib.ParseIntFunc,
-		"chomp": stdlib.ChompFunc, "format": stdlib.FormatFunc, "formatlist": stdlib.FormatListFunc,
+		"chomp": stdlib.ChompFunc, "format": formatFunc, "formatlist": stdlib.FormatListFunc,
 		"indent": stdlib.IndentFunc, "join": stdlib.JoinFunc, "lower": stdlib.LowerFunc,
 		"upper": stdlib.UpperFunc, "regex": stdlib.RegexFunc, "regexall": stdlib.RegexAllFunc,
-		"replace": stdlib.ReplaceFunc, "split": stdlib.SplitFunc, "strrev": stdlib.ReverseFunc,
+		"replace": replaceFunc, "split": stdlib.SplitFunc, "strrev": stdlib.ReverseFunc,
 		"substr": stdlib.SubstrFunc, "title": stdlib.TitleFunc, "trim": stdlib.TrimFunc,
 		"trimprefix": stdlib.TrimPrefixFunc, "trimsuffix": stdlib.TrimSuffixFunc,
 		"trimspace": stdlib.TrimSpaceFunc, "chunklist": stdlib.ChunklistFunc,
-		"coalesce": stdlib.CoalesceFunc, "coalescelist": stdlib.CoalesceListFunc,
+		"coalesce": coalesceFunc, "coalescelist": stdlib.CoalesceListFunc,
 		"compact": stdlib.CompactFunc, "concat": stdlib.ConcatFunc, "contains": stdlib.ContainsFunc,
 		"distinct": stdlib.DistinctFunc, "element": stdlib.ElementFunc, "flatten": stdlib.FlattenFunc,
 		"index": stdlib.IndexFunc, "keys": stdlib.KeysFunc, "length": stdlib.LengthFunc,
-		"lookup": stdlib.LookupFunc, "merge": stdlib.MergeFunc, "range": stdlib.RangeFunc,
+		"lookup": lookupFunc, "merge": stdlib.MergeFunc, "range": stdlib.RangeFunc,
 		"reverse": stdlib.ReverseListFunc, "setintersection": stdlib.SetIntersectionFunc,
 		"setproduct": stdlib.SetProductFunc, "setsubtract": stdlib.SetSubtractFunc,
 		"setunion": stdlib.SetUnionFunc, "slice": stdlib.SliceFunc, "sort": stdlib.SortFunc,
@@ -133,6 +134,161 @@ var sumFunc = function.New(&function.Spec{
 			total = total.Add(e)
 		}
 		return total, nil
+	},
+})
+
+// coalesceFunc is Terraform's coalesce, not cty's: the first argument
+// that is neither null nor an empty string (coalesce("", "b") is "b").
+var coalesceFunc = function.New(&function.Spec{
+	VarParam: &function.Parameter{Name: "vals", Type: cty.DynamicPseudoType, AllowUnknown: true, AllowDynamicType: true, AllowNull: true},
+	Type: func(args []cty.Value) (cty.Type, error) {
+		types := make([]cty.Type, len(args))
+		for i, v := range args {
+			types[i] = v.Type()
+		}
+		t, _ := convert.UnifyUnsafe(types)
+		if t == cty.NilType {
+			return cty.NilType, fmt.Errorf("all arguments must have the same type")
+		}
+		return t, nil
+	},
+	Impl: func(args []cty.Value, t cty.Type) (cty.Value, error) {
+		for _, v := range args {
+			v, _ = convert.Convert(v, t)
+			if !v.IsKnown() {
+				return cty.UnknownVal(t), nil
+			}
+			if v.IsNull() || (t == cty.String && v.RawEquals(cty.StringVal(""))) {
+				continue
+			}
+			return v, nil
+		}
+		return cty.NilVal, fmt.Errorf("no non-null, non-empty-string arguments")
+	},
+})
+
+// replaceFunc is Terraform's replace: a substring wrapped in slashes is a
+// regular expression ("/[^a-z0-9]/").
+var replaceFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "str", Type: cty.String}, {Name: "substr", Type: cty.String}, {Name: "replace", Type: cty.String}},
+	Type:   function.StaticReturnType(cty.String),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		str, substr, repl := args[0].AsString(), args[1].AsString(), args[2].AsString()
+		if len(substr) > 1 && strings.HasPrefix(substr, "/") && strings.HasSuffix(substr, "/") {
+			re, err := regexp.Compile(substr[1 : len(substr)-1])
+			if err != nil {
+				return cty.NilVal, err
+			}
+			return cty.StringVal(re.ReplaceAllString(str, repl)), nil
+		}
+		return cty.StringVal(strings.ReplaceAll(str, substr, repl)), nil
+	},
+})
+
+// lookupFunc is Terraform's lookup: a map or an object, and a default
+// that may be null (lookup(each.value, "source_arn", null)), which cty's
+// refuses.
+var lookupFunc = function.New(&function.Spec{
+	Params:   []function.Parameter{{Name: "inputMap", Type: cty.DynamicPseudoType}, {Name: "key", Type: cty.String}},
+	VarParam: &function.Parameter{Name: "default", Type: cty.DynamicPseudoType, AllowUnknown: true, AllowDynamicType: true, AllowNull: true},
+	Type: func(args []cty.Value) (cty.Type, error) {
+		if len(args) > 3 {
+			return cty.NilType, fmt.Errorf("lookup takes at most three arguments")
+		}
+		ty := args[0].Type()
+		if ty == cty.DynamicPseudoType || !args[1].IsKnown() {
+			return cty.DynamicPseudoType, nil
+		}
+		switch {
+		case ty.IsObjectType():
+			key := args[1].AsString()
+			if ty.HasAttribute(key) {
+				return ty.AttributeType(key), nil
+			}
+			if len(args) == 3 {
+				return args[2].Type(), nil
+			}
+			return cty.NilType, fmt.Errorf("the object has no attribute %q", key)
+		case ty.IsMapType():
+			if len(args) == 3 {
+				if _, err := convert.Convert(args[2], ty.ElementType()); err != nil {
+					return cty.NilType, fmt.Errorf("the default must have the type of the map's elements")
+				}
+			}
+			return ty.ElementType(), nil
+		}
+		return cty.NilType, fmt.Errorf("lookup() requires a map as the first argument")
+	},
+	Impl: func(args []cty.Value, t cty.Type) (cty.Value, error) {
+		m, key := args[0], args[1].AsString()
+		if !m.IsWhollyKnown() {
+			return cty.UnknownVal(t), nil
+		}
+		if m.Type().IsObjectType() {
+			if m.Type().HasAttribute(key) {
+				return m.GetAttr(key), nil
+			}
+		} else if m.HasIndex(cty.StringVal(key)) == cty.True {
+			return m.Index(cty.StringVal(key)), nil
+		}
+		if len(args) == 3 {
+			return convert.Convert(args[2], t)
+		}
+		return cty.NilVal, fmt.Errorf("lookup failed to find key %q", key)
+	},
+})
+
+// formatFunc is format, with what an unknown argument leaves known: the
+// text before the first verb whose argument is not known becomes the
+// unknown result's known prefix, as a "${...}" template's does, so
+// format("arn:aws:sns:us-east-1:%s:%s", account, var.topic) keeps the
+// account it fixes.
+var formatFunc = function.New(&function.Spec{
+	Params:   []function.Parameter{{Name: "format", Type: cty.String}},
+	VarParam: &function.Parameter{Name: "args", Type: cty.DynamicPseudoType, AllowNull: true, AllowUnknown: true, AllowDynamicType: true},
+	Type:     function.StaticReturnType(cty.String),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		rest := args[1:]
+		first := -1
+		for i, a := range rest {
+			if !a.IsWhollyKnown() {
+				first = i
+				break
+			}
+		}
+		if first < 0 {
+			return stdlib.Format(args[0], rest...)
+		}
+		f := args[0].AsString()
+		// Find the verb that takes argument first; explicit argument
+		// indexes and * widths keep no prefix.
+		n := 0
+		for i := 0; i < len(f); i++ {
+			if f[i] != '%' {
+				continue
+			}
+			j := i + 1
+			if j < len(f) && f[j] == '%' {
+				i = j
+				continue
+			}
+			for j < len(f) && strings.IndexByte("+-# 0123456789.", f[j]) >= 0 {
+				j++
+			}
+			if j >= len(f) || f[j] == '[' || f[j] == '*' {
+				return cty.UnknownVal(cty.String), nil
+			}
+			if n == first {
+				prefix, err := stdlib.Format(cty.StringVal(f[:i]), rest[:first]...)
+				if err != nil || !prefix.IsKnown() {
+					return cty.UnknownVal(cty.String), nil
+				}
+				return cty.UnknownVal(cty.String).Refine().NotNull().StringPrefix(prefix.AsString()).NewValue(), nil
+			}
+			n++
+			i = j
+		}
+		return cty.UnknownVal(cty.String), nil
 	},
 })
 

@@ -296,13 +296,17 @@ func (m *module) declare(r *resource, in *instance) {
 			fn.Name, fn.NameUnresolved = in.addr, f.reason()
 			f.why = nil
 		}
-		fn.Runtime = f.get("runtime")
-		fn.Role = f.get("role")
 		if fn.Name == "" && len(f.why) == 0 {
 			f.why = append(f.why, "function_name is not set")
 		}
-		// The configuration is known when the VPC attachment is.
+		// The runtime and the execution role are reported, not judged:
+		// who can reach the function does not depend on them, so a
+		// role passed in as a variable (or read by a data source) does
+		// not make the function unknown.
 		extra := &field{m: m, in: in}
+		fn.Runtime = extra.get("runtime")
+		fn.Role = extra.get("role")
+		// The configuration is known when the VPC attachment is.
 		fn.ConfigKnown = true
 		if vpcs := in.body.blocks["vpc_config"]; len(vpcs) > 0 {
 			subnets, ok1 := extra.list(vpcs[0], "subnet_ids")
@@ -316,11 +320,22 @@ func (m *module) declare(r *resource, in *instance) {
 		fn.Unknown = f.reason()
 		est.Functions = append(est.Functions, fn)
 	case "aws_lambda_permission":
+		before := len(f.why)
 		p := estate.Permission{Loc: loc, Function: target("function_name")}
+		if p.Function == "" && len(f.why) > before {
+			// Judged on its own when the rest of the grant reads
+			// (estate.Permission.FunctionUnknown).
+			p.FunctionUnknown = strings.Join(f.why[before:], "; ")
+			f.why = f.why[:before]
+		}
 		p.Qualifier = f.get("qualifier")
-		p.StatementID = f.get("statement_id")
+		// The statement id names the grant; it does not change who it
+		// reaches, so one built from a variable is not a reason for
+		// unknown.
+		sid := &field{m: m, in: in}
+		p.StatementID = sid.get("statement_id")
 		if p.StatementID == "" {
-			p.StatementID = f.get("statement_id_prefix")
+			p.StatementID = sid.get("statement_id_prefix")
 		}
 		if p.StatementID == "" {
 			// Terraform generates one at apply time.
@@ -372,12 +387,22 @@ func (m *module) declare(r *resource, in *instance) {
 		l.Unknown = f.reason()
 		est.Layers = append(est.Layers, l)
 	case "aws_lambda_layer_version_permission":
+		before := len(f.why)
 		lp := estate.LayerPermission{Loc: loc, Layer: target("layer_name")}
 		lp.Version = f.get("version_number")
+		if lp.Layer == "" && len(f.why) > before {
+			// Which layer and which of its versions: both unresolved
+			// together (data "aws_lambda_layer_version").
+			lp.LayerUnknown = strings.Join(f.why[before:], "; ")
+			f.why = f.why[:before]
+		}
 		lp.Principal = f.get("principal")
 		lp.OrganizationID = f.get("organization_id")
 		lp.Action = f.get("action")
-		lp.StatementID = f.get("statement_id")
+		lp.StatementID = (&field{m: m, in: in}).get("statement_id")
+		if lp.StatementID == "" {
+			lp.StatementID = "terraform-" + r.name
+		}
 		if lp.Principal == "" && len(f.why) == 0 {
 			f.why = append(f.why, "principal is not set")
 		}
@@ -400,6 +425,15 @@ func (m *module) declare(r *resource, in *instance) {
 	}
 }
 
+// unread lists a module call that cannot be read as unknown at its line:
+// the Lambda resources it declares (a registry module such as
+// terraform-aws-modules/lambda/aws creates the function, its URL and its
+// permissions) cannot be judged, and leaving them out would pass them.
+func (m *module) unread(name string, b *hclsyntax.Block, why string) {
+	m.tree.brokenPart(b.DefRange().Filename, m.tree.line(b.DefRange()), m.addr+"module."+name,
+		"module "+name+": "+why+"; the Lambda resources it declares cannot be judged")
+}
+
 // call reads a local module with the inputs the call passes, once per
 // count/for_each instance, and returns its outputs (unknown for a module
 // that is not in the tree).
@@ -417,9 +451,11 @@ func (m *module) call(name string, b *hclsyntax.Block) cty.Value {
 			break
 		}
 		m.outputWhy[name+".*"] = "the module is not in the tree (source " + src + "; run terraform init to have it read from .terraform/modules)"
+		m.unread(name, b, m.outputWhy[name+".*"])
 		return cty.DynamicVal
 	default:
 		m.outputWhy[name+".*"] = "the module's source is not a literal"
+		m.unread(name, b, m.outputWhy[name+".*"])
 		return cty.DynamicVal
 	}
 	if m.depth+1 > maxModuleDepth {

@@ -163,7 +163,7 @@ func ReadDir(fsys fs.FS, dir string, opt Options) *estate.Estate {
 	m.region = t.region
 	t.assumes = map[string]bool{}
 	for alias, b := range m.providers {
-		t.assumes[alias] = providerAssumes(b)
+		t.assumes[alias] = providerAssumes(b) || m.otherCredentials(alias, b, m.providers[""])
 	}
 	m.extract()
 	return t.est
@@ -482,6 +482,20 @@ func (t *tree) broken(file string, line int, why string) {
 		}
 	}
 	t.est.Broken = append(t.est.Broken, estate.Broken{Loc: estate.Loc{File: t.display(file), Line: line}, Reason: why})
+}
+
+// brokenPart lists a part of a file that cannot be read (a module call
+// whose module is not in the tree) as unknown under its address, once
+// per written call.
+// file is a block's file name as HCL ranges carry it (already the name
+// shown, as declarations' locations are).
+func (t *tree) brokenPart(file string, line int, address, why string) {
+	for _, b := range t.est.Broken {
+		if b.File == file && b.Line == line {
+			return
+		}
+	}
+	t.est.Broken = append(t.est.Broken, estate.Broken{Loc: estate.Loc{File: file, Line: line, Address: address}, Reason: why})
 }
 
 func (m *module) index(body *hclsyntax.Body, file string) {

@@ -50,6 +50,7 @@ type planChange struct {
 	Name    string `json:"name"`
 	Change  struct {
 		Actions      []string       `json:"actions"`
+		Before       map[string]any `json:"before"`
 		After        map[string]any `json:"after"`
 		AfterUnknown map[string]any `json:"after_unknown"`
 	} `json:"change"`
@@ -168,6 +169,13 @@ func ReadPlan(data []byte, file string, opt Options) *estate.Estate {
 			if c.Mode != "managed" || isDeleteOnly(c.Change.Actions) {
 				continue
 			}
+			if isForget(c.Change.Actions) {
+				// A removed block with destroy = false: Terraform stops
+				// managing the object but leaves it in AWS, where a
+				// live scan still finds it as it was.
+				add(&planned{address: c.Address, typ: c.Type, values: c.Change.Before})
+				continue
+			}
 			add(&planned{address: c.Address, typ: c.Type, values: c.Change.After, unknown: c.Change.AfterUnknown})
 		}
 	} else if p.PlannedValues != nil {
@@ -203,7 +211,14 @@ func asSyntax(err error, target **json.SyntaxError) bool {
 }
 
 func isDeleteOnly(actions []string) bool {
-	return len(actions) == 1 && (actions[0] == "delete" || actions[0] == "forget")
+	return len(actions) == 1 && actions[0] == "delete"
+}
+
+// isForget is a change that removes the object from the state only
+// ("forget": a removed block with lifecycle { destroy = false }); the
+// object itself stays deployed.
+func isForget(actions []string) bool {
+	return len(actions) == 1 && actions[0] == "forget"
 }
 
 // configAddress drops instance keys: module.a["x"].aws_lambda_permission.p[0]
@@ -501,7 +516,12 @@ func (pr *planReader) declare(it *planned) {
 	est := pr.est
 	switch it.typ {
 	case "aws_lambda_function":
-		fn := estate.Function{Loc: loc, Name: target("function_name"), Runtime: g("runtime"), Role: g("role"), ConfigKnown: true}
+		fn := estate.Function{Loc: loc, Name: target("function_name"), ConfigKnown: true}
+		// The runtime and the execution role are reported, not judged:
+		// a role the same plan creates (after_unknown) does not make
+		// the function unknown.
+		var extra []string
+		fn.Runtime, fn.Role = pr.get(it, "runtime", &extra), pr.get(it, "role", &extra)
 		if vpcs, ok := it.values["vpc_config"].([]any); ok && len(vpcs) > 0 {
 			if v, ok := vpcs[0].(map[string]any); ok {
 				fn.VPC = &inventory.VPCConfig{SubnetIDs: stringList(v["subnet_ids"]), SecurityGroupIDs: stringList(v["security_group_ids"])}
@@ -510,12 +530,19 @@ func (pr *planReader) declare(it *planned) {
 		fn.Unknown = strings.Join(why, "; ")
 		est.Functions = append(est.Functions, fn)
 	case "aws_lambda_permission":
-		p := estate.Permission{Loc: loc, Function: target("function_name"), Qualifier: g("qualifier"),
-			StatementID: g("statement_id"), Action: g("action"), Principal: g("principal"),
+		var fnWhy []string
+		fn := pr.get(it, "function_name", &fnWhy)
+		p := estate.Permission{Loc: loc, Function: fn, FunctionUnknown: strings.Join(fnWhy, "; "), Qualifier: g("qualifier"),
+			Action: g("action"), Principal: g("principal"),
 			SourceArn: g("source_arn"), SourceAccount: g("source_account"), PrincipalOrgID: g("principal_org_id"),
 			EventSourceToken: g("event_source_token"), FunctionURLAuthType: g("function_url_auth_type")}
+		// The statement id names the grant, it does not change who it
+		// reaches: one computed at apply (statement_id_prefix) is not a
+		// reason for unknown.
+		var sidWhy []string
+		p.StatementID = pr.get(it, "statement_id", &sidWhy)
 		if p.StatementID == "" {
-			p.StatementID = g("statement_id_prefix")
+			p.StatementID = pr.get(it, "statement_id_prefix", &sidWhy)
 		}
 		if p.StatementID == "" {
 			p.StatementID = "terraform-" + it.address
@@ -550,8 +577,17 @@ func (pr *planReader) declare(it *planned) {
 		why = nil // the version is unknown until apply: Published stands for it
 		est.Layers = append(est.Layers, l)
 	case "aws_lambda_layer_version_permission":
-		lp := estate.LayerPermission{Loc: loc, Layer: target("layer_name"), Version: g("version_number"),
-			Principal: g("principal"), OrganizationID: g("organization_id"), Action: g("action"), StatementID: g("statement_id")}
+		var layerWhy []string
+		layer := pr.get(it, "layer_name", &layerWhy)
+		version := pr.get(it, "version_number", &layerWhy)
+		if layer != "" && len(layerWhy) > 0 {
+			why = append(why, layerWhy...)
+			layerWhy = nil
+		}
+		lp := estate.LayerPermission{Loc: loc, Layer: layer, LayerUnknown: strings.Join(layerWhy, "; "), Version: version,
+			Principal: g("principal"), OrganizationID: g("organization_id"), Action: g("action")}
+		var sidWhy []string
+		lp.StatementID = pr.get(it, "statement_id", &sidWhy)
 		lp.Unknown = strings.Join(why, "; ")
 		est.LayerPermissions = append(est.LayerPermissions, lp)
 	case "aws_lambda_resource_policy":
