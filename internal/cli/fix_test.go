@@ -90,10 +90,16 @@ func runFixJSON(t *testing.T, wantCode int, args ...string) *fixOut {
 	return &f
 }
 
+// exposedFindings lists the exposed findings fix acts on: a path through
+// an assumable role (lambda-external-path-via-role) is closed in IAM, not
+// in the function's policy, and fix neither reports nor changes it.
 func exposedFindings(d *report.Document) []string {
 	var out []string
 	for _, r := range d.Resources {
 		for _, f := range r.Findings {
+			if f.RuleID == "lambda-external-path-via-role" {
+				continue
+			}
 			if c, err := policy.ParseClass(f.Exposure); err == nil && c.Exposed() {
 				out = append(out, r.ARN+" "+f.RuleID)
 			}

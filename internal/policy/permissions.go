@@ -293,17 +293,24 @@ func (ps *PermissionSet) readResourcePolicies(e *Effective, arn string, mask act
 }
 
 // namesCaller reports whether an Allow statement's Principal names the
-// caller's own ARN, or a session of the caller's role (the assumer picks
+// caller: its own ARN, a session of the caller's role (the assumer picks
 // the session name, so a grant to one session is a grant to whoever may
-// assume the role): a grant to "*" or to the account is not counted as a
-// path through the role (the first is a finding of its own, the second
-// delegates to the identity policies read anyway).
+// assume the role), or "*". Within one account a grant to "*" needs no
+// identity policy: one confined to the owner's organization or account
+// (aws:PrincipalOrgID, aws:PrincipalAccount) still holds for a session of
+// the role, and so for whoever outside may assume it; its conditions are
+// judged on what is known of that session (no aws:SourceAccount on a
+// direct call). A grant to the account delegates to the identity
+// policies, which are read anyway.
 func (s *Statement) namesCaller(c *Caller) bool {
 	if s.Principal == nil || c.ARN == "" {
 		return false
 	}
+	if s.Principal.Everyone {
+		return true
+	}
 	for _, v := range s.Principal.AWS {
-		if v == c.ARN || isSessionOf(v, c.ARN) {
+		if v == c.ARN || isSessionOf(v, c.ARN) || awsTerm(v).kind == pkEveryone {
 			return true
 		}
 	}

@@ -101,6 +101,10 @@ var permCases = []permCase{
 	{name: "resource policy grant still meets the boundary", own: doc(allow("r", aws(roleARN), invoke, fn, "")), boundary: []string{allowID(`"s3:*"`, star)}, resource: fnARN},
 	{name: "resource policy Deny on everyone removes", identity: []string{allowID(invoke, star)}, own: doc(deny("d", star, invoke, fn, "")), resource: fnARN},
 	{name: "resource policy Deny outside the org keeps", identity: []string{allowID(invoke, star)}, own: doc(deny("d", star, invoke, fn, `{"StringNotEquals":{"aws:PrincipalOrgID":"o-abc123def4"}}`)), resource: fnARN, want: []string{"lambda:InvokeFunction"}},
+	{name: "resource policy grant to star in the own org holds for the role session", own: doc(allow("org", star, invoke, fn, `{"StringEquals":{"aws:PrincipalOrgID":"o-abc123def4"}}`)), resource: fnARN, want: []string{"lambda:InvokeFunction"}},
+	{name: "resource policy grant to star in the own account holds for the role session", own: doc(allow("acct", star, invoke, fn, `{"StringEquals":{"aws:PrincipalAccount":"111122223333"}}`)), resource: fnARN, want: []string{"lambda:InvokeFunction"}},
+	{name: "resource policy grant to star in another org does not", own: doc(allow("other", star, invoke, fn, `{"StringEquals":{"aws:PrincipalOrgID":"o-zzzzzzzzzz"}}`)), resource: fnARN},
+	{name: "resource policy service grant pinned by SourceAccount does not hold for a direct call", own: doc(allow("svc", star, invoke, fn, `{"StringEquals":{"AWS:SourceAccount":"111122223333"}}`)), resource: fnARN},
 	{name: "layer actions on a layer", identity: []string{allowID(`"lambda:*"`, star)}, resource: layerARN, check: []string{"lambda:GetLayerVersion", "lambda:InvokeFunction"}, want: []string{"lambda:GetLayerVersion"}},
 }
 
