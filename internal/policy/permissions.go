@@ -302,15 +302,32 @@ func (ps *PermissionSet) readResourcePolicies(e *Effective, arn string, mask act
 // judged on what is known of that session (no aws:SourceAccount on a
 // direct call). A grant to the account delegates to the identity
 // policies, which are read anyway.
-func (s *Statement) namesCaller(c *Caller) bool {
-	if s.Principal == nil || c.ARN == "" {
+// NamesEveryone reports whether the statement's Principal is "*" (or
+// {"AWS": "*"}).
+func (s *Statement) NamesEveryone() bool {
+	if s.Principal == nil {
 		return false
 	}
 	if s.Principal.Everyone {
 		return true
 	}
 	for _, v := range s.Principal.AWS {
-		if v == c.ARN || isSessionOf(v, c.ARN) || awsTerm(v).kind == pkEveryone {
+		if awsTerm(v).kind == pkEveryone {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Statement) namesCaller(c *Caller) bool {
+	if s.Principal == nil || c.ARN == "" {
+		return false
+	}
+	if s.NamesEveryone() {
+		return true
+	}
+	for _, v := range s.Principal.AWS {
+		if v == c.ARN || isSessionOf(v, c.ARN) {
 			return true
 		}
 	}

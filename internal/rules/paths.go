@@ -315,9 +315,12 @@ func pathExplanation(res *inventory.Resource, p *RolePath) string {
 	var grants []string
 	for i := range p.Effective.Grants {
 		g := &p.Effective.Grants[i]
-		if g.PolicyID == "resource" || g.PolicyID == "function" {
+		switch {
+		case (g.PolicyID == "resource" || g.PolicyID == "function") && g.Statement.NamesEveryone():
+			grants = append(grants, g.Describe()+` (a grant to "*": its conditions hold for a session of the role, which needs no identity policy in its own account)`)
+		case g.PolicyID == "resource" || g.PolicyID == "function":
 			grants = append(grants, g.Describe()+" (it names the role)")
-		} else {
+		default:
 			grants = append(grants, "the role's "+strings.TrimPrefix(g.Describe(), "the "))
 		}
 	}
