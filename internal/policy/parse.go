@@ -134,6 +134,15 @@ func parse(data []byte, identity bool) (*Document, error) {
 			return nil, &ParseError{Statement: -1, Msg: "Version must be a string"}
 		}
 		doc.Version = v.text()
+		// IAM knows two grammar versions and rejects a policy naming
+		// any other (MalformedPolicyDocument): never guess at one.
+		if doc.Version != "2012-10-17" && doc.Version != "2008-10-17" {
+			shown := doc.Version
+			if len(shown) > 40 {
+				shown = shown[:40] + "..."
+			}
+			return nil, &ParseError{Statement: -1, Msg: fmt.Sprintf("Version %q is not a policy language version IAM knows (2012-10-17 or 2008-10-17)", shown)}
+		}
 	}
 	if v := fields[1]; v.t != nil {
 		if v.kind() != '"' {

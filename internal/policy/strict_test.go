@@ -16,6 +16,7 @@ func TestRejectsWhatIAMWouldReject(t *testing.T) {
 		stmt     int
 		want     string
 	}{
+		{"unknown policy language Version", `{"Version":"2012-10-18","Statement":[{"Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction"}]}`, -1, `Version "2012-10-18" is not a policy language version`},
 		{"lower-case Effect allow", doc(`{"Sid":"a","Effect":"allow","Principal":"*","Action":"lambda:InvokeFunction"}`), 0, `Effect is "allow"`},
 		{"upper-case Effect DENY", doc(`{"Sid":"a","Effect":"DENY","Principal":"*","Action":"lambda:InvokeFunction"}`), 0, `Effect is "DENY"`},
 		{"lower-case operator stringequals with a SourceAccount pin", doc(pinned + `,"Condition":{"stringequals":{"AWS:SourceAccount":"` + owner + `"}}}`), 0, `"stringequals": operator names are case-sensitive (did you mean StringEquals?)`},
@@ -77,5 +78,16 @@ func TestStrictReaderKeepsWhatIAMAccepts(t *testing.T) {
 	}
 	if got := Analyze(d, nil, baseCtx()).Exposure; got != Private {
 		t.Errorf("exposure = %s, want private", got)
+	}
+}
+
+// TestAcceptsBothPolicyLanguageVersions: IAM's two versions, and none at
+// all, are read.
+func TestAcceptsBothPolicyLanguageVersions(t *testing.T) {
+	for _, v := range []string{`"Version":"2012-10-17",`, `"Version":"2008-10-17",`, ``} {
+		d, err := Parse([]byte(`{` + v + `"Statement":[{"Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction","Resource":"FN"}]}`))
+		if err != nil || len(d.Statements) != 1 {
+			t.Errorf("%s: %v", v, err)
+		}
 	}
 }
