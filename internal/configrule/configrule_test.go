@@ -24,7 +24,12 @@ const mgmt = "111122223333"
 
 func start(t *testing.T, seed *emulator.Seed) (*emulator.Server, string) {
 	t.Helper()
-	srv, err := emulator.New(seed, emulator.Options{})
+	return startWith(t, seed, emulator.Options{})
+}
+
+func startWith(t *testing.T, seed *emulator.Seed, opts emulator.Options) (*emulator.Server, string) {
+	t.Helper()
+	srv, err := emulator.New(seed, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,6 +39,20 @@ func start(t *testing.T, seed *emulator.Seed) (*emulator.Server, string) {
 	}
 	t.Cleanup(func() { srv.Close() })
 	return srv, url
+}
+
+// startDemoFaulty serves the demo estate with the faults of spec.
+func startDemoFaulty(t *testing.T, spec string) (*emulator.Server, string) {
+	t.Helper()
+	seed, err := demo.Seed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	faults, err := emulator.ParseFaults(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startWith(t, seed, emulator.Options{Faults: faults, FaultSeed: 1})
 }
 
 func startDemo(t *testing.T) (*emulator.Server, string) {
@@ -290,23 +309,7 @@ func TestKnownExposureIsNamedBeforeAnUnreadableAlias(t *testing.T) {
 // TestUnlistableAliasesAreNonCompliant: aliases that cannot be listed
 // leave their policies unread: NON_COMPLIANT, saying so in plain words.
 func TestUnlistableAliasesAreNonCompliant(t *testing.T) {
-	seed, err := demo.Seed()
-	if err != nil {
-		t.Fatal(err)
-	}
-	faults, err := emulator.ParseFaults("ListAliases:denied=1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := emulator.New(seed, emulator.Options{Faults: faults, FaultSeed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	url, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv, url := startDemoFaulty(t, "ListAliases:denied=1")
 	if _, err := handler(t, url, "").HandleConfig(context.Background(), event(t, "change-lab-results.json")); err != nil {
 		t.Fatal(err)
 	}
@@ -320,23 +323,7 @@ func TestUnlistableAliasesAreNonCompliant(t *testing.T) {
 // be read again, the real-time path raises an unknown alert (never
 // silence), counted apart, and judges the statement the event added.
 func TestRealTimeUnreadableIsAnUnknownAlert(t *testing.T) {
-	seed, err := demo.Seed()
-	if err != nil {
-		t.Fatal(err)
-	}
-	faults, err := emulator.ParseFaults("GetPolicy:denied=1,GetResourcePolicy:denied=1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := emulator.New(seed, emulator.Options{Faults: faults, FaultSeed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	url, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv, url := startDemoFaulty(t, "GetPolicy:denied=1,GetResourcePolicy:denied=1")
 	envelope := backdoorEvent(t, srv, url, "lab-results")
 	res, err := handler(t, url, "").Handle(context.Background(), envelope)
 	if err != nil {
